@@ -1,0 +1,73 @@
+// Command callstream moves a vendor's call list into Kafka exactly once.
+//
+// Subcommands: run (the connector), demo (broker, simulator and connector in
+// one process), simulate (the vendor API), broker (a development Kafka
+// broker), tail (read the output topics) and version.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Set by -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = "none"
+)
+
+// command is one subcommand: it parses its own flags from args and returns
+// the process exit status (0 ok, 1 runtime failure, 2 bad usage).
+type command func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+var commands = map[string]command{
+	"run":      cmdRun,
+	"demo":     cmdDemo,
+	"simulate": cmdSimulate,
+	"broker":   cmdBroker,
+	"tail":     cmdTail,
+	"version":  cmdVersion,
+}
+
+const usage = `usage: callstream <command> [flags]
+
+commands:
+  run        the connector: poll the API, produce to Kafka exactly once
+  demo       broker, simulator and connector in one process
+  simulate   a simulator of the vendor API
+  broker     a single-node Kafka-compatible broker for development
+  tail       print the output topics, decoded, one JSON object a line
+  version    print the version
+
+"callstream <command> -h" lists a command's flags.
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "callstream: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return cmd(ctx, args[1:], stdout, stderr)
+}
+
+func cmdVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
+	fmt.Fprintf(stdout, "callstream %s (commit %s)\n", version, commit)
+	return 0
+}
