@@ -1,0 +1,137 @@
+// Package metrics defines callstream's Prometheus metrics. Every metric is
+// created on a registry passed in, never the global one, so that tests and
+// several instances in one process stay apart.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Namespace prefixes every metric name.
+const Namespace = "callstream"
+
+// Metrics holds callstream's own metrics. Label values stay bounded: kinds,
+// outcomes, topic names and tier names, never a call id or a URL.
+type Metrics struct {
+	// SourceLag is now minus the end of the newest window read whole.
+	SourceLag *prometheus.GaugeVec
+	// LastSuccess is the Unix time of the last window read whole.
+	LastSuccess *prometheus.GaugeVec
+	APIRequests     *prometheus.CounterVec
+	APIDuration     prometheus.Histogram
+	APIErrors       *prometheus.CounterVec
+	WindowsRead     *prometheus.CounterVec
+	WindowRereads   prometheus.Counter
+	RecordsRead     prometheus.Counter
+	RecordsSkipped  prometheus.Counter
+	Events          *prometheus.CounterVec
+	DLQRecords      *prometheus.CounterVec
+	Transactions    *prometheus.CounterVec
+	TxnDuration     prometheus.Histogram
+	StateEntries    prometheus.Gauge
+	StateTombstones prometheus.Counter
+	EventDelay      prometheus.Histogram
+	Ready           prometheus.Gauge
+	BackfillRatio   *prometheus.GaugeVec
+	ClockSkew       prometheus.Gauge
+	Restores        prometheus.Histogram
+}
+
+// Labels of the per-source gauges.
+const (
+	LabelSource = "source"
+	LabelType   = "type"
+)
+
+// New creates callstream's metrics on reg.
+func New(reg prometheus.Registerer) *Metrics {
+	f := promauto.With(reg)
+	src := []string{LabelSource, LabelType}
+	return &Metrics{
+		SourceLag: f.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "source_lag_seconds",
+			Help: "Now minus the end of the newest window read whole.",
+		}, src),
+		LastSuccess: f.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "last_success_timestamp_seconds",
+			Help: "Unix time of the last window read whole and committed.",
+		}, src),
+		APIRequests: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "api_requests_total",
+			Help: "Requests to the vendor API, by outcome (ok or an error kind).",
+		}, []string{"outcome"}),
+		APIDuration: f.NewHistogram(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "api_request_duration_seconds",
+			Help:    "Duration of requests to the vendor API.",
+			Buckets: prometheus.ExponentialBucketsRange(0.01, 60, 14),
+		}),
+		APIErrors: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "api_errors_total",
+			Help: "Failed requests to the vendor API, by kind (transport, http, business, decode, auth).",
+		}, []string{"kind"}),
+		WindowsRead: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "windows_read_total",
+			Help: "Windows read whole, by tier.",
+		}, []string{"tier"}),
+		WindowRereads: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "window_rereads_total",
+			Help: "Windows read again because they changed while being paged.",
+		}),
+		RecordsRead: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "records_read_total",
+			Help: "Records read from the vendor API, including re-scans.",
+		}),
+		RecordsSkipped: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "records_unchanged_total",
+			Help: "Records skipped on re-scan because their bytes had not changed.",
+		}),
+		Events: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "events_total",
+			Help: "Events committed, by topic and kind.",
+		}, []string{"topic", "kind"}),
+		DLQRecords: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "dlq_records_total",
+			Help: "Records committed to the dead-letter topic, by reason.",
+		}, []string{"reason"}),
+		Transactions: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "transactions_total",
+			Help: "Kafka transactions ended, by outcome (commit, abort).",
+		}, []string{"outcome"}),
+		TxnDuration: f.NewHistogram(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "transaction_duration_seconds",
+			Help:    "Time from the first produce of a transaction to its commit.",
+			Buckets: prometheus.ExponentialBucketsRange(0.001, 30, 14),
+		}),
+		StateEntries: f.NewGauge(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "state_entries",
+			Help: "Calls held in the dedup state.",
+		}),
+		StateTombstones: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "state_tombstones_total",
+			Help: "Dedup entries dropped past the deepest re-scan horizon.",
+		}),
+		EventDelay: f.NewHistogram(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "event_delay_seconds",
+			Help:    "Commit time minus the call's gmtCreateTime.",
+			Buckets: prometheus.ExponentialBucketsRange(1, 86400, 16),
+		}),
+		Ready: f.NewGauge(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "ready",
+			Help: "1 when the connector is ready (state loaded, producer ready, recent poll).",
+		}),
+		BackfillRatio: f.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "backfill_progress_ratio",
+			Help: "Share of the backfill range read, from 0 to 1.",
+		}, src),
+		ClockSkew: f.NewGauge(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "clock_skew_seconds",
+			Help: "The API server's clock minus ours, from its Date header.",
+		}),
+		Restores: f.NewHistogram(prometheus.HistogramOpts{
+			Namespace: Namespace, Name: "state_restore_duration_seconds",
+			Help:    "Time to read the state topic at start.",
+			Buckets: prometheus.ExponentialBucketsRange(0.01, 300, 12),
+		}),
+	}
+}
