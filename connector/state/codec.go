@@ -1,0 +1,102 @@
+package state
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// The state topic holds two kinds of records, told apart by the first byte
+// of the key:
+//
+//	'c' + 8-byte big-endian call id  →  an entry (22 bytes), or a tombstone
+//	'k' + checkpoint name            →  the checkpoint's value (opaque here)
+//
+// An entry's value is: version (1), flags, status (int32 BE), created (int64
+// BE, Unix seconds), raw hash (uint64 BE). Keys are binary to keep the topic
+// and the restore small; `callstream tail` is for the event topics.
+const (
+	prefixCall       = 'c'
+	prefixCheckpoint = 'k'
+	entryVersion     = 1
+	entrySize        = 22
+)
+
+// ErrBadRecord is wrapped by every error Load returns.
+var ErrBadRecord = errors.New("bad state record")
+
+// CallKey is the state-topic key of a call.
+func CallKey(id int64) []byte {
+	k := make([]byte, 9)
+	k[0] = prefixCall
+	binary.BigEndian.PutUint64(k[1:], uint64(id))
+	return k
+}
+
+// CheckpointKey is the state-topic key of a checkpoint.
+func CheckpointKey(name string) []byte { return append([]byte{prefixCheckpoint}, name...) }
+
+// EncodeEntry is the state-topic value of an entry.
+func EncodeEntry(e Entry) []byte {
+	v := make([]byte, entrySize)
+	v[0] = entryVersion
+	v[1] = e.Flags
+	binary.BigEndian.PutUint32(v[2:], uint32(e.Status))
+	binary.BigEndian.PutUint64(v[6:], uint64(e.Created))
+	binary.BigEndian.PutUint64(v[14:], e.RawHash)
+	return v
+}
+
+// DecodeEntry parses a state-topic value of a call.
+func DecodeEntry(v []byte) (Entry, error) {
+	if len(v) != entrySize || v[0] != entryVersion {
+		return Entry{}, fmt.Errorf("%w: entry of %d bytes, version %d", ErrBadRecord, len(v), firstByte(v))
+	}
+	return Entry{
+		Flags:   v[1],
+		Status:  int32(binary.BigEndian.Uint32(v[2:])),
+		Created: int64(binary.BigEndian.Uint64(v[6:])),
+		RawHash: binary.BigEndian.Uint64(v[14:]),
+	}, nil
+}
+
+func firstByte(v []byte) int {
+	if len(v) == 0 {
+		return -1
+	}
+	return int(v[0])
+}
+
+// Load applies one record of the state topic, read in offset order, to the
+// store: the restore at start. A nil value is a tombstone.
+func (s *Store) Load(key, value []byte) error {
+	if len(key) == 0 {
+		return fmt.Errorf("%w: empty key", ErrBadRecord)
+	}
+	switch key[0] {
+	case prefixCall:
+		if len(key) != 9 {
+			return fmt.Errorf("%w: call key of %d bytes", ErrBadRecord, len(key))
+		}
+		id := int64(binary.BigEndian.Uint64(key[1:]))
+		if value == nil {
+			s.remove(id)
+			return nil
+		}
+		e, err := DecodeEntry(value)
+		if err != nil {
+			return fmt.Errorf("loading call %d: %w", id, err)
+		}
+		s.put(id, e)
+	case prefixCheckpoint:
+		name := string(key[1:])
+		if value == nil {
+			delete(s.checkpoints, name)
+			return nil
+		}
+		s.checkpoints[name] = append([]byte(nil), value...)
+	default:
+		return fmt.Errorf("%w: unknown key prefix %q", ErrBadRecord, key[0])
+	}
+	return nil
+}
