@@ -1,0 +1,98 @@
+// Package sink writes callstream's output to Kafka in transactions: the
+// events, failed conversions, dead letters, state records and checkpoints of
+// one batch commit together or not at all. It knows nothing of HTTP.
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Topics names the output topics.
+type Topics struct {
+	Calls, Failed, DLQ, State string
+}
+
+// Config configures a Sink.
+type Config struct {
+	// TransactionalID identifies this connector to Kafka; a second instance
+	// with the same id fences the first.
+	TransactionalID string
+	Topics          Topics
+	// Partitions and ReplicationFactor apply to the event topics that are
+	// created; the state topic always gets one partition, compacted.
+	Partitions        int32
+	ReplicationFactor int16
+	// CreateTopics creates missing topics; false only verifies them.
+	CreateTopics bool
+	// TransactionTimeout bounds how long the broker lets a transaction stay
+	// open before aborting it; overriding franz-go's default 40s.
+	TransactionTimeout time.Duration
+	// ClientOpts are added to every Kafka client of the sink: seed brokers,
+	// security, dialing.
+	ClientOpts []kgo.Opt
+	// ProducerOpts are added to the transactional producer only: hooks such
+	// as kprom, compression, linger, batch size.
+	ProducerOpts []kgo.Opt
+	Logger     *slog.Logger
+}
+
+// Sink is a transactional producer. Its methods are not safe for concurrent
+// use: one loop produces, one transaction at a time.
+type Sink struct {
+	cfg Config
+	cl  *kgo.Client
+	adm *kadm.Client
+	log *slog.Logger
+}
+
+// New connects, creates or verifies the topics and initialises the
+// transactional producer, which fences any older instance with the same
+// transactional id and resolves its open transaction. Only after New returns
+// may the state topic be read.
+func New(ctx context.Context, cfg Config) (*Sink, error) {
+	if cfg.TransactionalID == "" {
+		return nil, errors.New("sink: transactional id is empty")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.TransactionTimeout == 0 {
+		cfg.TransactionTimeout = time.Minute
+	}
+	opts := append([]kgo.Opt{
+		kgo.TransactionalID(cfg.TransactionalID),
+		kgo.TransactionTimeout(cfg.TransactionTimeout),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerBatchCompression(kgo.ZstdCompression(), kgo.Lz4Compression(), kgo.NoCompression()),
+		kgo.RecordRetries(10),
+		kgo.UnknownTopicRetries(10),
+	}, cfg.ClientOpts...)
+	opts = append(opts, cfg.ProducerOpts...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating kafka client: %w", err)
+	}
+	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger}
+	if err := s.ensureTopics(ctx); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	if _, _, err := cl.ProducerID(ctx); err != nil {
+		cl.Close()
+		return nil, classify("initialising transactional producer", err)
+	}
+	return s, nil
+}
+
+// Close closes the client. Call it after the last transaction ended.
+func (s *Sink) Close() { s.cl.Close() }
+
+// Admin returns an admin client sharing the sink's connection.
+func (s *Sink) Admin() *kadm.Client { return s.adm }

@@ -1,0 +1,104 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// ErrStateNotCompacted refuses a state topic that would not keep every
+// call's latest entry.
+var ErrStateNotCompacted = errors.New("state topic is not compacted")
+
+// ensureTopics creates the missing topics (or, with CreateTopics false,
+// refuses to start without them) and checks that the state topic is
+// compacted.
+func (s *Sink) ensureTopics(ctx context.Context) error {
+	t := s.cfg.Topics
+	partitions, rf := s.cfg.Partitions, s.cfg.ReplicationFactor
+	if partitions <= 0 {
+		partitions = -1 // the broker's default
+	}
+	if rf <= 0 {
+		rf = -1
+	}
+	compact := "compact"
+	want := []struct {
+		name       string
+		partitions int32
+		configs    map[string]*string
+	}{
+		{t.Calls, partitions, nil},
+		{t.Failed, partitions, nil},
+		{t.DLQ, partitions, nil},
+		// One partition: the state is read whole at start, in order.
+		{t.State, 1, map[string]*string{"cleanup.policy": &compact}},
+	}
+	for _, w := range want {
+		if !s.cfg.CreateTopics {
+			continue
+		}
+		_, err := s.adm.CreateTopic(ctx, w.partitions, rf, w.configs, w.name)
+		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("creating topic %q: %w", w.name, err)
+		}
+	}
+	topics := make([]string, len(want))
+	for i, w := range want {
+		topics[i] = w.name
+	}
+	details, err := s.adm.ListTopics(ctx, topics...)
+	if err != nil {
+		return fmt.Errorf("listing topics: %w", err)
+	}
+	for _, name := range topics {
+		d, ok := details[name]
+		if !ok || d.Err != nil {
+			return fmt.Errorf("topic %q is missing (create it, or run with --create-topics): %v", name, d.Err)
+		}
+	}
+	return s.checkCompacted(ctx, t.State)
+}
+
+func (s *Sink) checkCompacted(ctx context.Context, topic string) error {
+	rcs, err := s.adm.DescribeTopicConfigs(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("describing topic %q: %w", topic, err)
+	}
+	rc, err := rcs.On(topic, nil)
+	if err != nil {
+		return fmt.Errorf("describing topic %q: %w", topic, err)
+	}
+	if rc.Err != nil {
+		return fmt.Errorf("describing topic %q: %w", topic, rc.Err)
+	}
+	for _, c := range rc.Configs {
+		if c.Key == "cleanup.policy" && c.Value != nil && hasCompact(*c.Value) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: set cleanup.policy=compact on %q", ErrStateNotCompacted, topic)
+}
+
+func hasCompact(policy string) bool {
+	for _, p := range splitComma(policy) {
+		if p == "compact" {
+			return true
+		}
+	}
+	return false
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
