@@ -1,0 +1,243 @@
+// Package source is the client of the vendor's getCallList API: it signs
+// requests, fetches pages, classifies failures and reads a time window whole,
+// with retries and rereads. It knows nothing of Kafka and exports no metrics
+// itself; callers count what they need through Hooks.
+package source
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/callstream/callstream/secret"
+)
+
+// Path is the endpoint's path, appended to Config.BaseURL.
+const Path = "/api/v3/app/getCallList"
+
+// Defaults of Config.
+const (
+	DefaultType       = "call"
+	DefaultPageSize   = 100
+	DefaultTimeout    = 30 * time.Second
+	DefaultMaxRereads = 5
+	// MaxPageSize is the largest page size the client asks for.
+	MaxPageSize = 1000
+	// maxBody caps what the client reads of one response.
+	maxBody = 64 << 20
+)
+
+// Config configures a Client. BaseURL, AppID and AppKey are required.
+type Config struct {
+	BaseURL    string        // e.g. "https://open.example.com"; the client appends Path
+	AppID      string        // the appId header
+	AppKey     secret.String // the appKey header and, per Signer, part of the sign
+	Type       string        // the body's type; default "call"
+	PageSize   int           // records per page, 1..1000; default 100
+	Signer     Signer        // the sign recipe; the zero Signer is DefaultSignSpec
+	HTTPClient *http.Client  // default: a new client without a timeout of its own
+	Timeout    time.Duration // per request (one attempt); default 30s
+	Clock      func() time.Time
+	Hooks      Hooks
+	// MaxPages caps the pages of one window: ReadWindow returns a
+	// *TooManyPagesError after page 1 of a larger window. 0 means no cap.
+	MaxPages int
+	// MaxRereads bounds how often ReadWindow reads a drifting window again
+	// before it returns ErrWindowDrift. 0 means DefaultMaxRereads; a negative
+	// value means no rereads.
+	MaxRereads int
+}
+
+// Hooks lets callers observe the client, e.g. to count metrics. Every hook is
+// optional. Hooks run synchronously on the calling goroutine and must be
+// safe for concurrent use if the Client is used concurrently.
+type Hooks struct {
+	// Request is called once per HTTP attempt with "ok" or the error's Kind
+	// as outcome and the attempt's duration. Attempts cut short because the
+	// caller's context is done are not reported.
+	Request func(outcome string, d time.Duration)
+	// Error is called once per failed attempt with the failure's Kind.
+	Error func(kind Kind)
+	// Reread is called each time ReadWindow starts reading a window again,
+	// with one of the reasons "total_count_changed", "short_page",
+	// "count_mismatch" or "duplicate_id".
+	Reread func(reason string)
+}
+
+// Client fetches pages of getCallList. It is safe for concurrent use.
+type Client struct {
+	cfg Config
+	url string
+}
+
+// NewClient validates cfg, applies its defaults and returns a Client.
+func NewClient(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("source config: base URL must be an absolute http or https URL")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, errors.New("source config: base URL must have no query or fragment")
+	}
+	switch {
+	case cfg.AppID == "":
+		return nil, errors.New("source config: app id is required")
+	case cfg.AppKey.Reveal() == "":
+		return nil, errors.New("source config: app key is required")
+	case cfg.PageSize < 0 || cfg.PageSize > MaxPageSize:
+		return nil, fmt.Errorf("source config: page size %d outside 1..%d", cfg.PageSize, MaxPageSize)
+	case cfg.Timeout < 0:
+		return nil, fmt.Errorf("source config: negative timeout %s", cfg.Timeout)
+	case cfg.MaxPages < 0:
+		return nil, fmt.Errorf("source config: negative max pages %d", cfg.MaxPages)
+	}
+	if err := cfg.Signer.Validate(); err != nil {
+		return nil, fmt.Errorf("source config: %w", err)
+	}
+	cfg.Signer = cfg.Signer.normalized()
+	if cfg.Type == "" {
+		cfg.Type = DefaultType
+	}
+	if cfg.PageSize == 0 {
+		cfg.PageSize = DefaultPageSize
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{}
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.MaxRereads == 0 {
+		cfg.MaxRereads = DefaultMaxRereads
+	}
+	return &Client{cfg: cfg, url: strings.TrimSuffix(cfg.BaseURL, "/") + Path}, nil
+}
+
+// requestBody is the JSON body, in the field order of the vendor's example.
+type requestBody struct {
+	StartTime string `json:"startTime"`
+	EndTime   string `json:"endTime"`
+	Type      string `json:"type"`
+	PageNo    int    `json:"pageNo"`
+	PageSize  int    `json:"pageSize"`
+}
+
+// FetchPage makes ONE attempt at page pageNo (1-based) of window w. Failures
+// are *APIError (see Kind) wrapped with the page and window; if ctx is done
+// the error wraps ctx.Err() instead. The page's PageNo is checked against
+// pageNo; nothing else is checked across pages here (see ReadWindow).
+func (c *Client) FetchPage(ctx context.Context, w Window, pageNo int) (*Page, error) {
+	if pageNo < 1 {
+		return nil, fmt.Errorf("fetching page %d of %s: page numbers start at 1", pageNo, w)
+	}
+	start := time.Now()
+	p, err := c.fetch(ctx, w, pageNo)
+	d := time.Since(start)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("fetching page %d of %s: %w", pageNo, w, ctx.Err())
+		}
+		kind := KindOf(err)
+		if h := c.cfg.Hooks.Request; h != nil {
+			h(string(kind), d)
+		}
+		if h := c.cfg.Hooks.Error; h != nil {
+			h(kind)
+		}
+		return nil, fmt.Errorf("fetching page %d of %s: %w", pageNo, w, err)
+	}
+	if h := c.cfg.Hooks.Request; h != nil {
+		h("ok", d)
+	}
+	return p, nil
+}
+
+// fetch does the request; every error it returns is an *APIError.
+func (c *Client) fetch(ctx context.Context, w Window, pageNo int) (*Page, error) {
+	body, err := json.Marshal(requestBody{
+		StartTime: FormatTime(w.Start),
+		EndTime:   FormatTime(w.End),
+		Type:      c.cfg.Type,
+		PageNo:    pageNo,
+		PageSize:  c.cfg.PageSize,
+	})
+	if err != nil {
+		return nil, &APIError{Kind: KindTransport, Err: fmt.Errorf("encoding request: %w", err)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return nil, &APIError{Kind: KindTransport, Err: fmt.Errorf("building request: %w", err)}
+	}
+	ts := c.cfg.Signer.Timestamp(c.cfg.Clock())
+	sign := c.cfg.Signer.Sign(c.cfg.AppID, c.cfg.AppKey, ts, body)
+	req.Header.Set("appId", c.cfg.AppID)
+	req.Header.Set("appKey", c.cfg.AppKey.Reveal())
+	req.Header.Set("timestamp", ts)
+	req.Header.Set("sign", sign.Reveal())
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+
+	resp, err := c.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, &APIError{Kind: KindTransport, Err: fmt.Errorf("sending request: %w", err)}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, &APIError{Kind: KindTransport, Status: resp.StatusCode, Err: fmt.Errorf("reading response: %w", err)}
+	}
+	secrets := []string{c.cfg.AppKey.Reveal(), sign.Reveal()}
+	if err := c.checkStatus(resp, raw, secrets); err != nil {
+		return nil, err
+	}
+	if len(raw) > maxBody {
+		return nil, &APIError{Kind: KindDecode, Status: resp.StatusCode, Err: fmt.Errorf("decoding response: body larger than %d bytes", maxBody)}
+	}
+	p, err := decodePage(raw, secrets...)
+	if err != nil {
+		return nil, err
+	}
+	if p.PageNo != pageNo {
+		return nil, &APIError{Kind: KindDecode, Err: fmt.Errorf("decoding response: page %d answered for page %d", p.PageNo, pageNo)}
+	}
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		p.ServerDate = d
+	}
+	return p, nil
+}
+
+// checkStatus classifies a non-2xx status.
+func (c *Client) checkStatus(resp *http.Response, raw []byte, secrets []string) error {
+	st := resp.StatusCode
+	if st >= 200 && st < 300 {
+		return nil
+	}
+	e := &APIError{Kind: KindHTTP, Status: st}
+	switch {
+	case st == http.StatusUnauthorized || st == http.StatusForbidden:
+		e.Kind = KindAuth
+	case st == http.StatusTooManyRequests || st >= 500:
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Clock())
+	}
+	// Scrubbing happens before vendorText shortens the text to 200 bytes,
+	// so a secret cut at this 4 KiB boundary is cut off again there.
+	body := vendorText(string(raw[:min(len(raw), 4096)]), secrets...)
+	if text := http.StatusText(st); text != "" {
+		e.Err = fmt.Errorf("%s, body %s", strings.ToLower(text), body)
+	} else {
+		e.Err = fmt.Errorf("body %s", body)
+	}
+	return e
+}

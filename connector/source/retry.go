@@ -1,0 +1,90 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Defaults of Retry.
+const (
+	DefaultRetryInitial = 500 * time.Millisecond
+	DefaultRetryMax     = 30 * time.Second
+)
+
+// Retry is how ReadWindow retries a failed page: exponential backoff with
+// full jitter (a random wait in [0, min(Max, Initial·2^n)) before retry
+// n+1), at least the Retry-After the vendor asked for (capped by Max), and
+// Max itself after an auth failure, which no quick retry will cure. Every
+// kind of failure is retried.
+type Retry struct {
+	Initial  time.Duration // first backoff ceiling; default 500ms
+	Max      time.Duration // backoff ceiling; default 30s
+	Attempts int           // attempts per page, first included; 0 = until ctx is done
+}
+
+func (r Retry) withDefaults() Retry {
+	if r.Initial <= 0 {
+		r.Initial = DefaultRetryInitial
+	}
+	if r.Max <= 0 {
+		r.Max = DefaultRetryMax
+	}
+	r.Max = max(r.Max, r.Initial)
+	return r
+}
+
+// delay is the wait after failed attempt n (0-based) that ended with err.
+func (r Retry) delay(n int, err error) time.Duration {
+	ceiling := r.Initial
+	for i := 0; i < n && ceiling <= r.Max/2; i++ {
+		ceiling *= 2
+	}
+	ceiling = min(ceiling, r.Max)
+	d := rand.N(ceiling) // full jitter
+	var e *APIError
+	if errors.As(err, &e) {
+		if e.Kind == KindAuth {
+			return r.Max
+		}
+		d = max(d, min(e.RetryAfter, r.Max))
+	}
+	return d
+}
+
+// fetchRetry fetches one page until it succeeds, ctx is done or the attempts
+// run out.
+func (c *Client) fetchRetry(ctx context.Context, w Window, pageNo int, r Retry) (*Page, error) {
+	for n := 0; ; n++ {
+		p, err := c.FetchPage(ctx, w, pageNo)
+		if err == nil {
+			return p, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		if r.Attempts > 0 && n+1 >= r.Attempts {
+			return nil, fmt.Errorf("giving up after %d attempts: %w", n+1, err)
+		}
+		if err := sleep(ctx, r.delay(n, err)); err != nil {
+			return nil, fmt.Errorf("fetching page %d of %s: %w", pageNo, w, err)
+		}
+	}
+}
+
+// sleep waits d or until ctx is done, whichever is first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,168 @@
+package source
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// CST is China Standard Time, UTC+8 all year: the zone of every time the
+// vendor sends or expects.
+var CST = time.FixedZone("CST", 8*3600)
+
+// TimeLayout is the vendor's time format (yyyy-MM-dd HH:mm:ss), in CST.
+const TimeLayout = "2006-01-02 15:04:05"
+
+// ParseTime parses a vendor time such as "2025-03-21 14:17:44" as CST.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.ParseInLocation(TimeLayout, s, CST)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parsing vendor time: %w", err)
+	}
+	return t, nil
+}
+
+// FormatTime formats t as the vendor does, in CST, dropping fractions of a
+// second.
+func FormatTime(t time.Time) string { return t.In(CST).Format(TimeLayout) }
+
+// Window is a range of gmtCreateTime, both ends inclusive, in whole seconds
+// (fractions are dropped when it is sent).
+type Window struct {
+	Start, End time.Time
+}
+
+// String formats w in CST, e.g. "2025-03-21 00:00:00..2025-03-21 00:59:59".
+func (w Window) String() string { return FormatTime(w.Start) + ".." + FormatTime(w.End) }
+
+// CanSplit reports whether w spans at least two whole seconds.
+func (w Window) CanSplit() bool {
+	return w.End.Truncate(time.Second).After(w.Start.Truncate(time.Second))
+}
+
+// Split cuts w in two halves at a whole second: [Start, mid] and
+// [mid+1s, End], which together cover w exactly. A window that cannot be
+// split (see CanSplit) is returned as the first half with a zero second.
+func (w Window) Split() (Window, Window) {
+	s, e := w.Start.Truncate(time.Second), w.End.Truncate(time.Second)
+	if !e.After(s) {
+		return w, Window{}
+	}
+	mid := s.Add((e.Sub(s) / 2).Truncate(time.Second))
+	return Window{Start: w.Start, End: mid}, Window{Start: mid.Add(time.Second), End: w.End}
+}
+
+// WindowRead is a window read whole.
+type WindowRead struct {
+	Window  Window
+	Records []json.RawMessage // every record, pages in order, as received
+	Pages   int               // pages fetched in the read that succeeded
+	Rereads int               // times the window was read again because it drifted
+	// ServerDate is the Date header of page 1 of the read that succeeded.
+	ServerDate time.Time
+}
+
+// drift is why a read of a window is not whole; it is one of the reasons
+// given to Hooks.Reread.
+type drift string
+
+// ReadWindow reads pages 1..totalPage of w, retrying each failed page per
+// retry (see Retry). It checks that the read is whole: totalCount equal on
+// every page, every page but the last full, as many records as totalCount
+// and no id twice. If not, the window is read again from page 1 (calling
+// Hooks.Reread), at most Config.MaxRereads times, then it returns an error
+// wrapping ErrWindowDrift.
+//
+// If page 1 says the window holds more than Config.MaxPages pages and w can
+// be split, it returns a *TooManyPagesError (errors.Is ErrTooManyPages):
+// split the window and read each half. A window of one second is read
+// whatever its size.
+//
+// It returns only when the window was read whole, ctx is done, a page's
+// retries ran out (Retry.Attempts) or the rereads ran out.
+func (c *Client) ReadWindow(ctx context.Context, w Window, retry Retry) (*WindowRead, error) {
+	retry = retry.withDefaults()
+	rereads := 0
+	for {
+		wr, why, err := c.readOnce(ctx, w, retry)
+		if err != nil {
+			return nil, err
+		}
+		if why == "" {
+			wr.Rereads = rereads
+			return wr, nil
+		}
+		if rereads >= max(c.cfg.MaxRereads, 0) {
+			return nil, fmt.Errorf("reading window %s: %w after %d rereads (%s)", w, ErrWindowDrift, rereads, why)
+		}
+		rereads++
+		if h := c.cfg.Hooks.Reread; h != nil {
+			h(string(why))
+		}
+		// A short pause lets whatever moved the window settle.
+		if err := sleep(ctx, retry.delay(0, nil)); err != nil {
+			return nil, fmt.Errorf("reading window %s: %w", w, err)
+		}
+	}
+}
+
+// readOnce reads w once from page 1. A read that is not whole returns the
+// reason and no error.
+func (c *Client) readOnce(ctx context.Context, w Window, retry Retry) (*WindowRead, drift, error) {
+	first, err := c.fetchRetry(ctx, w, 1, retry)
+	if err != nil {
+		return nil, "", err
+	}
+	if c.cfg.MaxPages > 0 && first.TotalPage > c.cfg.MaxPages && w.CanSplit() {
+		return nil, "", fmt.Errorf("reading window %s: %w", w, &TooManyPagesError{TotalPage: first.TotalPage, MaxPages: c.cfg.MaxPages})
+	}
+	size := first.PageSize
+	if size <= 0 {
+		size = c.cfg.PageSize
+	}
+	wr := &WindowRead{Window: w, Pages: 1, ServerDate: first.ServerDate}
+	wr.Records = append(wr.Records, first.Records...)
+	pages := max(first.TotalPage, 1)
+	if pages > 1 && len(first.Records) < size {
+		return nil, "short_page", nil
+	}
+	for n := 2; n <= pages; n++ {
+		p, err := c.fetchRetry(ctx, w, n, retry)
+		if err != nil {
+			return nil, "", err
+		}
+		wr.Pages++
+		if p.TotalCount != first.TotalCount {
+			return nil, "total_count_changed", nil
+		}
+		if n < pages && len(p.Records) < size {
+			return nil, "short_page", nil
+		}
+		wr.Records = append(wr.Records, p.Records...)
+	}
+	if len(wr.Records) != first.TotalCount {
+		return nil, "count_mismatch", nil
+	}
+	if duplicateID(wr.Records) {
+		return nil, "duplicate_id", nil
+	}
+	return wr, "", nil
+}
+
+// duplicateID reports whether two records share an id. Records without a
+// readable id are left to the caller's decoding.
+func duplicateID(recs []json.RawMessage) bool {
+	seen := make(map[int64]struct{}, len(recs))
+	for _, r := range recs {
+		id, err := PeekID(r)
+		if err != nil {
+			continue
+		}
+		if _, ok := seen[id]; ok {
+			return true
+		}
+		seen[id] = struct{}{}
+	}
+	return false
+}
