@@ -1,0 +1,322 @@
+package schemas
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linkedin/goavro/v2"
+)
+
+// TestEmbedded checks each embedded schema against an independent
+// implementation, goavro, reading the .avsc file from disk: the same
+// canonical form and fingerprint.
+//
+// goavro keeps {"type":"long"} where the specification's [PRIMITIVES] rule
+// and Java write "long" for a long with a logicalType
+// (github.com/linkedin/goavro/issues/174), so the test applies that one
+// rule to the text before goavro sees it.
+func TestEmbedded(t *testing.T) {
+	tests := []struct {
+		name   string
+		file   string
+		schema *Schema
+	}{
+		{CallEventName, "call_event.avsc", CallEvent()},
+		{DeadLetterName, "dead_letter.avsc", DeadLetter()},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			text, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tc.schema.Name(); got != tc.name {
+				t.Errorf("Name() = %q, want %q", got, tc.name)
+			}
+			if got := tc.schema.Text(); got != string(text) {
+				t.Errorf("Text() differs from %s", tc.file)
+			}
+			codec, err := goavro.NewCodec(stripLogicalTypes(t, text))
+			if err != nil {
+				t.Fatalf("goavro parsing %s: %v", tc.file, err)
+			}
+			if got, want := string(tc.schema.Canonical()), codec.CanonicalSchema(); got != want {
+				t.Errorf("Canonical():\n got %s\nwant %s", got, want)
+			}
+			var want [8]byte
+			binary.LittleEndian.PutUint64(want[:], codec.Rabin)
+			if got := tc.schema.Fingerprint(); got != want {
+				t.Errorf("Fingerprint() = %x, want %x (goavro)", got, want)
+			}
+		})
+	}
+}
+
+// TestFingerprintKnownValues checks the byte order and the hash against the
+// values in the Avro project's schema-tests.txt.
+func TestFingerprintKnownValues(t *testing.T) {
+	tests := []struct {
+		schema string
+		want   int64
+	}{
+		{`"null"`, 7195948357588979594},
+		{`"int"`, 8247732601305521295},
+		{`"string"`, -8142146995180207161},
+	}
+	for _, tc := range tests {
+		t.Run(tc.schema, func(t *testing.T) {
+			s, err := Parse(tc.schema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fp := s.Fingerprint()
+			if got := int64(binary.LittleEndian.Uint64(fp[:])); got != tc.want {
+				t.Errorf("fingerprint of %s = %d, want %d", tc.schema, got, tc.want)
+			}
+			if s.Name() != "" {
+				t.Errorf("Name() of %s = %q, want empty", tc.schema, s.Name())
+			}
+		})
+	}
+}
+
+const pointSchema = `{"type":"record","name":"Point","namespace":"test","doc":"a point","fields":[
+	{"name":"x","type":"long"},
+	{"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},
+	{"name":"label","type":["null","string"],"default":null}]}`
+
+type point struct {
+	X     int64     `avro:"x"`
+	At    time.Time `avro:"at"`
+	Label *string   `avro:"label"`
+}
+
+func TestSingleObjectRoundTrip(t *testing.T) {
+	s, err := Parse(pointSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := "p"
+	in := point{X: -3, At: time.UnixMilli(1742883984490).UTC(), Label: &label}
+	prefix := []byte("keep")
+	out, err := s.AppendSingleObject(prefix, &in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(out, []byte("keep\xC3\x01")) {
+		t.Fatalf("encoded % x, want the prefix then C3 01", out)
+	}
+	fp := s.Fingerprint()
+	if !bytes.Equal(out[6:14], fp[:]) {
+		t.Errorf("header fingerprint % x, want % x", out[6:14], fp)
+	}
+	var got point
+	if err := s.DecodeSingleObject(out[4:], &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, in) {
+		t.Errorf("round trip: got %+v, want %+v", got, in)
+	}
+	bare, err := s.Append(nil, &in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(bare, out[14:]) {
+		t.Errorf("Append = % x, want the datum % x", bare, out[14:])
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	s, err := Parse(pointSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := s.AppendSingleObject(nil, &point{X: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherFP := bytes.Clone(good)
+	otherFP[2] ^= 0xFF
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"empty", nil, "not Avro single-object"},
+		{"bad magic", append([]byte{0xC3, 0x02}, good[2:]...), "not Avro single-object"},
+		{"short header", good[:9], "not Avro single-object"},
+		{"other fingerprint", otherFP, "fingerprint"},
+		{"trailing bytes", append(bytes.Clone(good), 0), "left after the datum"},
+		{"truncated datum", good[:11], "decoding test.Point"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var p point
+			err := s.DecodeSingleObject(tc.data, &p)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("DecodeSingleObject(% x) = %v, want an error containing %q", tc.data, err, tc.want)
+			}
+		})
+	}
+	if _, _, err := SingleObjectFingerprint([]byte{1}); !errors.Is(err, ErrNotSingleObject) {
+		t.Errorf("SingleObjectFingerprint error = %v, want ErrNotSingleObject", err)
+	}
+}
+
+func TestEncodeError(t *testing.T) {
+	s, err := Parse(pointSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := s.Append([]byte("x"), struct{ Y int }{}); err == nil || out != nil {
+		t.Errorf("Append of a mismatched struct = %q, %v; want nil and an error", out, err)
+	}
+}
+
+func TestParseError(t *testing.T) {
+	if _, err := Parse(`{"type":"record","name":"R","fields":[{"name":"a","type":"nope"}]}`); err == nil {
+		t.Error("Parse of an unknown type succeeded")
+	}
+}
+
+func TestCompatibility(t *testing.T) {
+	added := strings.Replace(pointSchema, `"default":null}]}`,
+		`"default":null},{"name":"y","type":"long","default":7}]}`, 1)
+	addedNoDefault := strings.Replace(pointSchema, `"default":null}]}`,
+		`"default":null},{"name":"y","type":"long"}]}`, 1)
+	tests := []struct {
+		name           string
+		writer, reader string
+		ok             bool
+	}{
+		{"same", pointSchema, pointSchema, true},
+		{"reader adds a field with a default", pointSchema, added, true},
+		{"reader drops a field", added, pointSchema, true},
+		{"reader adds a field without default", pointSchema, addedNoDefault, false},
+		{"embedded call event with itself", CallEvent().Text(), CallEvent().Text(), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, r := mustParse(t, tc.writer), mustParse(t, tc.reader)
+			err := CheckCompatibility(w, r)
+			if (err == nil) != tc.ok {
+				t.Errorf("CheckCompatibility = %v, want ok=%v", err, tc.ok)
+			}
+			_, err = Resolve(w, r)
+			if (err == nil) != tc.ok {
+				t.Errorf("Resolve = %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestResolveDecodesOldData(t *testing.T) {
+	w := mustParse(t, pointSchema)
+	r := mustParse(t, strings.Replace(pointSchema, `"default":null}]}`,
+		`"default":null},{"name":"y","type":"long","default":7}]}`, 1))
+	data, err := w.Append(nil, &point{X: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Resolve(w, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		point
+		Y int64 `avro:"y"`
+	}
+	if err := res.Decode(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.X != 5 || got.Y != 7 {
+		t.Errorf("decoded x=%d y=%d, want 5 and the default 7", got.X, got.Y)
+	}
+	if same, err := Resolve(r, r); err != nil || same != r {
+		t.Errorf("Resolve(r, r) = %p, %v; want r itself", same, err)
+	}
+}
+
+// TestTaggedUnion checks the convention the package doc promises for a
+// union of several records: a single-key map selects the branch on encode,
+// and an interface target decodes wrapped the same way.
+func TestTaggedUnion(t *testing.T) {
+	s := mustParse(t, `{"type":"record","name":"U","namespace":"test","fields":[{"name":"v","type":["null",
+		{"type":"record","name":"A","fields":[{"name":"a","type":"long"}]},
+		{"type":"record","name":"B","fields":[{"name":"a","type":"long"}]}]}]}`)
+	type b struct {
+		A int64 `avro:"a"`
+	}
+	in := struct {
+		V any `avro:"v"`
+	}{map[string]any{"test.B": &b{A: 9}}}
+	data, err := s.Append(nil, &in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []byte{4, 18}; !bytes.Equal(data, want) {
+		t.Errorf("encoded % x, want % x (branch 2, then 9)", data, want)
+	}
+	var out struct {
+		V any `avro:"v"`
+	}
+	if err := s.Decode(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"test.B": map[string]any{"a": int64(9)}}
+	if !reflect.DeepEqual(out.V, want) {
+		t.Errorf("decoded %#v, want %#v", out.V, want)
+	}
+}
+
+// stripLogicalTypes rewrites every {"type":P,"logicalType":…} with P a
+// primitive as the bare "P": the specification's [PRIMITIVES] rule of the
+// Parsing Canonical Form, which goavro does not apply itself.
+func stripLogicalTypes(t testing.TB, text []byte) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(text, &v); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(stripLogical(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func stripLogical(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if typ, ok := v["type"].(string); ok && v["logicalType"] != nil && primitives[typ] {
+			return typ
+		}
+		for k, e := range v {
+			v[k] = stripLogical(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = stripLogical(e)
+		}
+	}
+	return v
+}
+
+var primitives = map[string]bool{"null": true, "boolean": true, "int": true, "long": true,
+	"float": true, "double": true, "bytes": true, "string": true}
+
+func mustParse(t *testing.T, text string) *Schema {
+	t.Helper()
+	s, err := Parse(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
