@@ -115,7 +115,7 @@ func TestFromRecordExact(t *testing.T) {
 			Status: 0, StatusStr: "转换失败", Method: "web", SalesID: 445499900074176, SalesName: "admin",
 			GmtCreateTime: utc("2025-03-25T06:26:23Z"), MsgTime: utc("2025-03-21T10:34:16Z"),
 			Departments: []Department{{ID: 105610, Level: "0.93186.105610.", Path: []int64{0, 93186, 105610}, Name: "白立宏测试1"}},
-			SendName: "朱佳玉", ReceiveName: "赵润-向量智享科技", CallType: "微信语音",
+			SendName:    "朱佳玉", ReceiveName: "赵润-向量智享科技", CallType: "微信语音",
 			URL:     "https://tmblueoss.wechatsi.com/04ef60faba714b92e6371ad2dc516871/202503/21/WechatSmallFile/b9d6980b7b0c4189a6978eff7ff496aa.mp3",
 			Message: failedStatus(),
 			Content: failedStatus(),
