@@ -1,0 +1,95 @@
+// Package connector drives callstream: it owns the order of steps between
+// the source (the vendor API), the dedup state, the event encoding and the
+// Kafka sink, and keeps the one invariant they share: a window's events,
+// state and checkpoint commit together, and memory changes only after.
+package connector
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/callstream/callstream/connector/schedule"
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/secret"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Config is everything the connector needs. The command line fills it from
+// flags, environment and a YAML file; Validate checks it once, before
+// anything starts.
+type Config struct {
+	APIURL   string
+	AppID    string
+	AppKey   secret.String
+	Type     string
+	PageSize int
+	// MaxPages is the page cap of one window; a larger window is split.
+	MaxPages       int
+	Signer         source.Signer
+	RequestTimeout time.Duration
+	Retry          source.Retry
+
+	Brokers           []string
+	TransactionalID   string
+	Topics            sink.Topics
+	CreateTopics      bool
+	Partitions        int32
+	ReplicationFactor int16
+	// KafkaOpts are added to every Kafka client (security, dialing).
+	KafkaOpts []kgo.Opt
+	// ProducerOpts are added to the transactional producer only.
+	ProducerOpts []kgo.Opt
+
+	Schedule schedule.Config
+	// SourceName labels this source in metrics and events.
+	SourceName string
+	// ReadyMaxAge is how long after the last successful poll /readyz stays
+	// true.
+	ReadyMaxAge time.Duration
+	// Version is the connector version written into every event.
+	Version string
+	// Clock returns the current time; default time.Now.
+	Clock func() time.Time
+}
+
+// Validate reports the first setting that is missing or out of range,
+// naming it as the command line does.
+func (c *Config) Validate() error {
+	var errs []error
+	need := func(ok bool, name, msg string) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("--%s: %s", name, msg))
+		}
+	}
+	u, err := url.Parse(c.APIURL)
+	need(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "", "api-url", "want an http(s) URL")
+	need(c.AppID != "", "app-id", "is required")
+	need(c.AppKey != "", "app-key", "is required (or --app-key-file)")
+	need(len(c.Brokers) > 0, "brokers", "is required")
+	need(c.TransactionalID != "", "transactional-id", "is required")
+	need(c.PageSize >= 1 && c.PageSize <= source.MaxPageSize, "page-size", fmt.Sprintf("want 1..%d", source.MaxPageSize))
+	need(c.MaxPages >= 1, "max-pages", "want at least 1")
+	need(c.Schedule.PollInterval > 0, "poll-interval", "want a positive duration")
+	need(c.Schedule.Settle >= 0, "settle-delay", "want a duration ≥ 0")
+	need(len(c.Schedule.Tiers) > 0, "tiers", "want at least one tier")
+	need(c.Schedule.BackfillWindow >= time.Second, "backfill-window", "want at least 1s")
+	need(c.Schedule.SweepWindow >= time.Second, "sweep-window", "want at least 1s")
+	t := c.Topics
+	need(t.Calls != "" && t.Failed != "" && t.DLQ != "" && t.State != "", "topic-calls", "topic names must not be empty")
+	need(distinct(t.Calls, t.Failed, t.DLQ, t.State), "topic-state", "the four topics must differ")
+	return errors.Join(errs...)
+}
+
+func distinct(names ...string) bool {
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			return false
+		}
+		seen[n] = true
+	}
+	return true
+}

@@ -1,0 +1,162 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/callstream/callstream/connector/event"
+	"github.com/callstream/callstream/connector/schedule"
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/connector/state"
+	"github.com/callstream/callstream/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Connector moves the vendor's call list into Kafka exactly once.
+type Connector struct {
+	cfg     Config
+	log     *slog.Logger
+	m       *metrics.Metrics
+	src     *source.Client
+	srcAll  *source.Client // without the page cap, for one-second windows
+	enc     *event.Encoder
+	store   *state.Store
+	sink    *sink.Sink
+	health  *Health
+	labels  prometheus.Labels
+	onEvent func(Committed)
+
+	lastPrune time.Time
+}
+
+// Options are the connector's collaborators.
+type Options struct {
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+	// Encoder encodes events; default: single-object encoding.
+	Encoder *event.Encoder
+	// OnCommit, if set, is called for every event record after its
+	// transaction committed.
+	OnCommit func(Committed)
+}
+
+// New validates cfg and builds a connector. Nothing connects until Run.
+func New(cfg Config, opts Options) (*Connector, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New(prometheus.NewRegistry())
+	}
+	c := &Connector{
+		cfg: cfg, log: opts.Logger, m: opts.Metrics, enc: opts.Encoder, onEvent: opts.OnCommit,
+		store:  state.New(),
+		labels: prometheus.Labels{metrics.LabelSource: cfg.SourceName, metrics.LabelType: cfg.Type},
+	}
+	c.health = newHealth(cfg.ReadyMaxAge, cfg.Clock, c.m, c.labels)
+	if c.enc == nil {
+		c.enc = event.NewEncoder()
+	}
+	scfg := source.Config{
+		BaseURL: cfg.APIURL, AppID: cfg.AppID, AppKey: cfg.AppKey, Type: cfg.Type,
+		PageSize: cfg.PageSize, MaxPages: cfg.MaxPages, Signer: cfg.Signer,
+		Timeout: cfg.RequestTimeout, Clock: cfg.Clock, Hooks: c.sourceHooks(),
+	}
+	var err error
+	if c.src, err = source.NewClient(scfg); err != nil {
+		return nil, fmt.Errorf("configuring the API client: %w", err)
+	}
+	scfg.MaxPages = 0
+	if c.srcAll, err = source.NewClient(scfg); err != nil {
+		return nil, fmt.Errorf("configuring the API client: %w", err)
+	}
+	return c, nil
+}
+
+// Health returns the connector's liveness and readiness, for /healthz and
+// /readyz.
+func (c *Connector) Health() *Health { return c.health }
+
+func (c *Connector) now() time.Time { return c.cfg.Clock() }
+
+// Run fences older instances, reads the state, then polls until ctx is done.
+// It returns nil after a clean shutdown (the open transaction finished or
+// aborted) and an error otherwise; a *sink.FatalError means the process
+// should exit non-zero and be restarted.
+func (c *Connector) Run(ctx context.Context) error {
+	// 1. Fence: initialising the transactional producer aborts whatever an
+	//    older instance left open.
+	sk, err := sink.New(ctx, sink.Config{
+		TransactionalID: c.cfg.TransactionalID, Topics: c.cfg.Topics,
+		CreateTopics: c.cfg.CreateTopics, Partitions: c.cfg.Partitions,
+		ReplicationFactor: c.cfg.ReplicationFactor,
+		ClientOpts:        append([]kgo.Opt{kgo.SeedBrokers(c.cfg.Brokers...)}, c.cfg.KafkaOpts...),
+		ProducerOpts:      c.cfg.ProducerOpts,
+		Logger:            c.log.With("component", "sink"),
+	})
+	if err != nil {
+		return ignoreCanceled(ctx, fmt.Errorf("starting the producer: %w", err))
+	}
+	defer sk.Close()
+	c.sink = sk
+	c.health.set(producerReady, true)
+
+	// 2. Read the state to its end, read_committed.
+	if err := c.restore(ctx); err != nil {
+		return ignoreCanceled(ctx, err)
+	}
+	c.health.set(stateLoaded, true)
+
+	// 3. Poll.
+	if !schedule.IsInitialized(c.store.Checkpoint) {
+		if err := c.initialize(ctx); err != nil {
+			return ignoreCanceled(ctx, err)
+		}
+	}
+	return ignoreCanceled(ctx, c.loop(ctx))
+}
+
+func (c *Connector) restore(ctx context.Context) error {
+	start := time.Now()
+	n, err := c.sink.ReadState(ctx, c.store.Load)
+	if err != nil {
+		return fmt.Errorf("restoring state: %w", err)
+	}
+	d := time.Since(start)
+	c.m.Restores.Observe(d.Seconds())
+	c.m.StateEntries.Set(float64(c.store.Len()))
+	c.log.Info("state restored", "records", n, "calls", c.store.Len(), "duration_seconds", d.Seconds())
+	return nil
+}
+
+// initialize commits the checkpoints of a first start.
+func (c *Connector) initialize(ctx context.Context) error {
+	b := c.store.NewBatch()
+	for name, v := range c.cfg.Schedule.Initial(c.now()) {
+		b.SetCheckpoint(name, v)
+	}
+	if err := c.commit(ctx, &batch{state: b}); err != nil {
+		return fmt.Errorf("committing the first checkpoints: %w", err)
+	}
+	bf, live := schedule.Progress(c.store.Checkpoint)
+	c.log.Info("first start", "start_from", c.cfg.Schedule.StartFrom, "live_from", live, "backfill_done", bf == 1)
+	return nil
+}
+
+func ignoreCanceled(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && !sink.IsFatal(err) && errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,184 @@
+package connector
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/callstream/callstream/connector/event"
+	"github.com/callstream/callstream/connector/schedule"
+	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/connector/state"
+	"github.com/cespare/xxhash/v2"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Committed describes one record of a batch after its transaction
+// committed: for metrics, and for callers that show progress (the demo
+// prints them).
+type Committed struct {
+	Topic  string
+	Kind   string // CREATED, STATUS_CHANGED or DEAD_LETTER
+	CallID int64  // 0 when a dead record had no readable id
+	// Call is the call after the change; nil for a dead letter.
+	Call *event.Call
+	// Reason is the dead letter's reason.
+	Reason string
+}
+
+// batch is one transaction in the making: the output records and the state
+// changes that account for them.
+type batch struct {
+	state      *state.Batch
+	records    []*kgo.Record
+	events     []Committed // events and dead letters, in produce order
+	read       int
+	skipped    int
+	tombstones int
+	err        error // set when the batch must not commit
+}
+
+// diff compares each raw record of a window with the dedup state and adds
+// to b the events, dead letters and state changes it calls for:
+//
+//   - bytes unchanged since last seen: nothing, not even parsing;
+//   - a call never emitted: CREATED;
+//   - a status different from the last emitted: STATUS_CHANGED;
+//   - inner JSON or times that do not parse: a dead letter, once per
+//     distinct raw content.
+//
+// Calls created before keepAfter (Unix seconds) are past the deepest
+// re-scan horizon: their events go out, but no state is kept for them.
+func (c *Connector) diff(b *batch, t schedule.Task, raws []json.RawMessage, keepAfter int64) {
+	src := c.eventSource(t)
+	for _, raw := range raws {
+		b.read++
+		h := xxhash.Sum64(raw)
+		id, err := source.PeekID(raw)
+		if err != nil {
+			// Without an id the record is kept under its hash: a negative
+			// id, which the vendor never uses.
+			pseudo := -int64(h>>1) - 1
+			if e, ok := b.state.Get(pseudo); ok && e.RawHash == h {
+				b.skipped++
+				continue
+			}
+			c.deadLetter(b, src, nil, "record_json", err, raw)
+			b.state.Put(pseudo, state.Entry{RawHash: h, Created: t.Window.End.Unix(), Status: -1, Flags: state.DeadLettered})
+			continue
+		}
+		prev, seen := b.state.Get(id)
+		if seen && prev.RawHash == h {
+			b.skipped++
+			continue
+		}
+		c.diffRecord(b, src, id, h, raw, prev, seen, keepAfter)
+	}
+}
+
+func (c *Connector) diffRecord(b *batch, src event.Source, id int64, h uint64, raw []byte, prev state.Entry, seen bool, keepAfter int64) {
+	next := state.Entry{RawHash: h, Created: src.WindowEnd.Unix(), Status: prev.Status, Flags: prev.Flags &^ state.DeadLettered}
+	put := func() {
+		if next.Created >= keepAfter || seen {
+			b.state.Put(id, next)
+		}
+	}
+	rec, err := source.DecodeRecord(raw)
+	if err != nil {
+		c.deadLetter(b, src, &id, "record_json", err, raw)
+		next.Flags |= state.DeadLettered
+		put()
+		return
+	}
+	call, err := event.FromRecord(&rec)
+	if err != nil {
+		reason := "record_json"
+		var pe *event.ParseError
+		if errors.As(err, &pe) {
+			reason = pe.Reason
+		}
+		if !prev.Has(state.Emitted) {
+			next.Status = rec.Status
+		}
+		c.deadLetter(b, src, &id, reason, err, raw)
+		next.Flags |= state.DeadLettered
+		put()
+		return
+	}
+	next.Created = call.GmtCreateTime.Unix()
+	if prev.Has(state.Emitted) && prev.Status == rec.Status {
+		// Same status, other bytes: remember them so the next re-scan
+		// skips the record, emit nothing.
+		put()
+		return
+	}
+	ev := event.Event{
+		EventID: event.ID(id, rec.Status, rec.Content),
+		Kind:    event.Created,
+		Call:    call,
+		Source:  src,
+	}
+	if prev.Has(state.Emitted) {
+		ps := prev.Status
+		ev.Kind, ev.PreviousStatus = event.StatusChanged, &ps
+	}
+	topic := c.cfg.Topics.Calls
+	if rec.Status == 0 {
+		topic = c.cfg.Topics.Failed
+	}
+	value, err := c.enc.AppendEvent(nil, &ev)
+	if err != nil {
+		c.deadLetter(b, src, &id, "encode", err, raw)
+		next.Flags |= state.DeadLettered
+		put()
+		return
+	}
+	b.records = append(b.records, &kgo.Record{Topic: topic, Key: callKey(id), Value: value})
+	b.events = append(b.events, Committed{Topic: topic, Kind: ev.Kind.String(), CallID: id, Call: call})
+	next.Status, next.Flags = rec.Status, next.Flags|state.Emitted
+	put()
+}
+
+// deadLetter adds a record that cannot be read or encoded to the
+// dead-letter topic, with its raw JSON and the reason. Bytes that are not
+// UTF-8 are replaced, since Avro strings must be UTF-8; a dead letter that
+// still cannot be encoded is a bug in our schema, and the batch fails rather
+// than lose the record.
+func (c *Connector) deadLetter(b *batch, src event.Source, id *int64, reason string, cause error, raw []byte) {
+	dl := event.DeadLetter{
+		CallID: id, Reason: reason, Source: src,
+		Error: strings.ToValidUTF8(cause.Error(), "\uFFFD"),
+		Raw:   strings.ToValidUTF8(string(raw), "\uFFFD"),
+	}
+	value, err := c.enc.AppendDeadLetter(nil, &dl)
+	if err != nil {
+		b.err = errors.Join(b.err, fmt.Errorf("encoding a dead letter (%s): %w", reason, err))
+		return
+	}
+	var key []byte
+	if id != nil {
+		key = callKey(*id)
+	}
+	b.records = append(b.records, &kgo.Record{Topic: c.cfg.Topics.DLQ, Key: key, Value: value})
+	dead := Committed{Topic: c.cfg.Topics.DLQ, Kind: KindDeadLetter, Reason: reason}
+	if id != nil {
+		dead.CallID = *id
+	}
+	b.events = append(b.events, dead)
+}
+
+func (c *Connector) eventSource(t schedule.Task) event.Source {
+	return event.Source{
+		App: c.cfg.AppID, Type: c.cfg.Type, Tier: t.Name,
+		WindowStart: t.Window.Start, WindowEnd: t.Window.End,
+		ObservedAt: c.now(), ConnectorVersion: c.cfg.Version,
+	}
+}
+
+// KindDeadLetter is the Kind of a Committed dead letter.
+const KindDeadLetter = "DEAD_LETTER"
+
+// callKey is the record key of a call: its id in decimal ASCII.
+func callKey(id int64) []byte { return strconv.AppendInt(nil, id, 10) }

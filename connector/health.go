@@ -1,0 +1,98 @@
+package connector
+
+import (
+	"sync"
+	"time"
+
+	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type condition int
+
+const (
+	producerReady condition = iota
+	stateLoaded
+)
+
+// Health tracks what /readyz reports: the producer is initialised, the
+// state is loaded, and a window was read whole and committed recently. It is
+// safe for concurrent use.
+type Health struct {
+	mu       sync.Mutex
+	maxAge   time.Duration
+	clock    func() time.Time
+	m        *metrics.Metrics
+	labels   prometheus.Labels
+	producer bool
+	state    bool
+	lastPoll time.Time
+	lastErr  source.Kind
+}
+
+func newHealth(maxAge time.Duration, clock func() time.Time, m *metrics.Metrics, labels prometheus.Labels) *Health {
+	if maxAge <= 0 {
+		maxAge = 5 * time.Minute
+	}
+	return &Health{maxAge: maxAge, clock: clock, m: m, labels: labels}
+}
+
+func (h *Health) set(c condition, v bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch c {
+	case producerReady:
+		h.producer = v
+	case stateLoaded:
+		h.state = v
+		if v {
+			// Readiness counts the poll age from when polling can start.
+			h.lastPoll = h.clock()
+		}
+	}
+}
+
+func (h *Health) polled() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lastPoll = h.clock()
+	h.lastErr = ""
+	h.m.LastSuccess.With(h.labels).Set(float64(h.lastPoll.UnixMilli()) / 1000)
+}
+
+func (h *Health) apiError(k source.Kind) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lastErr = k
+}
+
+// Ready reports whether the connector is ready, and if not, why.
+func (h *Health) Ready() (bool, string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ready, why := h.readyLocked()
+	v := 0.0
+	if ready {
+		v = 1
+	}
+	h.m.Ready.Set(v)
+	return ready, why
+}
+
+func (h *Health) readyLocked() (bool, string) {
+	switch {
+	case !h.producer:
+		return false, "transactional producer not initialised"
+	case !h.state:
+		return false, "state not loaded"
+	}
+	if age := h.clock().Sub(h.lastPoll); age > h.maxAge {
+		why := "no successful poll for " + age.Round(time.Second).String()
+		if h.lastErr != "" {
+			why += " (last API error: " + string(h.lastErr) + ")"
+		}
+		return false, why
+	}
+	return true, "ok"
+}

@@ -1,0 +1,187 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/callstream/callstream/connector/schedule"
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/source"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// pruneEvery is how often the state is scanned for entries past the
+// deepest horizon.
+const pruneEvery = time.Minute
+
+// loop runs the schedule's tasks until ctx is done.
+func (c *Connector) loop(ctx context.Context) error {
+	abortBackoff := time.Second
+	for ctx.Err() == nil {
+		c.updateLag()
+		task, ok, wait := c.cfg.Schedule.Next(c.now(), c.store.Checkpoint)
+		if !ok {
+			sleep(ctx, wait)
+			continue
+		}
+		err := c.runTask(ctx, task)
+		switch {
+		case err == nil:
+			abortBackoff = time.Second
+		case errors.Is(err, sink.ErrAborted):
+			// Nothing of the batch is visible and memory is unchanged:
+			// the same window is read again after a pause.
+			c.log.Warn("transaction aborted", "task", task.Name, "window", task.Window.String(), "err", err)
+			sleep(ctx, abortBackoff)
+			abortBackoff = min(2*abortBackoff, time.Minute)
+		case ctx.Err() != nil:
+			return nil
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
+// runTask reads one window whole and commits what it changed.
+func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
+	read, err := c.readWhole(ctx, &task)
+	if err != nil {
+		return err
+	}
+	now := c.now()
+	b := &batch{state: c.store.NewBatch()}
+	keepAfter := c.cfg.Schedule.PruneBefore(now, c.store.Checkpoint, task)
+	c.diff(b, task, read.Records, keepAfter)
+	if b.err != nil {
+		return b.err
+	}
+	name, v := task.Checkpoint()
+	b.state.SetCheckpoint(name, v)
+	c.prune(b, now, keepAfter)
+	start := time.Now()
+	if err := c.commit(ctx, b); err != nil {
+		return err
+	}
+	c.m.WindowsRead.WithLabelValues(task.Name).Inc()
+	c.log.Debug("window committed", "task", task.Name, "window", task.Window.String(),
+		"pages", read.Pages, "records", b.read, "unchanged", b.skipped,
+		"events", len(b.events), "rereads", read.Rereads,
+		"commit_seconds", time.Since(start).Seconds())
+	c.health.polled()
+	return nil
+}
+
+// readWhole reads the task's window, halving it while it holds more pages
+// than the cap; a one-second window is read whatever its size.
+func (c *Connector) readWhole(ctx context.Context, task *schedule.Task) (*source.WindowRead, error) {
+	for {
+		read, err := c.src.ReadWindow(ctx, task.Window, c.cfg.Retry)
+		var tooMany *source.TooManyPagesError
+		if errors.As(err, &tooMany) && c.cfg.MaxPages > 0 {
+			smaller, ok := task.Shrink()
+			if !ok {
+				return c.srcAll.ReadWindow(ctx, task.Window, c.cfg.Retry)
+			}
+			c.log.Debug("window split", "task", task.Name, "window", task.Window.String(), "pages", tooMany.TotalPage)
+			*task = smaller
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading %s window %s: %w", task.Name, task.Window, err)
+		}
+		return read, nil
+	}
+}
+
+// prune drops the entries past the deepest horizon, at most once a minute.
+func (c *Connector) prune(b *batch, now time.Time, before int64) {
+	if now.Sub(c.lastPrune) < pruneEvery {
+		return
+	}
+	c.lastPrune = now
+	for _, id := range c.store.Expired(before) {
+		b.state.Delete(id)
+		b.tombstones++
+	}
+}
+
+// commit produces the batch in one transaction: events, dead letters, then
+// the state records and checkpoints that account for them. Only after the
+// commit does the in-memory state change.
+func (c *Connector) commit(ctx context.Context, b *batch) error {
+	recs := b.records
+	b.state.Records(func(k, v []byte) {
+		recs = append(recs, &kgo.Record{Topic: c.cfg.Topics.State, Key: k, Value: v})
+	})
+	start := time.Now()
+	// The commit runs on a context detached from shutdown, so that a
+	// window read whole is committed rather than thrown away; the sink
+	// bounds the wait.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	if err := c.sink.Commit(cctx, recs); err != nil {
+		if errors.Is(err, sink.ErrAborted) {
+			c.m.Transactions.WithLabelValues("abort").Inc()
+		}
+		return err
+	}
+	committed := time.Now()
+	c.m.Transactions.WithLabelValues("commit").Inc()
+	c.m.TxnDuration.Observe(committed.Sub(start).Seconds())
+	b.state.Apply()
+	c.observe(b, committed)
+	return nil
+}
+
+// observe counts a committed batch and reports it to OnCommit.
+func (c *Connector) observe(b *batch, committed time.Time) {
+	c.m.RecordsRead.Add(float64(b.read))
+	c.m.RecordsSkipped.Add(float64(b.skipped))
+	c.m.StateEntries.Set(float64(c.store.Len()))
+	c.m.StateTombstones.Add(float64(b.tombstones))
+	for _, e := range b.events {
+		if e.Kind == KindDeadLetter {
+			c.m.DLQRecords.WithLabelValues(e.Reason).Inc()
+		} else {
+			c.m.Events.WithLabelValues(e.Topic, e.Kind).Inc()
+			c.m.EventDelay.Observe(committed.Sub(e.Call.GmtCreateTime).Seconds())
+		}
+		if c.onEvent != nil {
+			c.onEvent(e)
+		}
+	}
+}
+
+// updateLag sets the lag gauges from the committed checkpoints, so that they
+// stay right while idle and while backfilling.
+func (c *Connector) updateLag() {
+	bf, liveEnd := schedule.Progress(c.store.Checkpoint)
+	c.m.SourceLag.With(c.labels).Set(c.now().Sub(liveEnd).Seconds())
+	c.m.BackfillRatio.With(c.labels).Set(bf)
+}
+
+func (c *Connector) sourceHooks() source.Hooks {
+	return source.Hooks{
+		Request: func(outcome string, d time.Duration) {
+			c.m.APIRequests.WithLabelValues(outcome).Inc()
+			c.m.APIDuration.Observe(d.Seconds())
+		},
+		Error: func(kind source.Kind) {
+			c.m.APIErrors.WithLabelValues(string(kind)).Inc()
+			c.health.apiError(kind)
+		},
+		Reread: func(string) { c.m.WindowRereads.Inc() },
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
