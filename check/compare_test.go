@@ -1,0 +1,134 @@
+package check
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/callstream/callstream/connector/event"
+	"github.com/callstream/callstream/connector/source"
+)
+
+func ev(topic string, offset, id int64, status int32, prev *int32) EventRecord {
+	kind := event.Created
+	if prev != nil {
+		kind = event.StatusChanged
+	}
+	return EventRecord{
+		Meta: Meta{Topic: topic, Offset: offset, Key: strconv.FormatInt(id, 10)},
+		Event: &event.Event{EventID: event.ID(id, status, ""), Kind: kind, PreviousStatus: prev,
+			Call: &event.Call{ID: id, Status: status}},
+	}
+}
+
+func st(s int32) *int32 { return &s }
+
+func dead(offset, id int64, raw string) DeadLetterRecord {
+	return DeadLetterRecord{
+		Meta:       Meta{Topic: "calls.dlq", Offset: offset, Key: strconv.FormatInt(id, 10)},
+		DeadLetter: &event.DeadLetter{CallID: &id, Reason: event.ReasonContentJSON, Raw: raw},
+	}
+}
+
+// fixture is a correct output: call 1 converts after being seen in
+// progress, call 2 fails after being seen in progress, call 3 is first
+// seen converted, call 4 is dead-lettered, call 5 is first seen failed.
+func fixture() ([]source.Record, *Output, map[int64]bool) {
+	truth := []source.Record{{ID: 1, Status: 2}, {ID: 2, Status: 0}, {ID: 3, Status: 2}, {ID: 4, Status: 2}, {ID: 5, Status: 0}}
+	out := &Output{
+		Topics: DefaultTopics(),
+		Events: []EventRecord{
+			ev("calls", 0, 1, 1, nil),
+			ev("calls", 1, 2, 1, nil),
+			ev("calls", 2, 1, 2, st(1)),
+			ev("calls", 3, 3, 2, nil),
+			ev("calls.failed", 0, 2, 0, st(1)),
+			ev("calls.failed", 1, 5, 0, nil),
+		},
+		DeadLetters: []DeadLetterRecord{dead(0, 4, `{"id":4}`)},
+	}
+	return truth, out, map[int64]bool{4: true}
+}
+
+// eventAt returns the fixture event of call id with status s.
+func eventAt(o *Output, id int64, s int32) *EventRecord {
+	i := slices.IndexFunc(o.Events, func(er EventRecord) bool { return er.Event.Call.ID == id && er.Event.Call.Status == s })
+	return &o.Events[i]
+}
+
+func without(o *Output, id int64, s int32) {
+	o.Events = slices.DeleteFunc(o.Events, func(er EventRecord) bool { return er.Event.Call.ID == id && er.Event.Call.Status == s })
+}
+
+func TestCompare(t *testing.T) {
+	tests := []struct {
+		name       string
+		mutate     func(o *Output)
+		want       string // a substring of a problem; "" for a passing output
+		lost, dups int
+	}{
+		{"correct output", func(*Output) {}, "", 0, 0},
+		{"duplicate event", func(o *Output) { o.Events = append(o.Events, ev("calls", 4, 3, 2, nil)) }, "call 3 status 2: again", 0, 1},
+		{"lost call", func(o *Output) { without(o, 3, 2) }, "call 3 (status 2): no event", 1, 0},
+		{"lost status change", func(o *Output) { without(o, 1, 2) }, "call 1: last status 1, truth says 2", 1, 0},
+		{"gap before a change", func(o *Output) { without(o, 2, 1) }, "follows status 1, which has no event", 1, 0},
+		{"wrong order", func(o *Output) { eventAt(o, 1, 1).Offset, eventAt(o, 1, 2).Offset = 2, 0 }, "in the log, after it in the chain", 0, 0},
+		{"unknown id", func(o *Output) { o.Events = append(o.Events, ev("calls", 4, 99, 2, nil)) }, "call 99 is not in the truth", 0, 0},
+		{"wrong topic", func(o *Output) { eventAt(o, 3, 2).Topic = "calls.failed" }, "status 2 in topic calls.failed, want calls", 0, 0},
+		{"failed call in calls topic", func(o *Output) { eventAt(o, 5, 0).Topic = "calls" }, "call 5 failed (status 0) but is not in the failed topic", 0, 0},
+		{"missing dead letter", func(o *Output) { o.DeadLetters = nil }, "call 4: no dead letter", 1, 0},
+		{"unexpected dead letter", func(o *Output) { o.DeadLetters = append(o.DeadLetters, dead(1, 3, "{}")) }, "unexpected dead letter", 0, 0},
+		{"duplicate dead letter", func(o *Output) { o.DeadLetters = append(o.DeadLetters, dead(1, 4, `{"id":4}`)) }, "repeats a raw record", 0, 1},
+		{"dead letter without id", func(o *Output) { o.DeadLetters[0].DeadLetter.CallID = nil }, "without a call id", 1, 0},
+		{"wrong key", func(o *Output) { eventAt(o, 3, 2).Key = "3 " }, `key "3 ", want the call id 3`, 0, 0},
+		{"CREATED twice", func(o *Output) {
+			e := eventAt(o, 1, 2).Event
+			e.Kind, e.PreviousStatus = event.Created, nil
+		}, "CREATED again", 1, 0},
+		{"CREATED with previous status", func(o *Output) { eventAt(o, 3, 2).Event.PreviousStatus = st(1) }, "CREATED with previous status 1", 0, 0},
+		{"STATUS_CHANGED without previous", func(o *Output) { eventAt(o, 1, 2).Event.PreviousStatus = nil }, "STATUS_CHANGED without previous status", 1, 0},
+		{"two partitions", func(o *Output) { eventAt(o, 1, 2).Partition = 1 }, "events on two partitions of calls", 0, 0},
+		{"undecodable value", func(o *Output) {
+			o.Bad = append(o.Bad, BadRecord{Meta{Topic: "calls", Offset: 9}, errors.New("bad magic")})
+		}, "calls/0@9: value does not decode: bad magic", 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			truth, out, dlq := fixture()
+			tc.mutate(out)
+			r := Compare(truth, out, dlq)
+			if tc.want == "" {
+				if !r.OK() {
+					t.Fatalf("Compare of a correct output: %s", r)
+				}
+			} else if r.OK() || !slices.ContainsFunc(r.Problems, func(p string) bool { return strings.Contains(p, tc.want) }) {
+				t.Errorf("Compare: %s\nwant a problem containing %q", r, tc.want)
+			}
+			if r.Lost != tc.lost || r.Duplicated != tc.dups {
+				t.Errorf("lost %d, duplicated %d; want %d and %d\n%s", r.Lost, r.Duplicated, tc.lost, tc.dups, r)
+			}
+			if r.Calls != 5 || r.Events != len(out.Events) {
+				t.Errorf("counted %d calls and %d events, want 5 and %d", r.Calls, r.Events, len(out.Events))
+			}
+		})
+	}
+}
+
+func TestCompareCapsProblems(t *testing.T) {
+	var truth []source.Record
+	for id := range int64(120) {
+		truth = append(truth, source.Record{ID: id + 1, Status: 2})
+	}
+	r := Compare(truth, &Output{}, nil)
+	if r.OK() || r.Lost != 120 {
+		t.Fatalf("Compare of an empty output: lost %d, ok %v; want 120 lost", r.Lost, r.OK())
+	}
+	if len(r.Problems) != maxProblems+1 || r.Problems[maxProblems] != "... and 70 more problems" {
+		t.Errorf("got %d problems ending %q, want %d and a count of the rest", len(r.Problems), r.Problems[len(r.Problems)-1], maxProblems+1)
+	}
+	if !strings.HasPrefix(r.String(), "120 calls, 0 events, 120 lost, 0 duplicated, 51 problems\n  call 1 (status 2): no event") {
+		t.Errorf("String() = %.120q", r.String())
+	}
+}
