@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// startBroker starts a single-node Kafka-compatible broker (franz-go's
+// kfake) on addr, keeping its log in dataDir when set.
+func startBroker(addr, dataDir string, partitions int) (*kfake.Cluster, error) {
+	_, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, usagef("--listen: %v", err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, usagef("--listen: port %q is not a number", portStr)
+	}
+	opts := []kfake.Opt{
+		kfake.NumBrokers(1),
+		kfake.Ports(port),
+		// kfake listens on 127.0.0.1 by default; bind the host asked for.
+		kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, addr) }),
+		kfake.DefaultNumPartitions(partitions),
+		kfake.AllowAutoTopicCreation(),
+	}
+	if dataDir != "" {
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("creating --data-dir: %w", err)
+		}
+		opts = append(opts, kfake.DataDir(dataDir))
+	}
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("starting broker: %w", err)
+	}
+	return c, nil
+}
+
+func cmdBroker(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("broker", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:9092", "HOST:PORT to listen on")
+	dataDir := fs.String("data-dir", "", "directory that keeps the log across restarts")
+	partitions := fs.Int("partitions", 3, "default partitions of created topics")
+	var lf logFlags
+	lf.register(fs)
+	if err := parseLayered(fs, args, noEnv); err != nil {
+		return flagExit(fs, stdout, stderr, "broker", err)
+	}
+	if *partitions < 1 {
+		return exitStatus(stderr, "broker", usagef("--partitions: want at least 1"))
+	}
+	logger, err := lf.logger(stderr)
+	if err != nil {
+		return exitStatus(stderr, "broker", err)
+	}
+	c, err := startBroker(*listen, *dataDir, *partitions)
+	if err != nil {
+		return exitStatus(stderr, "broker", err)
+	}
+	logger.Info("broker listening", "addrs", c.ListenAddrs(), "data_dir", *dataDir)
+	<-ctx.Done()
+	c.Close()
+	logger.Info("broker stopped")
+	return 0
+}
+
+// noEnv is the environment of commands whose flags have no variables.
+func noEnv(string) (string, bool) { return "", false }

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/callstream/callstream/connector"
+	"github.com/callstream/callstream/connector/schedule"
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/metrics"
+	"github.com/callstream/callstream/secret"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/plugin/kprom"
+	"golang.org/x/sync/errgroup"
+)
+
+// runFlags are the settings of `callstream run` as the command line holds
+// them; toConfig turns them into a connector.Config.
+type runFlags struct {
+	apiURL, appID, appKey, appKeyFile, typ, sign string
+	brokers, listen, startFrom, tiers            string
+	topics                                       sink.Topics
+	transactionalID, registryURL, sourceName     string
+	pageSize, maxPages, partitions, replication  int
+	pollInterval, settle, backfillWindow         time.Duration
+	sweepWindow, requestTimeout, readyMaxAge     time.Duration
+	createTopics, checkConfig                    bool
+	log                                          logFlags
+}
+
+func (f *runFlags) register(fs *flag.FlagSet) {
+	fs.String("config", "", "YAML file of settings; keys are the flag names")
+	fs.StringVar(&f.apiURL, "api-url", "", "base URL of the vendor API (the client appends "+source.Path+")")
+	fs.StringVar(&f.appID, "app-id", "", "the vendor app id")
+	fs.StringVar(&f.appKey, "app-key", "", "the vendor app key (prefer CALLSTREAM_APP_KEY or --app-key-file)")
+	fs.StringVar(&f.appKeyFile, "app-key-file", "", "file holding the vendor app key")
+	fs.StringVar(&f.typ, "type", source.DefaultType, "record type to request")
+	fs.StringVar(&f.sign, "sign", source.DefaultSignSpec, "sign recipe DIGEST:FIELD+FIELD…:CASE:UNIT (see README)")
+	fs.IntVar(&f.pageSize, "page-size", source.DefaultPageSize, "records per page")
+	fs.IntVar(&f.maxPages, "max-pages", 50, "pages of one window before it is split")
+	fs.DurationVar(&f.requestTimeout, "request-timeout", source.DefaultTimeout, "timeout of one API request")
+	fs.StringVar(&f.brokers, "brokers", "", "Kafka seed brokers, HOST:PORT[,…]")
+	fs.StringVar(&f.transactionalID, "transactional-id", "callstream", "Kafka transactional id; one per connector")
+	fs.StringVar(&f.topics.Calls, "topic-calls", "calls", "topic of converted and in-progress calls")
+	fs.StringVar(&f.topics.Failed, "topic-failed", "calls.failed", "topic of failed conversions (status 0)")
+	fs.StringVar(&f.topics.DLQ, "topic-dlq", "calls.dlq", "dead-letter topic")
+	fs.StringVar(&f.topics.State, "topic-state", "callstream.state", "compacted state topic")
+	fs.BoolVar(&f.createTopics, "create-topics", true, "create missing topics (false: only verify)")
+	fs.IntVar(&f.partitions, "partitions", 3, "partitions of created event topics")
+	fs.IntVar(&f.replication, "replication-factor", -1, "replication factor of created topics (-1: broker default)")
+	fs.StringVar(&f.registryURL, "schema-registry-url", "", "Schema Registry URL (Confluent framing); empty: Avro single-object encoding")
+	fs.StringVar(&f.listen, "listen", ":9090", "address of /metrics, /healthz and /readyz")
+	fs.StringVar(&f.startFrom, "start-from", "", "backfill start at the first start: RFC 3339 time or a duration ago (default: the deepest tier's horizon)")
+	fs.DurationVar(&f.pollInterval, "poll-interval", 5*time.Second, "how often the live edge is read")
+	fs.DurationVar(&f.settle, "settle-delay", 10*time.Second, "windows end this far in the past")
+	fs.StringVar(&f.tiers, "tiers", schedule.DefaultTiers, "re-scan tiers NAME=HORIZON@EVERY,…")
+	fs.DurationVar(&f.backfillWindow, "backfill-window", time.Hour, "span of one backfill window")
+	fs.DurationVar(&f.sweepWindow, "sweep-window", time.Hour, "span of one re-scan window")
+	fs.StringVar(&f.sourceName, "source-name", "scrm", "name of this source in metrics")
+	fs.DurationVar(&f.readyMaxAge, "ready-max-age", 5*time.Minute, "/readyz fails when no poll succeeded for this long")
+	fs.BoolVar(&f.checkConfig, "check-config", false, "validate the settings and exit")
+	f.log.register(fs)
+}
+
+// toConfig validates the flags and builds the connector's configuration.
+func (f *runFlags) toConfig(now time.Time) (connector.Config, error) {
+	var cfg connector.Config
+	key, err := f.readAppKey()
+	if err != nil {
+		return cfg, err
+	}
+	signer, err := source.ParseSigner(f.sign)
+	if err != nil {
+		return cfg, usagef("--sign: %v", err)
+	}
+	tiers, err := schedule.ParseTiers(f.tiers)
+	if err != nil {
+		return cfg, usagef("--tiers: %v", err)
+	}
+	sched := schedule.Config{
+		Tiers: tiers, Settle: f.settle, PollInterval: f.pollInterval,
+		BackfillWindow: f.backfillWindow, SweepWindow: f.sweepWindow,
+	}
+	if sched.StartFrom, err = parseStartFrom(f.startFrom, now, sched.Horizon()); err != nil {
+		return cfg, err
+	}
+	if f.registryURL != "" {
+		return cfg, usagef("--schema-registry-url: this build writes Avro single-object encoding only")
+	}
+	cfg = connector.Config{
+		APIURL: f.apiURL, AppID: f.appID, AppKey: key, Type: f.typ,
+		PageSize: f.pageSize, MaxPages: f.maxPages, Signer: signer, RequestTimeout: f.requestTimeout,
+		Retry:   source.Retry{Initial: 500 * time.Millisecond, Max: 30 * time.Second},
+		Brokers: splitList(f.brokers), TransactionalID: f.transactionalID, Topics: f.topics,
+		CreateTopics: f.createTopics, Partitions: int32(f.partitions), ReplicationFactor: int16(f.replication),
+		Schedule: sched, SourceName: f.sourceName, ReadyMaxAge: f.readyMaxAge, Version: version,
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, &usageError{strings.Split(err.Error(), "\n")[0]}
+	}
+	return cfg, nil
+}
+
+func (f *runFlags) readAppKey() (secret.String, error) {
+	switch {
+	case f.appKey != "" && f.appKeyFile != "":
+		return "", usagef("--app-key-file: give the app key once, not also --app-key")
+	case f.appKeyFile != "":
+		b, err := os.ReadFile(f.appKeyFile)
+		if err != nil {
+			return "", usagef("--app-key-file: %v", err)
+		}
+		return secret.String(strings.TrimSpace(string(b))), nil
+	}
+	return secret.String(f.appKey), nil
+}
+
+// parseStartFrom reads --start-from: an RFC 3339 time, or a duration ago.
+func parseStartFrom(s string, now time.Time, horizon time.Duration) (time.Time, error) {
+	if s == "" {
+		return now.Add(-horizon), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, usagef("--start-from: %q is neither an RFC 3339 time nor a duration", s)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var f runFlags
+	f.register(fs)
+	if err := parseLayered(fs, args, os.LookupEnv); err != nil {
+		return flagExit(fs, stdout, stderr, "run", err)
+	}
+	cfg, err := f.toConfig(time.Now())
+	if err != nil {
+		return exitStatus(stderr, "run", err)
+	}
+	logger, err := f.log.logger(stderr)
+	if err != nil {
+		return exitStatus(stderr, "run", err)
+	}
+	if f.checkConfig {
+		fmt.Fprintln(stdout, "configuration ok")
+		return 0
+	}
+	if err := runConnector(ctx, cfg, f.listen, logger, nil); err != nil {
+		logger.Error("exiting", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// runConnector runs the connector and its HTTP endpoints until ctx is done
+// or the connector fails.
+func runConnector(ctx context.Context, cfg connector.Config, listen string, logger *slog.Logger, onCommit func(connector.Committed)) error {
+	reg := newRegistry()
+	m := metrics.New(reg)
+	kp := kprom.NewMetrics(metrics.Namespace, kprom.Registry(reg), kprom.WithClientLabel())
+	cfg.ProducerOpts = append(cfg.ProducerOpts, kgo.WithHooks(kp), kgo.WithLogger(kgoLogger(logger)))
+	conn, err := connector.New(cfg, connector.Options{Logger: logger, Metrics: m, OnCommit: onCommit})
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	runCtx, stopRun := context.WithCancel(gctx)
+	defer stopRun()
+	g.Go(func() error {
+		defer stopRun()
+		return conn.Run(runCtx)
+	})
+	if listen != "" {
+		g.Go(func() error { return serveHTTP(runCtx, listen, reg, conn.Health(), logger) })
+	}
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	registerRuntimeCollectors(reg)
+	return reg
+}
