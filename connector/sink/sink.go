@@ -40,7 +40,7 @@ type Config struct {
 	// ProducerOpts are added to the transactional producer only: hooks such
 	// as kprom, compression, linger, batch size.
 	ProducerOpts []kgo.Opt
-	Logger     *slog.Logger
+	Logger       *slog.Logger
 }
 
 // Sink is a transactional producer. Its methods are not safe for concurrent

@@ -77,7 +77,7 @@ func (s *Store) Checkpoint(name string) []byte { return s.checkpoints[name] }
 
 // put and remove are the only writers, used by Apply and Load.
 func (s *Store) put(id int64, e Entry) { s.calls[id] = pack(e) }
-func (s *Store) remove(id int64)      { delete(s.calls, id) }
+func (s *Store) remove(id int64)       { delete(s.calls, id) }
 
 // Expired returns the ids of the calls created before cutoff (Unix seconds).
 func (s *Store) Expired(cutoff int64) []int64 {
