@@ -1,0 +1,222 @@
+package source
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestReadWindowWhole(t *testing.T) {
+	for _, n := range []int{0, 1, 3, 10} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			f, srv := newFakeVendor(t, n)
+			c := newTestClient(t, srv.URL, nil)
+			wr, err := c.ReadWindow(context.Background(), testWindow(), fastRetry)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.EqualFunc(wr.Records, f.records, func(a, b json.RawMessage) bool { return string(a) == string(b) }) {
+				t.Errorf("records = %s, want %s", wr.Records, f.records)
+			}
+			if want := max((n+2)/3, 1); wr.Pages != want || wr.Rereads != 0 || f.callCount() != want {
+				t.Errorf("pages %d, rereads %d, calls %d; want %d pages, no reread", wr.Pages, wr.Rereads, f.callCount(), want)
+			}
+			if wr.ServerDate.IsZero() || wr.Window != testWindow() {
+				t.Errorf("ServerDate %s, Window %s", wr.ServerDate, wr.Window)
+			}
+		})
+	}
+}
+
+func TestReadWindowRereads(t *testing.T) {
+	tests := []struct {
+		name   string
+		setup  func(f *fakeVendor)
+		reason string
+	}{
+		{"insert while paging", func(f *fakeVendor) {
+			f.before = func(_ http.ResponseWriter, call int, _ requestBody) bool {
+				if call == 2 {
+					f.mu.Lock()
+					f.records = append([]json.RawMessage{json.RawMessage(`{"id":661181201146017}`)}, f.records...)
+					f.mu.Unlock()
+				}
+				return false
+			}
+		}, "total_count_changed"},
+		{"count off once", func(f *fakeVendor) {
+			f.count = func(call, real int) int {
+				if call <= 4 {
+					return real + 1 // four pages either way
+				}
+				return real
+			}
+		}, "count_mismatch"},
+		{"short page", func(f *fakeVendor) {
+			f.before = func(w http.ResponseWriter, call int, req requestBody) bool {
+				if call != 2 {
+					return false
+				}
+				fmt.Fprintf(w, `{"code":0,"data":{"totalCount":10,"totalPage":4,"pageNo":2,"pageSize":3,"result":[{"id":1}]}}`)
+				return true
+			}
+		}, "short_page"},
+		{"duplicate id", func(f *fakeVendor) {
+			f.before = func(w http.ResponseWriter, call int, req requestBody) bool {
+				if call != 2 {
+					return false
+				}
+				fmt.Fprintf(w, `{"code":0,"data":{"totalCount":10,"totalPage":4,"pageNo":2,"pageSize":3,"result":[%s,%s,%s]}}`,
+					f.records[0], f.records[1], f.records[2])
+				return true
+			}
+		}, "duplicate_id"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, srv := newFakeVendor(t, 10)
+			tc.setup(f)
+			var reasons []string
+			c := newTestClient(t, srv.URL, func(c *Config) { c.Hooks.Reread = func(r string) { reasons = append(reasons, r) } })
+			wr, err := c.ReadWindow(context.Background(), testWindow(), fastRetry)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wr.Rereads != 1 || !slices.Equal(reasons, []string{tc.reason}) {
+				t.Errorf("rereads %d, reasons %v; want one %s", wr.Rereads, reasons, tc.reason)
+			}
+			if len(wr.Records) != len(f.records) {
+				t.Errorf("read %d records, want %d", len(wr.Records), len(f.records))
+			}
+		})
+	}
+}
+
+func TestReadWindowDriftExhausted(t *testing.T) {
+	f, srv := newFakeVendor(t, 10)
+	f.count = func(_, real int) int { return real + 1 }
+	rereads := 0
+	c := newTestClient(t, srv.URL, func(c *Config) {
+		c.MaxRereads = 2
+		c.Hooks.Reread = func(string) { rereads++ }
+	})
+	_, err := c.ReadWindow(context.Background(), testWindow(), fastRetry)
+	if !errors.Is(err, ErrWindowDrift) || rereads != 2 {
+		t.Errorf("err = %v after %d rereads; want ErrWindowDrift after 2", err, rereads)
+	}
+}
+
+func TestReadWindowRetriesPages(t *testing.T) {
+	f, srv := newFakeVendor(t, 10)
+	f.before = func(w http.ResponseWriter, call int, _ requestBody) bool {
+		switch call {
+		case 2:
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(503)
+			return true
+		case 3:
+			fmt.Fprint(w, `{"code":0,"data":{"totalCount"`)
+			return true
+		case 5:
+			fmt.Fprint(w, `{"code":401,"message":"sign invalid"}`)
+			return true
+		}
+		return false
+	}
+	var kinds []Kind
+	c := newTestClient(t, srv.URL, func(c *Config) { c.Hooks.Error = func(k Kind) { kinds = append(kinds, k) } })
+	wr, err := c.ReadWindow(context.Background(), testWindow(), fastRetry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wr.Records) != 10 || wr.Rereads != 0 || f.callCount() != 7 {
+		t.Errorf("records %d, rereads %d, calls %d; want 10, 0, 7", len(wr.Records), wr.Rereads, f.callCount())
+	}
+	if want := []Kind{KindHTTP, KindDecode, KindAuth}; !slices.Equal(kinds, want) {
+		t.Errorf("error kinds %v, want %v", kinds, want)
+	}
+}
+
+func TestReadWindowAttempts(t *testing.T) {
+	f, srv := newFakeVendor(t, 10)
+	f.before = func(w http.ResponseWriter, _ int, _ requestBody) bool { w.WriteHeader(500); return true }
+	c := newTestClient(t, srv.URL, nil)
+	r := fastRetry
+	r.Attempts = 3
+	_, err := c.ReadWindow(context.Background(), testWindow(), r)
+	if KindOf(err) != KindHTTP || f.callCount() != 3 {
+		t.Errorf("err = %v after %d calls; want an http error after 3", err, f.callCount())
+	}
+}
+
+func TestReadWindowStopsWithContext(t *testing.T) {
+	f, srv := newFakeVendor(t, 10)
+	f.before = func(w http.ResponseWriter, _ int, _ requestBody) bool { w.WriteHeader(500); return true }
+	c := newTestClient(t, srv.URL, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.ReadWindow(ctx, testWindow(), Retry{Initial: time.Millisecond, Max: time.Hour})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v, want the context's deadline", err)
+	}
+}
+
+func TestReadWindowTooManyPages(t *testing.T) {
+	f, srv := newFakeVendor(t, 10)
+	c := newTestClient(t, srv.URL, func(c *Config) { c.MaxPages = 2 })
+	_, err := c.ReadWindow(context.Background(), testWindow(), fastRetry)
+	var tm *TooManyPagesError
+	if !errors.As(err, &tm) || !errors.Is(err, ErrTooManyPages) || tm.TotalPage != 4 || f.callCount() != 1 {
+		t.Fatalf("err = %v after %d calls; want TooManyPagesError{4} after page 1", err, f.callCount())
+	}
+	one := Window{Start: testWindow().Start, End: testWindow().Start}
+	wr, err := c.ReadWindow(context.Background(), one, fastRetry)
+	if err != nil || len(wr.Records) != 10 {
+		t.Errorf("one-second window: %v, %d records; want it read whole", err, len(wr.Records))
+	}
+}
+
+func TestWindowSplit(t *testing.T) {
+	w := testWindow()
+	a, b := w.Split()
+	if a.String() != "2025-03-21 00:00:00..2025-03-21 00:29:59" || b.String() != "2025-03-21 00:30:00..2025-03-21 00:59:59" {
+		t.Errorf("Split(%s) = %s, %s", w, a, b)
+	}
+	two := Window{Start: w.Start, End: w.Start.Add(time.Second)}
+	a, b = two.Split()
+	if !a.Start.Equal(a.End) || !b.Start.Equal(b.End) || !b.Start.Equal(a.End.Add(time.Second)) {
+		t.Errorf("Split(%s) = %s, %s", two, a, b)
+	}
+	one := Window{Start: w.Start, End: w.Start}
+	if one.CanSplit() {
+		t.Errorf("%s can split", one)
+	}
+	if a, b := one.Split(); a != one || b != (Window{}) {
+		t.Errorf("Split(%s) = %s, %s", one, a, b)
+	}
+}
+
+func TestRetryDelay(t *testing.T) {
+	r := Retry{Initial: 10 * time.Millisecond, Max: time.Second}.withDefaults()
+	for n := range 20 {
+		ceiling := min(10*time.Millisecond<<n, time.Second)
+		if d := r.delay(n, errors.New("x")); d < 0 || d >= ceiling {
+			t.Errorf("delay(%d) = %s, want in [0, %s)", n, d, ceiling)
+		}
+	}
+	auth := fmt.Errorf("fetching: %w", &APIError{Kind: KindAuth})
+	if d := r.delay(0, auth); d != time.Second {
+		t.Errorf("auth delay = %s, want Max", d)
+	}
+	if d := r.delay(0, &APIError{Kind: KindHTTP, RetryAfter: 300 * time.Millisecond}); d < 300*time.Millisecond {
+		t.Errorf("delay with Retry-After 300ms = %s", d)
+	}
+	if d := r.delay(0, &APIError{Kind: KindHTTP, RetryAfter: time.Hour}); d != time.Second {
+		t.Errorf("delay with Retry-After 1h = %s, want Max", d)
+	}
+}
