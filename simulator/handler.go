@@ -1,0 +1,175 @@
+package simulator
+
+import (
+	"bufio"
+	"crypto/subtle"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/callstream/callstream/connector/source"
+)
+
+// Business error codes the simulator answers with, HTTP status 200.
+const (
+	codeBadRequest  = 400
+	codeSignInvalid = 401
+	maxPageSize     = 1000
+	maxRequestBody  = 1 << 20
+)
+
+// serveCallList answers one getCallList request.
+func (s *Simulator) serveCallList(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	if err != nil {
+		s.fail(w, codeBadRequest, "request body unreadable or too large")
+		return
+	}
+	if !s.signValid(r.Header, body) {
+		s.fail(w, codeSignInvalid, "sign invalid")
+		return
+	}
+	req, from, to, msg := parseRequest(body)
+	if msg != "" {
+		s.fail(w, codeBadRequest, msg)
+		return
+	}
+	page := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.writePage(w, req, from, to) })
+	if s.cfg.Faults != nil {
+		s.cfg.Faults.Serve(w, r, req, page)
+		return
+	}
+	page(w, r)
+}
+
+// signValid checks the appId, the appKey and the sign, the latter computed
+// by the same code as the client's.
+func (s *Simulator) signValid(h http.Header, body []byte) bool {
+	want := s.cfg.Signer.Sign(s.cfg.AppID, s.cfg.AppKey, h.Get("timestamp"), body)
+	ok := subtle.ConstantTimeCompare([]byte(h.Get("appId")), []byte(s.cfg.AppID))
+	ok &= subtle.ConstantTimeCompare([]byte(h.Get("appKey")), []byte(s.cfg.AppKey.Reveal()))
+	ok &= subtle.ConstantTimeCompare([]byte(h.Get("sign")), []byte(want.Reveal()))
+	return ok == 1 && h.Get("timestamp") != ""
+}
+
+// parseRequest validates a body; msg is the business error, if any.
+func parseRequest(body []byte) (req Request, from, to time.Time, msg string) {
+	var in struct {
+		StartTime string `json:"startTime"`
+		EndTime   string `json:"endTime"`
+		Type      string `json:"type"`
+		PageNo    int    `json:"pageNo"`
+		PageSize  int    `json:"pageSize"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		return req, from, to, "request body is not valid JSON"
+	}
+	req = Request{StartTime: in.StartTime, EndTime: in.EndTime, Type: in.Type, PageNo: in.PageNo, PageSize: in.PageSize}
+	switch {
+	case in.Type == "":
+		return req, from, to, "type is required"
+	case in.PageNo < 1:
+		return req, from, to, "pageNo must be at least 1"
+	case in.PageSize < 1 || in.PageSize > maxPageSize:
+		return req, from, to, "pageSize must be between 1 and " + strconv.Itoa(maxPageSize)
+	}
+	var err error
+	if in.StartTime != "" {
+		if from, err = source.ParseTime(in.StartTime); err != nil {
+			return req, from, to, "startTime must be yyyy-MM-dd HH:mm:ss"
+		}
+	}
+	if in.EndTime != "" {
+		if to, err = source.ParseTime(in.EndTime); err != nil {
+			return req, from, to, "endTime must be yyyy-MM-dd HH:mm:ss"
+		}
+	}
+	return req, from, to, ""
+}
+
+// writePage answers a valid request: the window's calls that exist now,
+// newest first (gmtCreateTime, then id, both descending, which is
+// descending index).
+func (s *Simulator) writePage(w http.ResponseWriter, req Request, from, to time.Time) {
+	now := s.cfg.Clock()
+	lo, hi := 0, 0
+	if req.Type == "call" || req.Type == "chat" {
+		lo, hi = s.tl.window(from, to, now)
+	}
+	total := hi - lo
+	// Page p holds indices hi-1-(p-1)·size down to hi-p·size; page numbers
+	// are bounded first so that the product cannot overflow.
+	first := hi - min(req.PageNo-1, total)*req.PageSize
+	last := max(first-req.PageSize, lo)
+	if first < lo {
+		first = lo
+	}
+
+	b := make([]byte, 0, 256+1400*(first-last))
+	b = append(b, `{"code":0,"message":"success","data":{"totalCount":`...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, `,"totalPage":`...)
+	b = strconv.AppendInt(b, int64((total+req.PageSize-1)/req.PageSize), 10)
+	b = append(b, `,"pageNo":`...)
+	b = strconv.AppendInt(b, int64(req.PageNo), 10)
+	b = append(b, `,"pageSize":`...)
+	b = strconv.AppendInt(b, int64(req.PageSize), 10)
+	b = append(b, `,"result":[`...)
+	var costMillis int64
+	for i := first - 1; i >= last; i-- {
+		rec := s.record(i, now)
+		costMillis += rec.Cost
+		if i != first-1 {
+			b = append(b, ',')
+		}
+		b = appendRecord(b, &rec)
+	}
+	// The vendor bills whole seconds: its example shows 37354 ms as "38秒".
+	b = append(b, `],"message":"`...)
+	b = strconv.AppendInt(b, (costMillis+999)/1000, 10)
+	b = append(b, `秒"}}`...)
+	s.writeJSON(w, now, b)
+}
+
+// fail answers a business error, HTTP 200 as the vendor does.
+func (s *Simulator) fail(w http.ResponseWriter, code int, msg string) {
+	b := []byte(`{"code":`)
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, `,"message":`...)
+	b = appendString(b, msg)
+	b = append(b, `,"data":null}`...)
+	s.writeJSON(w, s.cfg.Clock(), b)
+}
+
+func (s *Simulator) writeJSON(w http.ResponseWriter, now time.Time, b []byte) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Write(b)
+}
+
+// serveRecords streams the truth: every call created so far, ascending id.
+func (s *Simulator) serveRecords(w http.ResponseWriter, _ *http.Request) {
+	now := s.cfg.Clock()
+	n := s.tl.arrived(now)
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(`{"records":[`)
+	var b []byte
+	for i := range n {
+		rec := s.record(i, now)
+		b = b[:0]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendRecord(b, &rec)
+		if _, err := bw.Write(b); err != nil {
+			return // the client went away
+		}
+	}
+	bw.WriteString("]}\n")
+	bw.Flush()
+}

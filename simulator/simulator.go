@@ -1,0 +1,155 @@
+// Package simulator imitates the vendor's getCallList API: it checks each
+// request's sign exactly as the client computes it, and answers from a
+// deterministic set of calls made up from a seed. Calls arrive over time and
+// their speech-to-text status changes after a delay, all computed from the
+// clock when asked, so there is no background work and nothing per call is
+// stored: a million calls cost no memory until they are paged.
+//
+// Type filter: the vendor's own example asks type "chat" and gets records
+// of type "call", so both "call" and "chat" match every call; any other type
+// matches none.
+//
+// GET /_sim/records answers {"records":[…]}, every call created so far with
+// its current status in the vendor's format, by ascending id: the truth that
+// tests compare the connector's output against.
+package simulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/secret"
+)
+
+// Config configures a Simulator. AppID and AppKey are required.
+type Config struct {
+	AppID  string        // the appId every request must carry
+	AppKey secret.String // the appKey every request must carry, and the sign's key
+	Signer source.Signer // the sign recipe; the zero Signer is source.DefaultSignSpec
+	Seed   int64         // the same seed and config give the same calls
+	// History calls exist at the start, their gmtCreateTime spread over the
+	// HistorySpan before it (whole seconds).
+	History     int
+	HistorySpan time.Duration
+	// Calls new calls arrive after the start, Rate a second, until Calls of
+	// them have; Calls 0 means no end, Rate 0 means no new calls.
+	Calls int
+	Rate  float64
+	// ConvertAfter is how long a call stays in status 1 (converting) before
+	// it becomes 2 (converted) or, for a FailRatio share of calls chosen by
+	// the seed, 0 (failed).
+	ConvertAfter time.Duration
+	FailRatio    float64
+	Clock        func() time.Time // default time.Now
+	// Faults, when set, may answer or spoil requests; nil means none.
+	Faults Faults
+}
+
+// Simulator is a vendor API made up from a seed. It is safe for concurrent
+// use; nothing in it changes after New.
+type Simulator struct {
+	cfg   Config
+	tl    timeline
+	world world
+}
+
+// New validates cfg and starts the simulator's clock: the history lies
+// before Clock() now, new calls arrive after it.
+func New(cfg Config) (*Simulator, error) {
+	switch {
+	case cfg.AppID == "":
+		return nil, errors.New("simulator config: app id is required")
+	case cfg.AppKey.Reveal() == "":
+		return nil, errors.New("simulator config: app key is required")
+	case cfg.History < 0:
+		return nil, fmt.Errorf("simulator config: negative history %d", cfg.History)
+	case cfg.HistorySpan < 0:
+		return nil, fmt.Errorf("simulator config: negative history span %s", cfg.HistorySpan)
+	case cfg.Calls < 0:
+		return nil, fmt.Errorf("simulator config: negative calls %d", cfg.Calls)
+	case cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0):
+		return nil, fmt.Errorf("simulator config: rate %v is not a non-negative number", cfg.Rate)
+	case cfg.Rate == 0 && cfg.Calls > 0:
+		return nil, fmt.Errorf("simulator config: %d calls can never arrive at rate 0", cfg.Calls)
+	case cfg.ConvertAfter < 0:
+		return nil, fmt.Errorf("simulator config: negative convert-after %s", cfg.ConvertAfter)
+	case !(cfg.FailRatio >= 0 && cfg.FailRatio <= 1):
+		return nil, fmt.Errorf("simulator config: fail ratio %v outside 0..1", cfg.FailRatio)
+	}
+	if err := cfg.Signer.Validate(); err != nil {
+		return nil, fmt.Errorf("simulator config: %w", err)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	start := cfg.Clock()
+	seed := uint64(cfg.Seed)
+	return &Simulator{
+		cfg: cfg,
+		tl: timeline{
+			seed:         seed,
+			start:        start,
+			histBase:     start.Truncate(time.Second).Add(-cfg.HistorySpan.Truncate(time.Second)),
+			history:      cfg.History,
+			spanSec:      int64(cfg.HistorySpan / time.Second),
+			calls:        cfg.Calls,
+			rate:         cfg.Rate,
+			convertAfter: cfg.ConvertAfter,
+			failRatio:    cfg.FailRatio,
+		},
+		world: newWorld(seed),
+	}, nil
+}
+
+// Start is the simulator's start: the history lies before it, new calls
+// arrive from it on.
+func (s *Simulator) Start() time.Time { return s.tl.start }
+
+// Records returns every call created so far with its current status, by
+// ascending id: the truth now.
+func (s *Simulator) Records() []source.Record {
+	now := s.cfg.Clock()
+	n := s.tl.arrived(now)
+	out := make([]source.Record, n)
+	for i := range n {
+		out[i] = s.record(i, now)
+	}
+	return out
+}
+
+// Handler serves POST /api/v3/app/getCallList and GET /_sim/records.
+func (s *Simulator) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+source.Path, s.serveCallList)
+	mux.HandleFunc("GET /_sim/records", s.serveRecords)
+	return mux
+}
+
+// Serve serves Handler on ln until ctx is done, then shuts down gracefully,
+// giving requests in flight up to 5 seconds. It returns nil after a
+// shutdown, or the error that stopped serving.
+func (s *Simulator) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving simulator: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down simulator: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving simulator: %w", err)
+	}
+	return nil
+}
