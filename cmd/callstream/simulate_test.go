@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callstream/callstream/connector/source"
+)
+
+func TestSimulateBadFlags(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte("k\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"--listen", "127.0.0.1:0", "--app-id", "a"}
+	tests := []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"--app-id", "a", "--app-key", "k"}, "--listen"},
+		{[]string{"--listen", "127.0.0.1:0", "--app-key", "k"}, "--app-id"},
+		{base, "--app-key"},
+		{append(base, "--app-key", "k", "--app-key-file", keyFile), "--app-key-file"},
+		{append(base, "--app-key-file", filepath.Join(t.TempDir(), "missing")), "--app-key-file"},
+		{append(base, "--app-key", "k", "--seed", "x"), "-seed"},
+		{append(base, "--app-key", "k", "--history", "-1"), "--history"},
+		{append(base, "--app-key", "k", "--history-span", "-1h"), "--history-span"},
+		{append(base, "--app-key", "k", "--calls", "-2"), "--calls"},
+		{append(base, "--app-key", "k", "--rate", "-1"), "--rate"},
+		{append(base, "--app-key", "k", "--calls", "3", "--rate", "0"), "--rate"},
+		{append(base, "--app-key", "k", "--convert-after", "-1s"), "--convert-after"},
+		{append(base, "--app-key", "k", "--fail-ratio", "1.5"), "--fail-ratio"},
+		{append(base, "--app-key", "k", "--sign", "md7"), "--sign"},
+		{append(base, "--app-key", "k", "--faults", "http500=0.1"), "--faults"},
+		{[]string{"--listen", "not an address", "--app-id", "a", "--app-key", "k"}, "--listen"},
+	}
+	for _, tc := range tests {
+		var stdout, stderr bytes.Buffer
+		code := cmdSimulate(context.Background(), tc.args, &stdout, &stderr)
+		msg := stderr.String()
+		if code != 2 || !strings.Contains(msg, tc.flag) || strings.Count(msg, "\n") != 1 {
+			t.Errorf("simulate %q: exit %d, stderr %q; want 2 and one line naming %s", tc.args, code, msg, tc.flag)
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestSimulateServes(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- cmdSimulate(ctx, []string{"--listen", "127.0.0.1:0", "--app-id", "app", "--app-key", "key",
+			"--history", "40", "--rate", "0", "--log-format", "json"}, &bytes.Buffer{}, &stderr)
+	}()
+	var addr string
+	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); {
+		var line struct{ Msg, Addr string }
+		first, _, _ := strings.Cut(stderr.String(), "\n")
+		if json.Unmarshal([]byte(first), &line) == nil && line.Msg == "simulator listening" {
+			addr = line.Addr
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if addr == "" {
+		t.Fatalf("no listen address logged: %s", stderr.String())
+	}
+	resp, err := http.Get("http://" + addr + "/_sim/records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truth struct{ Records []json.RawMessage }
+	err = json.NewDecoder(resp.Body).Decode(&truth)
+	resp.Body.Close()
+	if err != nil || len(truth.Records) != 40 {
+		t.Fatalf("truth: %d records, %v", len(truth.Records), err)
+	}
+	c, err := source.NewClient(source.Config{BaseURL: "http://" + addr, AppID: "app", AppKey: "key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	p, err := c.FetchPage(ctx, source.Window{Start: now.Add(-2 * time.Hour), End: now}, 1)
+	if err != nil || p.TotalCount != 40 {
+		t.Fatalf("FetchPage: %v", err)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d after cancel, want 0; stderr %s", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("simulate did not stop")
+	}
+}
