@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/callstream/callstream/connector/source"
@@ -78,38 +79,36 @@ func appendRaw(b []byte, key string, v []byte) []byte {
 }
 
 // appendString appends s as a JSON string. Non-ASCII text stays as UTF-8,
-// as the vendor sends it; invalid UTF-8 becomes U+FFFD.
+// as the vendor sends it; invalid UTF-8 becomes U+FFFD. Runs of bytes that
+// need no escape are copied whole: this is the simulator's hottest loop.
 func appendString(b []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
 	const hexDigits = "0123456789abcdef"
 	b = append(b, '"')
-	for i := 0; i < len(s); {
+	run := 0
+	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				b = append(b, `\ufffd`...)
-			} else {
-				b = append(b, s[i:i+n]...)
-			}
-			i += n
+		if c >= 0x20 && c != '"' && c != '\\' {
 			continue
 		}
-		switch {
-		case c == '"' || c == '\\':
+		b = append(b, s[run:i]...)
+		run = i + 1
+		switch c {
+		case '"', '\\':
 			b = append(b, '\\', c)
-		case c == '\n':
+		case '\n':
 			b = append(b, '\\', 'n')
-		case c == '\r':
+		case '\r':
 			b = append(b, '\\', 'r')
-		case c == '\t':
+		case '\t':
 			b = append(b, '\\', 't')
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		default:
-			b = append(b, c)
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		}
-		i++
 	}
+	b = append(b, s[run:]...)
 	return append(b, '"')
 }
 

@@ -129,24 +129,35 @@ func (s *Simulator) record(i int, now time.Time) source.Record {
 func (s *Simulator) transcript(i int, costMillis int64) string {
 	r := newRNG(s.tl.seed, uint64(i), saltSentences)
 	title := pick(&r, surnames) + pick(&r, []string{"先生", "女士"})
-	texts := []string{strings.Replace(pick(&r, openings), "%s", title, 1)}
-	for range r.intn(4) {
-		texts = append(texts, pick(&r, middles))
-	}
-	texts = append(texts, pick(&r, closings))
-	var b strings.Builder
-	b.WriteString(`{"Sentences":[`)
-	step := costMillis / int64(len(texts))
-	for k, text := range texts {
+	n := 2 + r.intn(4) // an opening, up to three middles, a closing
+	step := costMillis / int64(n)
+	b := make([]byte, 0, 160*n)
+	b = append(b, `{"Sentences":[`...)
+	for k := range n {
+		text := pick(&r, middles)
+		switch k {
+		case 0:
+			text = strings.Replace(pick(&r, openings), "%s", title, 1)
+		case n - 1:
+			text = pick(&r, closings)
+		}
 		begin := int64(k) * step
 		end := begin + step*(70+int64(r.intn(30)))/100
 		if k > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		fmt.Fprintf(&b, `{"EndTime":%d,"BeginTime":%d,"Text":%s,"ChannelId":%d}`, end, begin, jsonString(text), k%2)
+		b = append(b, `{"EndTime":`...)
+		b = strconv.AppendInt(b, end, 10)
+		b = append(b, `,"BeginTime":`...)
+		b = strconv.AppendInt(b, begin, 10)
+		b = append(b, `,"Text":`...)
+		b = appendString(b, text)
+		b = append(b, `,"ChannelId":`...)
+		b = strconv.AppendInt(b, int64(k%2), 10)
+		b = append(b, '}')
 	}
-	b.WriteString(`]}`)
-	return b.String()
+	b = append(b, `]}`...)
+	return string(b)
 }
 
 func chineseName(r *rng) string {

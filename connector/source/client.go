@@ -194,7 +194,7 @@ func (c *Client) fetch(ctx context.Context, w Window, pageNo int) (*Page, error)
 		return nil, &APIError{Kind: KindTransport, Err: fmt.Errorf("sending request: %w", err)}
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	raw, err := readBody(resp)
 	if err != nil {
 		return nil, &APIError{Kind: KindTransport, Status: resp.StatusCode, Err: fmt.Errorf("reading response: %w", err)}
 	}
@@ -240,4 +240,17 @@ func (c *Client) checkStatus(resp *http.Response, raw []byte, secrets []string) 
 		e.Err = fmt.Errorf("body %s", body)
 	}
 	return e
+}
+
+// readBody reads at most maxBody+1 bytes of the body, in one allocation
+// when the length is known: pages of a thousand records are megabytes.
+func readBody(resp *http.Response) ([]byte, error) {
+	size := int64(bytes.MinRead)
+	if resp.ContentLength > 0 {
+		// bytes.Buffer grows when less than MinRead is free, even at EOF.
+		size += min(resp.ContentLength, maxBody+1)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
+	return buf.Bytes(), err
 }

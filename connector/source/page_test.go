@@ -89,3 +89,35 @@ func TestParseTime(t *testing.T) {
 		t.Errorf("FormatTime(ParseTime) = %s", got)
 	}
 }
+
+func BenchmarkPeekID(b *testing.B) {
+	p, err := decodePage(sample(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, r := range p.Records {
+			if _, err := PeekID(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*len(p.Records))/b.Elapsed().Seconds(), "records/s")
+}
+
+func BenchmarkDecodeRecord(b *testing.B) {
+	p, err := decodePage(sample(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, r := range p.Records {
+			if _, err := DecodeRecord(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*len(p.Records))/b.Elapsed().Seconds(), "records/s")
+}
