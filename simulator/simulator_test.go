@@ -125,7 +125,12 @@ func TestStatusTransitions(t *testing.T) {
 }
 
 func TestFailRatio(t *testing.T) {
-	s, _ := newSim(t, func(c *Config) { c.History = 20000; c.HistorySpan = 24 * time.Hour; c.ConvertAfter = 0; c.FailRatio = 0.1 })
+	s, _ := newSim(t, func(c *Config) {
+		c.History = 20000
+		c.HistorySpan = 24 * time.Hour
+		c.ConvertAfter = 0
+		c.FailRatio = 0.1
+	})
 	failed := 0
 	for _, r := range s.Records() {
 		if r.Status == 0 {
