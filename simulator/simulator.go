@@ -5,6 +5,13 @@
 // clock when asked, so there is no background work and nothing per call is
 // stored: a million calls cost no memory until they are paged.
 //
+// Requests: the appId, appKey and sign headers must match (a mismatch is
+// HTTP 200 with {"code":401,"message":"sign invalid","data":null}); the
+// timestamp must be present but its age is not checked. A body without
+// type, with pageNo below 1, pageSize outside 1..1000 or a malformed
+// startTime or endTime is answered with code 400. Both times are optional
+// and inclusive.
+//
 // Type filter: the vendor's own example asks type "chat" and gets records
 // of type "call", so both "call" and "chat" match every call; any other type
 // matches none.
