@@ -23,7 +23,6 @@ type Connector struct {
 	log     *slog.Logger
 	m       *metrics.Metrics
 	src     *source.Client
-	srcAll  *source.Client // without the page cap, for one-second windows
 	enc     *event.Encoder
 	store   *state.Store
 	sink    *sink.Sink
@@ -75,10 +74,6 @@ func New(cfg Config, opts Options) (*Connector, error) {
 	}
 	var err error
 	if c.src, err = source.NewClient(scfg); err != nil {
-		return nil, fmt.Errorf("configuring the API client: %w", err)
-	}
-	scfg.MaxPages = 0
-	if c.srcAll, err = source.NewClient(scfg); err != nil {
 		return nil, fmt.Errorf("configuring the API client: %w", err)
 	}
 	return c, nil

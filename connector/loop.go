@@ -75,15 +75,15 @@ func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
 }
 
 // readWhole reads the task's window, halving it while it holds more pages
-// than the cap; a one-second window is read whatever its size.
+// than the cap; the client reads a one-second window whatever its size.
 func (c *Connector) readWhole(ctx context.Context, task *schedule.Task) (*source.WindowRead, error) {
 	for {
 		read, err := c.src.ReadWindow(ctx, task.Window, c.cfg.Retry)
 		var tooMany *source.TooManyPagesError
-		if errors.As(err, &tooMany) && c.cfg.MaxPages > 0 {
+		if errors.As(err, &tooMany) {
 			smaller, ok := task.Shrink()
 			if !ok {
-				return c.srcAll.ReadWindow(ctx, task.Window, c.cfg.Retry)
+				return nil, fmt.Errorf("reading %s window %s: %w", task.Name, task.Window, err)
 			}
 			c.log.Debug("window split", "task", task.Name, "window", task.Window.String(), "pages", tooMany.TotalPage)
 			*task = smaller

@@ -148,8 +148,10 @@ func splitList(s string) []string {
 	return out
 }
 
+func newRunFlagSet() *flag.FlagSet { return flag.NewFlagSet("run", flag.ContinueOnError) }
+
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs := newRunFlagSet()
 	var f runFlags
 	f.register(fs)
 	if err := parseLayered(fs, args, os.LookupEnv); err != nil {
