@@ -17,7 +17,7 @@ type Metrics struct {
 	// SourceLag is now minus the end of the newest window read whole.
 	SourceLag *prometheus.GaugeVec
 	// LastSuccess is the Unix time of the last window read whole.
-	LastSuccess *prometheus.GaugeVec
+	LastSuccess     *prometheus.GaugeVec
 	APIRequests     *prometheus.CounterVec
 	APIDuration     prometheus.Histogram
 	APIErrors       *prometheus.CounterVec
