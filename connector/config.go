@@ -49,6 +49,9 @@ type Config struct {
 	// ReadyMaxAge is how long after the last successful poll /readyz stays
 	// true.
 	ReadyMaxAge time.Duration
+	// PruneEvery is how often entries past the deepest horizon are dropped
+	// and tombstoned; default DefaultPruneEvery.
+	PruneEvery time.Duration
 	// Version is the connector version written into every event.
 	Version string
 	// Clock returns the current time; default time.Now.

@@ -162,3 +162,56 @@ func TestRestartResumesWithoutDuplicates(t *testing.T) {
 	time.Sleep(6 * time.Second)
 	await(t, sim.URL, cluster.ListenAddrs(), nil, 60*time.Second)
 }
+
+// Calls older than the deepest horizon leave the state, as tombstones that a
+// restart honours, while the output keeps every change.
+func TestStateIsBoundedByTheDeepestHorizon(t *testing.T) {
+	cluster := newCluster(t)
+	sim := newSimulator(t, simulator.Config{
+		Seed: 5, History: 120, HistorySpan: 20 * time.Minute, ConvertAfter: time.Second,
+	})
+	cfg := testConfig(t, sim.URL, cluster.ListenAddrs())
+	cfg.Schedule.Tiers, _ = schedule.ParseTiers("recent=30s@0s,deep=5m@1s")
+	cfg.Schedule.StartFrom = time.Now().Add(-30 * time.Minute)
+	cfg.PruneEvery = 500 * time.Millisecond
+
+	m := metrics.New(prometheus.NewRegistry())
+	stop := runConnector(t, cfg, m)
+	await(t, sim.URL, cluster.ListenAddrs(), nil, 60*time.Second)
+	// Wait for a prune to follow the backfill.
+	deadline := time.Now().Add(20 * time.Second)
+	for testutil.ToFloat64(m.StateTombstones) == 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	truth, err := check.FetchTruth(context.Background(), sim.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	horizon := time.Now().Add(-5*time.Minute - 2*cfg.Schedule.PollInterval)
+	var inside int
+	for _, r := range truth {
+		if created, err := source.ParseTime(r.GmtCreateTime); err == nil && created.After(horizon) {
+			inside++
+		}
+	}
+	entries := int(testutil.ToFloat64(m.StateEntries))
+	if entries >= len(truth) || entries < inside {
+		t.Errorf("state holds %d entries; want fewer than the %d calls and at least the %d inside the horizon",
+			entries, len(truth), inside)
+	}
+
+	// A restart reads the tombstones: the state stays bounded.
+	m2 := metrics.New(prometheus.NewRegistry())
+	stop = runConnector(t, cfg, m2)
+	time.Sleep(time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := int(testutil.ToFloat64(m2.StateEntries)); got > entries {
+		t.Errorf("after restart the state holds %d entries, more than the %d before", got, entries)
+	}
+	await(t, sim.URL, cluster.ListenAddrs(), nil, 30*time.Second)
+}

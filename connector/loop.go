@@ -12,9 +12,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// pruneEvery is how often the state is scanned for entries past the
-// deepest horizon.
-const pruneEvery = time.Minute
+// DefaultPruneEvery is how often the state is scanned for entries past the
+// deepest horizon, unless Config.PruneEvery says otherwise.
+const DefaultPruneEvery = time.Minute
 
 // loop runs the schedule's tasks until ctx is done.
 func (c *Connector) loop(ctx context.Context) error {
@@ -96,9 +96,10 @@ func (c *Connector) readWhole(ctx context.Context, task *schedule.Task) (*source
 	}
 }
 
-// prune drops the entries past the deepest horizon, at most once a minute.
+// prune drops the entries past the deepest horizon, at most every
+// Config.PruneEvery.
 func (c *Connector) prune(b *batch, now time.Time, before int64) {
-	if now.Sub(c.lastPrune) < pruneEvery {
+	if now.Sub(c.lastPrune) < c.cfg.PruneEvery {
 		return
 	}
 	c.lastPrune = now
