@@ -2,7 +2,8 @@
 //
 // Subcommands: run (the connector), demo (broker, simulator and connector in
 // one process), simulate (the vendor API), broker (a development Kafka
-// broker), tail (read the output topics) and version.
+// broker), tail (read the output topics), version and healthcheck (for
+// container health checks in images without a shell).
 package main
 
 import (
@@ -12,6 +13,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	// The API's times are China Standard Time. The zone database is
+	// embedded so that zone names (TZ=Asia/Shanghai, time.LoadLocation)
+	// resolve in images without /usr/share/zoneinfo, such as distroless.
+	_ "time/tzdata"
 )
 
 // Set by -ldflags "-X main.version=... -X main.commit=...".
@@ -31,6 +37,8 @@ var commands = map[string]command{
 	"broker":   cmdBroker,
 	"tail":     cmdTail,
 	"version":  cmdVersion,
+
+	"healthcheck": cmdHealthcheck,
 }
 
 const usage = `usage: callstream <command> [flags]
@@ -42,6 +50,7 @@ commands:
   broker     a single-node Kafka-compatible broker for development
   tail       print the output topics, decoded, one JSON object a line
   version    print the version
+  healthcheck  GET a health URL; exit 0 if it answers 2xx (for container health checks)
 
 "callstream <command> -h" lists a command's flags.
 `
