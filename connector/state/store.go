@@ -54,38 +54,38 @@ func (s slot) unpack() Entry {
 // Store is the in-memory dedup state and the polling checkpoints. It is not
 // safe for concurrent use: the connector's loop owns it.
 type Store struct {
-	calls       map[int64]slot
+	calls       table
 	checkpoints map[string][]byte
 }
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{calls: make(map[int64]slot), checkpoints: make(map[string][]byte)}
+	return &Store{checkpoints: make(map[string][]byte)}
 }
 
 // Get returns the entry of a call.
 func (s *Store) Get(id int64) (Entry, bool) {
-	v, ok := s.calls[id]
+	v, ok := s.calls.get(id)
 	return v.unpack(), ok
 }
 
 // Len returns the number of calls held.
-func (s *Store) Len() int { return len(s.calls) }
+func (s *Store) Len() int { return s.calls.n }
 
 // Checkpoint returns the value of a named checkpoint, nil if none.
 func (s *Store) Checkpoint(name string) []byte { return s.checkpoints[name] }
 
 // put and remove are the only writers, used by Apply and Load.
-func (s *Store) put(id int64, e Entry) { s.calls[id] = pack(e) }
-func (s *Store) remove(id int64)       { delete(s.calls, id) }
+func (s *Store) put(id int64, e Entry) { s.calls.put(id, pack(e)) }
+func (s *Store) remove(id int64)       { s.calls.remove(id) }
 
 // Expired returns the ids of the calls created before cutoff (Unix seconds).
 func (s *Store) Expired(cutoff int64) []int64 {
 	var ids []int64
-	for id, v := range s.calls {
+	s.calls.each(func(id int64, v slot) {
 		if int64(v.created) < cutoff {
 			ids = append(ids, id)
 		}
-	}
+	})
 	return ids
 }
