@@ -38,6 +38,8 @@ type Config struct {
 	CreateTopics      bool
 	Partitions        int32
 	ReplicationFactor int16
+	// TopicConfigs are set on the topics created; see sink.Config.
+	TopicConfigs map[string]string
 	// KafkaOpts are added to every Kafka client (security, dialing).
 	KafkaOpts []kgo.Opt
 	// ProducerOpts are added to the transactional producer only.

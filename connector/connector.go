@@ -98,10 +98,10 @@ func (c *Connector) Run(ctx context.Context) error {
 	sk, err := sink.New(ctx, sink.Config{
 		TransactionalID: c.cfg.TransactionalID, Topics: c.cfg.Topics,
 		CreateTopics: c.cfg.CreateTopics, Partitions: c.cfg.Partitions,
-		ReplicationFactor: c.cfg.ReplicationFactor,
-		ClientOpts:        append([]kgo.Opt{kgo.SeedBrokers(c.cfg.Brokers...)}, c.cfg.KafkaOpts...),
-		ProducerOpts:      c.cfg.ProducerOpts,
-		Logger:            c.log.With("component", "sink"),
+		ReplicationFactor: c.cfg.ReplicationFactor, TopicConfigs: c.cfg.TopicConfigs,
+		ClientOpts:   append([]kgo.Opt{kgo.SeedBrokers(c.cfg.Brokers...)}, c.cfg.KafkaOpts...),
+		ProducerOpts: c.cfg.ProducerOpts,
+		Logger:       c.log.With("component", "sink"),
 	})
 	if err != nil {
 		return ignoreCanceled(ctx, fmt.Errorf("starting the producer: %w", err))

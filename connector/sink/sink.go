@@ -31,6 +31,10 @@ type Config struct {
 	ReplicationFactor int16
 	// CreateTopics creates missing topics; false only verifies them.
 	CreateTopics bool
+	// TopicConfigs are set on every topic created (retention.ms,
+	// min.insync.replicas, ...); the state topic stays compacted whatever
+	// cleanup.policy they name.
+	TopicConfigs map[string]string
 	// TransactionTimeout bounds how long the broker lets a transaction stay
 	// open before aborting it; overriding franz-go's default 40s.
 	TransactionTimeout time.Duration

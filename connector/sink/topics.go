@@ -24,17 +24,17 @@ func (s *Sink) ensureTopics(ctx context.Context) error {
 	if rf <= 0 {
 		rf = -1
 	}
-	compact := "compact"
+	events, stateConfigs := topicConfigs(s.cfg.TopicConfigs)
 	want := []struct {
 		name       string
 		partitions int32
 		configs    map[string]*string
 	}{
-		{t.Calls, partitions, nil},
-		{t.Failed, partitions, nil},
-		{t.DLQ, partitions, nil},
+		{t.Calls, partitions, events},
+		{t.Failed, partitions, events},
+		{t.DLQ, partitions, events},
 		// One partition: the state is read whole at start, in order.
-		{t.State, 1, map[string]*string{"cleanup.policy": &compact}},
+		{t.State, 1, stateConfigs},
 	}
 	for _, w := range want {
 		if !s.cfg.CreateTopics {
@@ -62,6 +62,24 @@ func (s *Sink) ensureTopics(ctx context.Context) error {
 	return s.checkCompacted(ctx, t.State)
 }
 
+// topicConfigs returns the configs of created event topics and of the
+// state topic: the same, except that the state topic is always compacted,
+// since only compaction keeps every call's latest entry for ever.
+func topicConfigs(configs map[string]string) (events, state map[string]*string) {
+	events = make(map[string]*string, len(configs))
+	state = make(map[string]*string, len(configs)+1)
+	for k, v := range configs {
+		events[k], state[k] = &v, &v
+	}
+	compact := "compact"
+	state[cleanupPolicy] = &compact
+	return events, state
+}
+
+// cleanupPolicy is the topic config that decides between deletion and
+// compaction.
+const cleanupPolicy = "cleanup.policy"
+
 func (s *Sink) checkCompacted(ctx context.Context, topic string) error {
 	rcs, err := s.adm.DescribeTopicConfigs(ctx, topic)
 	if err != nil {
@@ -75,7 +93,7 @@ func (s *Sink) checkCompacted(ctx context.Context, topic string) error {
 		return fmt.Errorf("describing topic %q: %w", topic, rc.Err)
 	}
 	for _, c := range rc.Configs {
-		if c.Key == "cleanup.policy" && c.Value != nil && hasCompact(*c.Value) {
+		if c.Key == cleanupPolicy && c.Value != nil && hasCompact(*c.Value) {
 			return nil
 		}
 	}
