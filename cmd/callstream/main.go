@@ -37,6 +37,7 @@ var commands = map[string]command{
 	"broker":   cmdBroker,
 	"tail":     cmdTail,
 	"version":  cmdVersion,
+	"bench":    cmdBench,
 
 	"healthcheck": cmdHealthcheck,
 }
@@ -49,6 +50,7 @@ commands:
   simulate   a simulator of the vendor API
   broker     a single-node Kafka-compatible broker for development
   tail       print the output topics, decoded, one JSON object a line
+  bench      measure the connector's CPU per record against a simulator and a broker
   version    print the version
   healthcheck  GET a health URL; exit 0 if it answers 2xx (for container health checks)
 

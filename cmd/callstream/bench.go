@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/callstream/callstream/check"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// benchFlags are the flags of callstream bench.
+type benchFlags struct {
+	calls, pageSize       int
+	span, window, timeout time.Duration
+	seed                  int64
+	tiers, logs           string
+	log                   logFlags
+}
+
+func (f *benchFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&f.calls, "calls", 200_000, "backdated calls the simulator holds at the start")
+	fs.DurationVar(&f.span, "history-span", 24*time.Hour, "the calls are spread over this span before the start")
+	fs.IntVar(&f.pageSize, "page-size", 1000, "the connector's --page-size")
+	fs.DurationVar(&f.window, "backfill-window", time.Hour, "the connector's --backfill-window")
+	fs.StringVar(&f.tiers, "tiers", "recent=15m@0s,day=24h@5m,week=168h@1h", "the connector's --tiers")
+	fs.Int64Var(&f.seed, "seed", 1, "the simulator's --seed")
+	fs.DurationVar(&f.timeout, "timeout", 15*time.Minute, "give up when the output does not hold the truth by then")
+	fs.StringVar(&f.logs, "logs", "", "file for the children's logs (default: discarded)")
+	f.log.register(fs)
+}
+
+// benchResult is what one bench run measured.
+type benchResult struct {
+	calls, read            int
+	backfill               time.Duration // connector start to backfill done
+	cpu, simCPU, brokerCPU time.Duration
+	peakRSS                int64
+	report                 check.Report
+}
+
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var f benchFlags
+	f.register(fs)
+	if err := parseLayered(fs, args, noEnv); err != nil {
+		return flagExit(fs, stdout, stderr, "bench", err)
+	}
+	if f.calls < 1 {
+		return exitStatus(stderr, "bench", usagef("--calls: want at least 1, got %d", f.calls))
+	}
+	if f.span < time.Minute {
+		return exitStatus(stderr, "bench", usagef("--history-span: want at least 1m, got %s", f.span))
+	}
+	logs := io.Discard
+	if f.logs != "" {
+		lf, err := os.Create(f.logs)
+		if err != nil {
+			return exitStatus(stderr, "bench", usagef("--logs: %v", err))
+		}
+		defer lf.Close()
+		logs = lf
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	r, err := bench(ctx, f, logs)
+	if err != nil {
+		return exitStatus(stderr, "bench", err)
+	}
+	printBench(stdout, f, r)
+	return 0
+}
+
+// bench runs the broker, the simulator and the connector as three
+// processes, waits until the connector's output holds the simulator's
+// truth, stops the connector with SIGTERM and reads its rusage.
+func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, error) {
+	var r benchResult
+	dir, err := os.MkdirTemp("", "callstream-bench")
+	if err != nil {
+		return r, fmt.Errorf("creating a temporary directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	keyFile := filepath.Join(dir, "app-key")
+	if err := os.WriteFile(keyFile, []byte("bench-app-key"), 0o600); err != nil {
+		return r, fmt.Errorf("writing the app key: %w", err)
+	}
+	brokerAddr, simAddr, metricsAddr, err := threeAddrs()
+	if err != nil {
+		return r, err
+	}
+	broker, err := startProc("broker", logs, "broker", "--listen", brokerAddr, "--log-level", "warn")
+	if err != nil {
+		return r, err
+	}
+	defer broker.stop(30 * time.Second)
+	sim, err := startProc("simulator", logs, "simulate", "--listen", simAddr, "--app-id", "bench", "--app-key-file", keyFile,
+		"--seed", strconv.FormatInt(f.seed, 10), "--history", strconv.Itoa(f.calls), "--history-span", f.span.String(),
+		"--rate", "0", "--convert-after", "30s", "--log-level", "warn")
+	if err != nil {
+		return r, err
+	}
+	defer sim.stop(30 * time.Second)
+	for _, w := range []struct {
+		p    *proc
+		addr string
+	}{{broker, brokerAddr}, {sim, simAddr}} {
+		if err := awaitListening(ctx, w.p, w.addr); err != nil {
+			return r, err
+		}
+	}
+	conn, err := startProc("connector", logs, "run", "--api-url", "http://"+simAddr, "--app-id", "bench",
+		"--app-key-file", keyFile, "--brokers", brokerAddr, "--listen", metricsAddr,
+		"--start-from", (f.span + time.Hour).String(), "--page-size", strconv.Itoa(f.pageSize),
+		"--max-pages", "1000", "--backfill-window", f.window.String(), "--tiers", f.tiers, "--log-level", "warn")
+	if err != nil {
+		return r, err
+	}
+	start := time.Now()
+	r.calls = f.calls
+	if err := awaitBackfill(ctx, conn, "http://"+metricsAddr+"/metrics"); err != nil {
+		_, _ = conn.stop(30 * time.Second)
+		return r, err
+	}
+	r.backfill = time.Since(start)
+	if r.report, err = awaitOutput(ctx, "http://"+simAddr, brokerAddr, f.calls); err != nil {
+		_, _ = conn.stop(30 * time.Second)
+		return r, err
+	}
+	read, err := scrapeMetric(ctx, "http://"+metricsAddr+"/metrics", "callstream_records_read_total")
+	if err != nil {
+		_, _ = conn.stop(30 * time.Second)
+		return r, err
+	}
+	r.read = int(read)
+	if r.peakRSS, err = conn.peakRSS(); err != nil {
+		_, _ = conn.stop(30 * time.Second)
+		return r, err
+	}
+	if r.cpu, err = conn.stop(time.Minute); err != nil {
+		return r, err
+	}
+	r.simCPU, _ = sim.stop(30 * time.Second)
+	r.brokerCPU, _ = broker.stop(30 * time.Second)
+	return r, nil
+}
+
+func threeAddrs() (a, b, c string, err error) {
+	if a, err = freeAddr(); err == nil {
+		if b, err = freeAddr(); err == nil {
+			c, err = freeAddr()
+		}
+	}
+	return a, b, c, err
+}
+
+// awaitBackfill waits until the connector reports its backfill done.
+func awaitBackfill(ctx context.Context, conn *proc, url string) error {
+	for {
+		if conn.exited() {
+			return fmt.Errorf("connector exited during the backfill: %v", conn.err)
+		}
+		if v, err := scrapeMetric(ctx, url, "callstream_backfill_progress_ratio"); err == nil && v >= 1 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the backfill: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// awaitOutput reads the output read_committed until it holds the truth.
+func awaitOutput(ctx context.Context, simURL, broker string, calls int) (check.Report, error) {
+	var last check.Report
+	var lastErr error
+	for {
+		truth, err := check.FetchTruth(ctx, simURL)
+		if err == nil {
+			var out *check.Output
+			if out, err = check.ReadOutput(ctx, []kgo.Opt{kgo.SeedBrokers(broker)}, check.DefaultTopics()); err == nil {
+				last = check.Compare(truth, out, nil)
+				if last.OK() && len(truth) == calls {
+					return last, nil
+				}
+			}
+		}
+		lastErr = err
+		select {
+		case <-ctx.Done():
+			return last, fmt.Errorf("output never held the truth (last error %v): %s", lastErr, last)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func printBench(w io.Writer, f benchFlags, r benchResult) {
+	perCall := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(r.calls) }
+	fmt.Fprintf(w, "calls                      %d (history span %s, page size %d, backfill window %s)\n",
+		r.calls, f.span, f.pageSize, f.window)
+	fmt.Fprintf(w, "output                     %s\n", r.report)
+	fmt.Fprintf(w, "records read               %d (%.2f per call; re-scans included)\n", r.read, float64(r.read)/float64(r.calls))
+	fmt.Fprintf(w, "backfill                   %.2f s, %.0f calls/s\n", r.backfill.Seconds(), float64(r.calls)/r.backfill.Seconds())
+	fmt.Fprintf(w, "connector CPU              %.2f s: %.2f µs/record read, %.2f µs/call\n",
+		r.cpu.Seconds(), float64(r.cpu.Nanoseconds())/1e3/float64(max(r.read, 1)), perCall(r.cpu))
+	fmt.Fprintf(w, "connector peak RSS         %.1f MiB\n", float64(r.peakRSS)/(1<<20))
+	fmt.Fprintf(w, "simulator CPU              %.2f s, %.2f µs/call\n", r.simCPU.Seconds(), perCall(r.simCPU))
+	fmt.Fprintf(w, "broker CPU                 %.2f s, %.2f µs/call\n", r.brokerCPU.Seconds(), perCall(r.brokerCPU))
+}
