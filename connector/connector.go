@@ -67,6 +67,7 @@ func New(cfg Config, opts Options) (*Connector, error) {
 		labels: prometheus.Labels{metrics.LabelSource: cfg.SourceName, metrics.LabelType: cfg.Type},
 	}
 	c.health = newHealth(cfg.ReadyMaxAge, cfg.Clock, c.m, c.labels)
+	c.initMetrics()
 	if c.enc == nil {
 		c.enc = event.NewEncoder()
 	}
@@ -92,7 +93,8 @@ func (c *Connector) now() time.Time { return c.cfg.Clock() }
 // It returns nil after a clean shutdown (the open transaction finished or
 // aborted) and an error otherwise; a *sink.FatalError means the process
 // should exit non-zero and be restarted.
-func (c *Connector) Run(ctx context.Context) error {
+func (c *Connector) Run(ctx context.Context) (err error) {
+	defer func() { c.countFatal(err) }()
 	// 1. Fence: initialising the transactional producer aborts whatever an
 	//    older instance left open.
 	sk, err := sink.New(ctx, sink.Config{

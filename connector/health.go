@@ -71,13 +71,7 @@ func (h *Health) apiError(k source.Kind) {
 func (h *Health) Ready() (bool, string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	ready, why := h.readyLocked()
-	v := 0.0
-	if ready {
-		v = 1
-	}
-	h.m.Ready.Set(v)
-	return ready, why
+	return h.readyLocked()
 }
 
 func (h *Health) readyLocked() (bool, string) {

@@ -33,7 +33,7 @@ func (c *Connector) loop(ctx context.Context) error {
 		case errors.Is(err, sink.ErrAborted):
 			// Nothing of the batch is visible and memory is unchanged:
 			// the same window is read again after a pause.
-			c.log.Warn("transaction aborted", "task", task.Name, "window", task.Window.String(), "err", err)
+			c.log.Warn("transaction aborted", "class", "abort", "task", task.Name, "window", task.Window.String(), "err", err)
 			sleep(ctx, abortBackoff)
 			abortBackoff = min(2*abortBackoff, time.Minute)
 		case ctx.Err() != nil:
@@ -132,6 +132,8 @@ func (c *Connector) commit(ctx context.Context, b *batch) error {
 	committed := time.Now()
 	c.m.Transactions.WithLabelValues("commit").Inc()
 	c.m.TxnDuration.Observe(committed.Sub(start).Seconds())
+	c.log.Debug("transaction committed", "records", len(recs), "events", len(b.events),
+		"tombstones", b.tombstones, "duration_seconds", committed.Sub(start).Seconds())
 	b.state.Apply()
 	c.observe(b, committed)
 	return nil
@@ -156,11 +158,12 @@ func (c *Connector) observe(b *batch, committed time.Time) {
 	}
 }
 
-// updateLag sets the lag gauges from the committed checkpoints, so that they
-// stay right while idle and while backfilling.
+// updateLag records the end of the newest live window and the backfill
+// progress from the committed checkpoints. The lag itself is computed when
+// scraped, so it stays right while idle, backfilling or retrying.
 func (c *Connector) updateLag() {
 	bf, liveEnd := schedule.Progress(c.store.Checkpoint)
-	c.m.SourceLag.With(c.labels).Set(c.now().Sub(liveEnd).Seconds())
+	c.m.SourceLag.Set(c.cfg.SourceName, c.cfg.Type, liveEnd)
 	c.m.BackfillRatio.With(c.labels).Set(bf)
 }
 

@@ -14,8 +14,9 @@ const Namespace = "callstream"
 // Metrics holds callstream's own metrics. Label values stay bounded: kinds,
 // outcomes, topic names and tier names, never a call id or a URL.
 type Metrics struct {
-	// SourceLag is now minus the end of the newest window read whole.
-	SourceLag *prometheus.GaugeVec
+	// SourceLag is now minus the end of the newest window read whole,
+	// computed when scraped.
+	SourceLag *Lag
 	// LastSuccess is the Unix time of the last window read whole.
 	LastSuccess     *prometheus.GaugeVec
 	APIRequests     *prometheus.CounterVec
@@ -32,10 +33,17 @@ type Metrics struct {
 	StateEntries    prometheus.Gauge
 	StateTombstones prometheus.Counter
 	EventDelay      prometheus.Histogram
-	Ready           prometheus.Gauge
-	BackfillRatio   *prometheus.GaugeVec
-	ClockSkew       prometheus.Gauge
-	Restores        prometheus.Histogram
+	// Ready is 1 when /readyz would answer 200, computed when scraped.
+	Ready         *FuncGauge
+	BackfillRatio *prometheus.GaugeVec
+	ClockSkew     prometheus.Gauge
+	Restores      prometheus.Histogram
+	// FatalErrors counts failures that end the connector, by reason
+	// (fenced, kafka); the process exits and is restarted after one.
+	FatalErrors *prometheus.CounterVec
+	// BuildInfo is 1, labelled with the version, the VCS revision and the
+	// Go version of the binary.
+	BuildInfo *prometheus.GaugeVec
 }
 
 // Labels of the per-source gauges.
@@ -49,10 +57,7 @@ func New(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	src := []string{LabelSource, LabelType}
 	return &Metrics{
-		SourceLag: f.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: Namespace, Name: "source_lag_seconds",
-			Help: "Now minus the end of the newest window read whole.",
-		}, src),
+		SourceLag: newLag(reg),
 		LastSuccess: f.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "last_success_timestamp_seconds",
 			Help: "Unix time of the last window read whole and committed.",
@@ -116,10 +121,8 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "Commit time minus the call's gmtCreateTime.",
 			Buckets: prometheus.ExponentialBucketsRange(1, 86400, 16),
 		}),
-		Ready: f.NewGauge(prometheus.GaugeOpts{
-			Namespace: Namespace, Name: "ready",
-			Help: "1 when the connector is ready (state loaded, producer ready, recent poll).",
-		}),
+		Ready: newFuncGauge(reg, "ready",
+			"1 when the connector is ready (state loaded, producer ready, recent poll), computed when scraped."),
 		BackfillRatio: f.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "backfill_progress_ratio",
 			Help: "Share of the backfill range read, from 0 to 1.",
@@ -133,5 +136,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "Time to read the state topic at start.",
 			Buckets: prometheus.ExponentialBucketsRange(0.01, 300, 12),
 		}),
+		FatalErrors: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "fatal_errors_total",
+			Help: "Failures that end the connector, by reason (fenced, kafka).",
+		}, []string{"reason"}),
+		BuildInfo: f.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "build_info",
+			Help: "Always 1, labelled with the version, VCS revision and Go version of the binary.",
+		}, []string{"version", "revision", "goversion"}),
 	}
 }

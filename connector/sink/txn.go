@@ -58,6 +58,13 @@ func (s *Sink) Commit(ctx context.Context, recs []*kgo.Record) error {
 	return nil
 }
 
+// IsFenced reports whether err means that a newer producer with the same
+// transactional id took over: another instance started, so this one must
+// stop.
+func IsFenced(err error) bool {
+	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch)
+}
+
 // abort ends the open transaction with an abort. A failed abort is fatal.
 func (s *Sink) abort(ctx context.Context, cause error) error {
 	if fatal(cause) {

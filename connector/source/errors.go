@@ -32,6 +32,12 @@ const (
 	KindAuth Kind = "auth"
 )
 
+// Kinds returns every Kind, for example to initialise the label values of
+// a metric so that its series exist before the first failure.
+func Kinds() []Kind {
+	return []Kind{KindTransport, KindHTTP, KindBusiness, KindDecode, KindAuth}
+}
+
 // authCodes are the envelope codes that mean the request's credentials or
 // sign were refused. The simulator answers 401 for a bad sign.
 var authCodes = map[int]bool{401: true, 403: true}

@@ -1,0 +1,57 @@
+package connector
+
+import (
+	"github.com/callstream/callstream/connector/event"
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/source"
+)
+
+// Reasons of the callstream_fatal_errors_total metric.
+const (
+	fatalFenced = "fenced" // a newer instance with the same transactional id took over
+	fatalKafka  = "kafka"  // any other failure that leaves the producer unusable
+)
+
+// initMetrics creates the series of every bounded label value, so that rates
+// and alerts see zero rather than nothing before the first event of a kind,
+// and computes readiness when scraped.
+func (c *Connector) initMetrics() {
+	m := c.m
+	m.Ready.SetFunc(func() float64 {
+		if ok, _ := c.health.Ready(); ok {
+			return 1
+		}
+		return 0
+	})
+	m.APIRequests.WithLabelValues("ok")
+	for _, k := range source.Kinds() {
+		m.APIRequests.WithLabelValues(string(k))
+		m.APIErrors.WithLabelValues(string(k))
+	}
+	for _, topic := range []string{c.cfg.Topics.Calls, c.cfg.Topics.Failed} {
+		for _, kind := range []event.Kind{event.Created, event.StatusChanged} {
+			m.Events.WithLabelValues(topic, kind.String())
+		}
+	}
+	for _, r := range event.Reasons() {
+		m.DLQRecords.WithLabelValues(r)
+	}
+	m.Transactions.WithLabelValues("commit")
+	m.Transactions.WithLabelValues("abort")
+	m.FatalErrors.WithLabelValues(fatalFenced)
+	m.FatalErrors.WithLabelValues(fatalKafka)
+	m.LastSuccess.With(c.labels)
+}
+
+// countFatal counts and logs an error that ends Run, if it is fatal.
+func (c *Connector) countFatal(err error) {
+	if !sink.IsFatal(err) {
+		return
+	}
+	class := fatalKafka
+	if sink.IsFenced(err) {
+		class = fatalFenced
+	}
+	c.m.FatalErrors.WithLabelValues(class).Inc()
+	c.log.Error("fatal error", "class", class, "err", err)
+}
