@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector"
+	"github.com/callstream/callstream/connector/event"
+	"github.com/callstream/callstream/connector/registry"
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
@@ -29,12 +31,17 @@ type runFlags struct {
 	apiURL, appID, appKey, appKeyFile, typ, sign string
 	brokers, listen, startFrom, tiers            string
 	topics                                       sink.Topics
-	transactionalID, registryURL, sourceName     string
+	transactionalID, sourceName                  string
 	pageSize, maxPages, partitions, replication  int
 	pollInterval, settle, backfillWindow         time.Duration
 	sweepWindow, requestTimeout, readyMaxAge     time.Duration
 	createTopics, checkConfig                    bool
 	log                                          logFlags
+	kafka                                        kafkaFlags
+	produce                                      produceFlags
+	// registry is built from the flags by applyKafka; nil without
+	// --schema-registry-url.
+	registry *registry.Client
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -57,7 +64,6 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.createTopics, "create-topics", true, "create missing topics (false: only verify)")
 	fs.IntVar(&f.partitions, "partitions", 3, "partitions of created event topics")
 	fs.IntVar(&f.replication, "replication-factor", -1, "replication factor of created topics (-1: broker default)")
-	fs.StringVar(&f.registryURL, "schema-registry-url", "", "Schema Registry URL (Confluent framing); empty: Avro single-object encoding")
 	fs.StringVar(&f.listen, "listen", ":9090", "address of /metrics, /healthz and /readyz")
 	fs.StringVar(&f.startFrom, "start-from", "", "backfill start at the first start: RFC 3339 time or a duration ago (default: the deepest tier's horizon)")
 	fs.DurationVar(&f.pollInterval, "poll-interval", 5*time.Second, "how often the live edge is read")
@@ -68,6 +74,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.sourceName, "source-name", "scrm", "name of this source in metrics")
 	fs.DurationVar(&f.readyMaxAge, "ready-max-age", 5*time.Minute, "/readyz fails when no poll succeeded for this long")
 	fs.BoolVar(&f.checkConfig, "check-config", false, "validate the settings and exit")
+	f.kafka.register(fs)
+	f.produce.register(fs)
 	f.log.register(fs)
 }
 
@@ -93,9 +101,6 @@ func (f *runFlags) toConfig(now time.Time) (connector.Config, error) {
 	if sched.StartFrom, err = parseStartFrom(f.startFrom, now, sched.Horizon()); err != nil {
 		return cfg, err
 	}
-	if f.registryURL != "" {
-		return cfg, usagef("--schema-registry-url: this build writes Avro single-object encoding only")
-	}
 	cfg = connector.Config{
 		APIURL: f.apiURL, AppID: f.appID, AppKey: key, Type: f.typ,
 		PageSize: f.pageSize, MaxPages: f.maxPages, Signer: signer, RequestTimeout: f.requestTimeout,
@@ -103,6 +108,9 @@ func (f *runFlags) toConfig(now time.Time) (connector.Config, error) {
 		Brokers: splitList(f.brokers), TransactionalID: f.transactionalID, Topics: f.topics,
 		CreateTopics: f.createTopics, Partitions: int32(f.partitions), ReplicationFactor: int16(f.replication),
 		Schedule: sched, SourceName: f.sourceName, ReadyMaxAge: f.readyMaxAge, Version: version,
+	}
+	if err := f.applyKafka(&cfg); err != nil {
+		return cfg, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, &usageError{strings.Split(err.Error(), "\n")[0]}
@@ -169,7 +177,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "configuration ok")
 		return 0
 	}
-	if err := runConnector(ctx, cfg, f.listen, logger, nil); err != nil {
+	enc, err := registryEncoder(ctx, f.registry, cfg, logger)
+	if err != nil {
+		return exitStatus(stderr, "run", err)
+	}
+	if err := runConnector(ctx, cfg, f.listen, logger, nil, enc); err != nil {
 		logger.Error("exiting", "err", err)
 		return 1
 	}
@@ -178,12 +190,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // runConnector runs the connector and its HTTP endpoints until ctx is done
 // or the connector fails.
-func runConnector(ctx context.Context, cfg connector.Config, listen string, logger *slog.Logger, onCommit func(connector.Committed)) error {
+func runConnector(ctx context.Context, cfg connector.Config, listen string, logger *slog.Logger, onCommit func(connector.Committed), enc *event.Encoder) error {
 	reg := newRegistry()
 	m := metrics.New(reg)
 	kp := kprom.NewMetrics(metrics.Namespace, kprom.Registry(reg), kprom.WithClientLabel())
 	cfg.ProducerOpts = append(cfg.ProducerOpts, kgo.WithHooks(kp), kgo.WithLogger(kgoLogger(logger)))
-	conn, err := connector.New(cfg, connector.Options{Logger: logger, Metrics: m, OnCommit: onCommit})
+	conn, err := connector.New(cfg, connector.Options{Logger: logger, Metrics: m, OnCommit: onCommit, Encoder: enc})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/callstream/callstream/connector"
+	"github.com/callstream/callstream/connector/event"
+	"github.com/callstream/callstream/connector/registry"
+	"github.com/callstream/callstream/connector/security"
+	"github.com/callstream/callstream/secret"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// kafkaFlags are the Kafka security and Schema Registry settings that run
+// and tail share.
+type kafkaFlags struct {
+	tls                                security.TLS
+	saslMechanism, saslUser            string
+	saslPassword, saslPasswordFile     string
+	saslTokenFile                      string
+	registryURL, registryUser          string
+	registryPassword, registryPassFile string
+	registryTokenFile                  string
+	registryTLS                        security.TLS
+}
+
+func (k *kafkaFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&k.tls.Enabled, "tls", false, "dial Kafka with TLS (implied by any --tls-*-file)")
+	fs.StringVar(&k.tls.CAFile, "tls-ca-file", "", "PEM CA bundle that Kafka's certificates are checked against (default: system roots)")
+	fs.StringVar(&k.tls.CertFile, "tls-cert-file", "", "PEM client certificate for Kafka mutual TLS")
+	fs.StringVar(&k.tls.KeyFile, "tls-key-file", "", "PEM client key for Kafka mutual TLS")
+	fs.StringVar(&k.tls.ServerName, "tls-server-name", "", "name checked in Kafka's certificates (default: the broker's host)")
+	fs.StringVar(&k.saslMechanism, "sasl-mechanism", "", "Kafka SASL mechanism: "+strings.Join(security.Mechanisms, ", ")+" (empty: none)")
+	fs.StringVar(&k.saslUser, "sasl-username", "", "Kafka SASL user name (PLAIN, SCRAM)")
+	fs.StringVar(&k.saslPassword, "sasl-password", "", "Kafka SASL password (prefer CALLSTREAM_SASL_PASSWORD or --sasl-password-file)")
+	fs.StringVar(&k.saslPasswordFile, "sasl-password-file", "", "file holding the Kafka SASL password")
+	fs.StringVar(&k.saslTokenFile, "sasl-token-file", "", "file holding the OAUTHBEARER token, re-read when it changes")
+	fs.StringVar(&k.registryURL, "schema-registry-url", "", "Schema Registry URL: values framed 00 + schema id; empty: Avro single-object encoding")
+	fs.StringVar(&k.registryUser, "schema-registry-username", "", "Schema Registry basic-auth user")
+	fs.StringVar(&k.registryPassword, "schema-registry-password", "", "Schema Registry basic-auth password (prefer CALLSTREAM_SCHEMA_REGISTRY_PASSWORD or the file)")
+	fs.StringVar(&k.registryPassFile, "schema-registry-password-file", "", "file holding the Schema Registry password")
+	fs.StringVar(&k.registryTokenFile, "schema-registry-token-file", "", "file holding a Schema Registry bearer token, re-read when it changes")
+	fs.StringVar(&k.registryTLS.CAFile, "schema-registry-ca-file", "", "PEM CA bundle for the Schema Registry (default: system roots)")
+	fs.StringVar(&k.registryTLS.CertFile, "schema-registry-cert-file", "", "PEM client certificate for the Schema Registry")
+	fs.StringVar(&k.registryTLS.KeyFile, "schema-registry-key-file", "", "PEM client key for the Schema Registry")
+}
+
+// clientOpts reads the secret files and returns the Kafka client options
+// of the security settings. Errors name the setting, never a secret.
+func (k *kafkaFlags) clientOpts() ([]kgo.Opt, error) {
+	pw, err := security.Password(secret.String(k.saslPassword), k.saslPasswordFile, "--sasl-password")
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	sec := security.Kafka{TLS: k.tls, SASL: security.SASL{
+		Mechanism: strings.ToUpper(k.saslMechanism), Username: k.saslUser, Password: pw, TokenFile: k.saslTokenFile,
+	}}
+	if err := sec.SASL.Validate(); err != nil {
+		return nil, usagef("--sasl-mechanism: %v", err)
+	}
+	opts, err := sec.Opts()
+	if err != nil {
+		return nil, usagef("--tls-ca-file, --tls-cert-file, --tls-key-file: %v", err)
+	}
+	return opts, nil
+}
+
+// registryClient returns the Schema Registry client, or nil without
+// --schema-registry-url. It reads the secret files; it dials nothing.
+func (k *kafkaFlags) registryClient(compat registry.Compatibility) (*registry.Client, error) {
+	if k.registryURL == "" {
+		return nil, nil
+	}
+	pw, err := security.Password(secret.String(k.registryPassword), k.registryPassFile, "--schema-registry-password")
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	c, err := registry.New(registry.Config{
+		URL: k.registryURL, Username: k.registryUser, Password: pw, TokenFile: k.registryTokenFile,
+		TLS: k.registryTLS, Compatibility: compat,
+	})
+	if err != nil {
+		return nil, usagef("--schema-registry-url: %v", err)
+	}
+	return c, nil
+}
+
+// produceFlags are run's settings of the producer and of the topics it
+// creates.
+type produceFlags struct {
+	compression   string
+	linger        time.Duration
+	batchMaxBytes int
+	topicConfigs  topicConfigFlag
+	compatibility string
+}
+
+func (p *produceFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&p.compression, "compression", "zstd", "producer batch compression: zstd, lz4, snappy, gzip or none")
+	fs.DurationVar(&p.linger, "linger", 10*time.Millisecond, "how long a partition's batch waits for more records")
+	fs.IntVar(&p.batchMaxBytes, "batch-max-bytes", 1000012, "largest record batch sent, in bytes (at most the topics' max.message.bytes)")
+	fs.Var(&p.topicConfigs, "topic-config", "KEY=VALUE config of created topics; repeat, or a YAML map (the state topic stays compacted)")
+	fs.StringVar(&p.compatibility, "schema-compatibility", string(registry.Backward),
+		"rule checked before registering a schema: BACKWARD, FORWARD, FULL (each also _TRANSITIVE) or NONE")
+}
+
+// compressionCodecs are the values of --compression.
+var compressionCodecs = map[string]kgo.CompressionCodec{
+	"zstd": kgo.ZstdCompression(), "lz4": kgo.Lz4Compression(), "snappy": kgo.SnappyCompression(),
+	"gzip": kgo.GzipCompression(), "none": kgo.NoCompression(),
+}
+
+// producerOpts returns the producer options of the flags. Acks stay all:
+// the sink requires them, as transactions do.
+func (p *produceFlags) producerOpts() ([]kgo.Opt, error) {
+	codec, ok := compressionCodecs[strings.ToLower(p.compression)]
+	if !ok {
+		return nil, usagef("--compression: %q is not one of zstd, lz4, snappy, gzip, none", p.compression)
+	}
+	if p.linger < 0 {
+		return nil, usagef("--linger: want a duration ≥ 0")
+	}
+	if p.batchMaxBytes < 1<<10 || p.batchMaxBytes > 64<<20 {
+		return nil, usagef("--batch-max-bytes: want 1024..%d", 64<<20)
+	}
+	return []kgo.Opt{
+		kgo.ProducerBatchCompression(codec),
+		kgo.ProducerLinger(p.linger),
+		kgo.ProducerBatchMaxBytes(int32(p.batchMaxBytes)),
+	}, nil
+}
+
+// applyKafka sets the security, producer and topic settings on cfg and
+// builds the registry client, which cmdRun uses before the connector
+// starts.
+func (f *runFlags) applyKafka(cfg *connector.Config) error {
+	var err error
+	if cfg.KafkaOpts, err = f.kafka.clientOpts(); err != nil {
+		return err
+	}
+	if cfg.ProducerOpts, err = f.produce.producerOpts(); err != nil {
+		return err
+	}
+	cfg.TopicConfigs = f.produce.topicConfigs
+	compat, err := registry.ParseCompatibility(f.produce.compatibility)
+	if err != nil {
+		return usagef("--schema-compatibility: %v", err)
+	}
+	f.registry, err = f.kafka.registryClient(compat)
+	return err
+}
+
+// registryEncoder registers or looks up the value schemas of the topics
+// and returns an encoder framing values with their ids; without a registry
+// it returns nil, the connector's default single-object encoding. An
+// incompatible schema stops the start here, before Kafka is touched.
+func registryEncoder(ctx context.Context, c *registry.Client, cfg connector.Config, logger *slog.Logger) (*event.Encoder, error) {
+	if c == nil {
+		return nil, nil
+	}
+	t := cfg.Topics
+	ids, err := c.RegisterTopics(ctx, t.Calls, t.Failed, t.DLQ)
+	if err != nil {
+		return nil, fmt.Errorf("schema registry: %w", err)
+	}
+	logger.Info("schemas registered", "call_event_id", ids.CallEvent, "dead_letter_id", ids.DeadLetter,
+		"subjects", []string{registry.Subject(t.Calls), registry.Subject(t.Failed), registry.Subject(t.DLQ)})
+	return event.NewRegistryEncoder(ids.CallEvent, ids.DeadLetter), nil
+}
+
+// topicConfigFlag is --topic-config: KEY=VALUE, repeatable, or several
+// pairs separated by commas (as the environment and a YAML map give
+// them). A piece without "=" continues the previous value, so that
+// cleanup.policy=compact,delete reads as one pair.
+type topicConfigFlag map[string]string
+
+func (m *topicConfigFlag) String() string {
+	keys := make([]string, 0, len(*m))
+	for k := range *m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		keys[i] = k + "=" + (*m)[k]
+	}
+	return strings.Join(keys, ",")
+}
+
+func (m *topicConfigFlag) Set(v string) error {
+	if *m == nil {
+		*m = make(topicConfigFlag)
+	}
+	last := ""
+	for _, piece := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(piece, "=")
+		switch {
+		case ok && strings.TrimSpace(k) != "":
+			last = strings.TrimSpace(k)
+			(*m)[last] = strings.TrimSpace(val)
+		case !ok && last != "":
+			(*m)[last] += "," + strings.TrimSpace(piece)
+		default:
+			return fmt.Errorf("want KEY=VALUE, got %q", piece)
+		}
+	}
+	return nil
+}
