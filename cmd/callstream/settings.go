@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -125,7 +126,21 @@ func scalar(v any) (string, error) {
 		}
 		return strings.Join(parts, ","), nil
 	case map[string]any:
-		return "", errors.New("want a value or a list, not a mapping")
+		// A mapping is KEY=VALUE pairs, for settings such as
+		// --topic-config; sorted, so that the result is stable.
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for i, k := range keys {
+			s, err := scalar(v[k])
+			if err != nil {
+				return "", err
+			}
+			keys[i] = k + "=" + s
+		}
+		return strings.Join(keys, ","), nil
 	default:
 		return fmt.Sprint(v), nil
 	}

@@ -7,9 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/callstream/callstream/connector/event"
+	"github.com/callstream/callstream/connector/registry"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -33,6 +35,8 @@ func (l *topicList) Set(v string) error {
 // tailOptions are the settings of one tail.
 type tailOptions struct {
 	seeds         []string
+	security      []kgo.Opt
+	decoder       *event.Decoder
 	topics        []string
 	fromBeginning bool
 	exitAtEnd     bool
@@ -45,12 +49,28 @@ func cmdTail(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&topics, "topic", "a topic to read; repeat for several (default calls, calls.failed, calls.dlq)")
 	fromBeginning := fs.Bool("from-beginning", false, "start at the oldest record rather than at the end")
 	exitAtEnd := fs.Bool("exit-at-end", false, "exit once the end offsets found at start are reached")
-	if err := parseLayered(fs, args, noEnv); err != nil {
+	var kf kafkaFlags
+	kf.register(fs)
+	// The environment counts as for run, so that tail inside the
+	// connector's pod finds the brokers, security and registry it uses.
+	if err := parseLayered(fs, args, os.LookupEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "tail", err)
 	}
 	o := tailOptions{seeds: splitList(*brokers), topics: topics, fromBeginning: *fromBeginning, exitAtEnd: *exitAtEnd}
 	if len(o.seeds) == 0 {
 		return exitStatus(stderr, "tail", usagef("--brokers: required"))
+	}
+	var err error
+	if o.security, err = kf.clientOpts(); err != nil {
+		return exitStatus(stderr, "tail", err)
+	}
+	reg, err := kf.registryClient(registry.Backward)
+	if err != nil {
+		return exitStatus(stderr, "tail", err)
+	}
+	o.decoder = event.NewDecoder(nil)
+	if reg != nil {
+		o.decoder = event.NewDecoder(reg.Lookup(ctx))
 	}
 	if len(o.topics) == 0 {
 		o.topics = defaultTailTopics
@@ -75,7 +95,7 @@ type tailLine struct {
 // JSON object a line, until ctx is done or, with o.exitAtEnd, the end
 // offsets found at the start are reached.
 func tail(ctx context.Context, o tailOptions, stdout io.Writer) error {
-	base := []kgo.Opt{kgo.SeedBrokers(o.seeds...)}
+	base := append([]kgo.Opt{kgo.SeedBrokers(o.seeds...)}, o.security...)
 	var remaining map[string]map[int32]int64
 	if o.exitAtEnd {
 		var err error
@@ -104,7 +124,10 @@ func tail(ctx context.Context, o tailOptions, stdout io.Writer) error {
 	defer cl.Close()
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
-	dec := event.NewDecoder(nil)
+	dec := o.decoder
+	if dec == nil {
+		dec = event.NewDecoder(nil)
+	}
 	for !o.exitAtEnd || len(remaining) > 0 {
 		fetches := cl.PollFetches(ctx)
 		if err := ctx.Err(); err != nil {

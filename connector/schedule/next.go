@@ -94,9 +94,15 @@ func (c Config) nextBackfill(cps Checkpoints) (Task, bool) {
 	if !ok || cp.Cursor > cp.Stop {
 		return Task{}, false
 	}
-	end := min(cp.Cursor+int64(c.BackfillWindow/time.Second)-1, cp.Stop)
+	base := int64(c.BackfillWindow / time.Second)
+	maxSpan := max(int64(c.BackfillMaxWindow/time.Second), base)
+	if cp.Span <= 0 {
+		cp.Span = base
+	}
+	cp.Span = min(cp.Span, maxSpan)
+	end := min(cp.Cursor+cp.Span-1, cp.Stop)
 	w := source.Window{Start: sec(cp.Cursor), End: sec(end)}
-	return Task{Kind: Backfill, Name: backfillName, Window: w, cpName: backfillName, cp: cp}, true
+	return Task{Kind: Backfill, Name: backfillName, Window: w, cpName: backfillName, cp: cp, maxSpan: maxSpan}, true
 }
 
 // Progress reports the backfill's progress from 0 to 1 (1 when done or when

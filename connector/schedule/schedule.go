@@ -31,6 +31,10 @@ type Config struct {
 	// re-scan window; a window holding too many pages is split further.
 	BackfillWindow time.Duration
 	SweepWindow    time.Duration
+	// BackfillMaxWindow is the span a backfill window may grow to while the
+	// windows before it come back (nearly) empty; see Task.Resize. Below
+	// BackfillWindow the span never grows.
+	BackfillMaxWindow time.Duration
 }
 
 // Kind tells the three sorts of task apart.
@@ -53,6 +57,8 @@ type Task struct {
 	// key and value of the checkpoint once Window is read whole.
 	cpName string
 	cp     checkpoint
+	// maxSpan is the backfill span's ceiling, in seconds.
+	maxSpan int64
 }
 
 // checkpoint is the JSON value of every checkpoint; each kind uses some of
@@ -63,6 +69,7 @@ type checkpoint struct {
 	Stop   int64 `json:"stop,omitempty"`   // backfill: where it ends; tiers: sweep end
 	At     int64 `json:"at,omitempty"`     // tiers: when the current sweep began
 	Start  int64 `json:"start,omitempty"`  // backfill: where it began
+	Span   int64 `json:"span,omitempty"`   // backfill: seconds of the next window
 }
 
 // Checkpoint returns the checkpoint name and value to commit with the task.
@@ -91,7 +98,25 @@ func (t Task) Shrink() (Task, bool) {
 		half = t.Window.Start
 	}
 	t.Window.End = half
+	if t.Kind == Backfill {
+		// The next backfill windows start at the size that fit.
+		t.cp.Span = half.Unix() - t.Window.Start.Unix() + 1
+	}
 	return t, true
+}
+
+// Resize adapts the span of the backfill's next window to how many records
+// this one held: when it held less than a quarter of capacity (the records
+// one window may hold before it is split), the span doubles, up to
+// Config.BackfillMaxWindow, so that a quiet or empty past costs a request
+// per day rather than one per hour. A split window (see Shrink) already
+// set the span to what fit. Resize leaves other kinds of task as they are.
+func (t Task) Resize(records, capacity int) Task {
+	if t.Kind != Backfill || 4*records >= capacity {
+		return t
+	}
+	t.cp.Span = min(2*t.cp.Span, t.maxSpan)
+	return t
 }
 
 func (t Task) String() string { return fmt.Sprintf("%s %s", t.Name, t.Window) }

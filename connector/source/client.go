@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/secret"
+	"golang.org/x/time/rate"
 )
 
 // Path is the endpoint's path, appended to Config.BaseURL.
@@ -53,6 +54,11 @@ type Config struct {
 	// before it returns ErrWindowDrift. 0 means DefaultMaxRereads; a negative
 	// value means no rereads.
 	MaxRereads int
+	// RateLimit caps the requests a second, every attempt counted, retries
+	// included; 0 means no limit. RateBurst is how many requests may go
+	// at once after a quiet spell; default 1.
+	RateLimit float64
+	RateBurst int
 }
 
 // Hooks lets callers observe the client, e.g. to count metrics. Every hook is
@@ -63,18 +69,24 @@ type Hooks struct {
 	// as outcome and the attempt's duration. Attempts cut short because the
 	// caller's context is done are not reported.
 	Request func(outcome string, d time.Duration)
-	// Error is called once per failed attempt with the failure's Kind.
-	Error func(kind Kind)
+	// Error is called once per failed attempt with the failure's Kind and
+	// the *APIError, whose text holds no secret.
+	Error func(kind Kind, err error)
 	// Reread is called each time ReadWindow starts reading a window again,
 	// with one of the reasons "total_count_changed", "short_page",
 	// "count_mismatch" or "duplicate_id".
 	Reread func(reason string)
+	// Skew is called with the smoothed clock offset (the server's clock
+	// minus ours) after each response that carried a Date header.
+	Skew func(offset time.Duration)
 }
 
 // Client fetches pages of getCallList. It is safe for concurrent use.
 type Client struct {
-	cfg Config
-	url string
+	cfg     Config
+	url     string
+	limiter *rate.Limiter // nil: no limit
+	skew    clockSkew
 }
 
 // NewClient validates cfg, applies its defaults and returns a Client.
@@ -97,6 +109,8 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("source config: negative timeout %s", cfg.Timeout)
 	case cfg.MaxPages < 0:
 		return nil, fmt.Errorf("source config: negative max pages %d", cfg.MaxPages)
+	case cfg.RateLimit < 0 || cfg.RateBurst < 0:
+		return nil, fmt.Errorf("source config: negative rate limit %v or burst %d", cfg.RateLimit, cfg.RateBurst)
 	}
 	if err := cfg.Signer.Validate(); err != nil {
 		return nil, fmt.Errorf("source config: %w", err)
@@ -120,7 +134,11 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.MaxRereads == 0 {
 		cfg.MaxRereads = DefaultMaxRereads
 	}
-	return &Client{cfg: cfg, url: strings.TrimSuffix(cfg.BaseURL, "/") + Path}, nil
+	c := &Client{cfg: cfg, url: strings.TrimSuffix(cfg.BaseURL, "/") + Path}
+	if cfg.RateLimit > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), max(cfg.RateBurst, 1))
+	}
+	return c, nil
 }
 
 // requestBody is the JSON body, in the field order of the vendor's example.
@@ -140,6 +158,11 @@ func (c *Client) FetchPage(ctx context.Context, w Window, pageNo int) (*Page, er
 	if pageNo < 1 {
 		return nil, fmt.Errorf("fetching page %d of %s: page numbers start at 1", pageNo, w)
 	}
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return nil, fmt.Errorf("fetching page %d of %s: waiting for the rate limit: %w", pageNo, w, err)
+		}
+	}
 	start := time.Now()
 	p, err := c.fetch(ctx, w, pageNo)
 	d := time.Since(start)
@@ -152,7 +175,7 @@ func (c *Client) FetchPage(ctx context.Context, w Window, pageNo int) (*Page, er
 			h(string(kind), d)
 		}
 		if h := c.cfg.Hooks.Error; h != nil {
-			h(kind)
+			h(kind, err)
 		}
 		return nil, fmt.Errorf("fetching page %d of %s: %w", pageNo, w, err)
 	}
@@ -180,7 +203,7 @@ func (c *Client) fetch(ctx context.Context, w Window, pageNo int) (*Page, error)
 	if err != nil {
 		return nil, &APIError{Kind: KindTransport, Err: fmt.Errorf("building request: %w", err)}
 	}
-	ts := c.cfg.Signer.Timestamp(c.cfg.Clock())
+	ts := c.cfg.Signer.Timestamp(c.Now())
 	sign := c.cfg.Signer.Sign(c.cfg.AppID, c.cfg.AppKey, ts, body)
 	req.Header.Set("appId", c.cfg.AppID)
 	req.Header.Set("appKey", c.cfg.AppKey.Reveal())
@@ -189,11 +212,15 @@ func (c *Client) fetch(ctx context.Context, w Window, pageNo int) (*Page, error)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 
+	sent := c.cfg.Clock()
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return nil, &APIError{Kind: KindTransport, Err: fmt.Errorf("sending request: %w", err)}
 	}
 	defer resp.Body.Close()
+	if off, ok := c.skew.observe(resp.Header.Get("Date"), sent, c.cfg.Clock()); ok && c.cfg.Hooks.Skew != nil {
+		c.cfg.Hooks.Skew(off)
+	}
 	raw, err := readBody(resp)
 	if err != nil {
 		return nil, &APIError{Kind: KindTransport, Status: resp.StatusCode, Err: fmt.Errorf("reading response: %w", err)}
@@ -229,7 +256,8 @@ func (c *Client) checkStatus(resp *http.Response, raw []byte, secrets []string) 
 	case st == http.StatusUnauthorized || st == http.StatusForbidden:
 		e.Kind = KindAuth
 	case st == http.StatusTooManyRequests || st >= 500:
-		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.cfg.Clock())
+		// An HTTP date is on the server's clock.
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.Now())
 	}
 	// Scrubbing happens before vendorText shortens the text to 200 bytes,
 	// so a secret cut at this 4 KiB boundary is cut off again there.

@@ -151,7 +151,7 @@ func TestErrorKinds(t *testing.T) {
 				c.Clock = func() time.Time { return now }
 				c.Hooks = Hooks{
 					Request: func(o string, _ time.Duration) { outcomes = append(outcomes, o) },
-					Error:   func(k Kind) { kinds = append(kinds, k) },
+					Error:   func(k Kind, _ error) { kinds = append(kinds, k) },
 				}
 			})
 			_, err := c.FetchPage(context.Background(), testWindow(), 1)

@@ -81,6 +81,12 @@ var ErrNoID = errors.New("record has no id")
 // DecodeRecord decodes one raw record. The id is decoded as an int64, never
 // through a float. A record without an id is an error (ErrNoID).
 func DecodeRecord(raw []byte) (Record, error) {
+	if r, ok := decodeFast(raw); ok {
+		if r.ID == 0 {
+			return Record{}, fmt.Errorf("decoding record: %w", ErrNoID)
+		}
+		return r, nil
+	}
 	var r Record
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return Record{}, fmt.Errorf("decoding record: %w", err)

@@ -129,7 +129,7 @@ func TestReadWindowRetriesPages(t *testing.T) {
 		return false
 	}
 	var kinds []Kind
-	c := newTestClient(t, srv.URL, func(c *Config) { c.Hooks.Error = func(k Kind) { kinds = append(kinds, k) } })
+	c := newTestClient(t, srv.URL, func(c *Config) { c.Hooks.Error = func(k Kind, _ error) { kinds = append(kinds, k) } })
 	wr, err := c.ReadWindow(context.Background(), testWindow(), fastRetry)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callstream/callstream/schemas"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/sr"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
+)
+
+// The refusals at start, through the command: each is one clear line.
+func TestRunRefusesAtStart(t *testing.T) {
+	// older lacks every field after eventId: our schema cannot read its
+	// data (no defaults), so it is not BACKWARD compatible.
+	var m map[string]any
+	if err := json.Unmarshal([]byte(schemas.CallEvent().Text()), &m); err != nil {
+		t.Fatal(err)
+	}
+	m["fields"] = m["fields"].([]any)[:1]
+	older, _ := json.Marshal(m)
+	for _, tc := range []struct {
+		name   string
+		topics []string // topics that exist before the start, not compacted
+		seed   bool     // the registry holds an incompatible version
+		extra  []string
+		want   string
+	}{
+		{"state topic not compacted", []string{"calls", "calls.failed", "calls.dlq", "callstream.state"}, false, nil,
+			"state topic is not compacted: set cleanup.policy=compact on"},
+		{"topics missing, creation off", nil, false, []string{"--create-topics=false"}, "is missing"},
+		{"incompatible schema", nil, true, nil, `schema for subject "calls-value" is not BACKWARD compatible with its version 1`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := []kfake.Opt{kfake.NumBrokers(1)}
+			if len(tc.topics) > 0 {
+				opts = append(opts, kfake.SeedTopics(1, tc.topics...))
+			}
+			c, err := kfake.NewCluster(opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			reg := srfake.New()
+			defer reg.Close()
+			if tc.seed {
+				reg.SeedSchema("calls-value", 1, 1, sr.Schema{Schema: string(older), Type: sr.TypeAvro})
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			var errOut strings.Builder
+			args := append([]string{"--api-url", "http://127.0.0.1:1", "--app-id", "a", "--app-key", "k",
+				"--brokers", c.ListenAddrs()[0], "--schema-registry-url", reg.URL(), "--listen", "",
+				"--log-format", "text"}, tc.extra...)
+			if code := cmdRun(ctx, args, io.Discard, &errOut); code != 1 {
+				t.Fatalf("exit %d, want 1; stderr %q", code, errOut.String())
+			}
+			if !strings.Contains(errOut.String(), tc.want) {
+				t.Errorf("stderr %q, want it to say %q", errOut.String(), tc.want)
+			}
+			if tc.seed && reg.SubjectExists("calls.failed-value") {
+				t.Error("schemas were registered after the refusal")
+			}
+		})
+	}
+}
+
+func TestKafkaFlags(t *testing.T) {
+	good := []string{"--api-url", "http://x", "--app-id", "a", "--app-key", "k", "--brokers", "b:1"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // part of the one-line error; empty: valid
+	}{
+		{"defaults", nil, nil, ""},
+		{"topic configs repeated", []string{"--topic-config", "retention.ms=1", "--topic-config", "cleanup.policy=compact,delete"}, nil, ""},
+		{"bad topic config", []string{"--topic-config", "retention.ms"}, nil, "topic-config"},
+		{"unknown compression", []string{"--compression", "brotli"}, nil, "--compression"},
+		{"tiny batch", []string{"--batch-max-bytes", "10"}, nil, "--batch-max-bytes"},
+		{"unknown mechanism", []string{"--sasl-mechanism", "GSSAPI"}, nil, "--sasl-mechanism: unknown SASL mechanism"},
+		{"scram without password", []string{"--sasl-mechanism", "SCRAM-SHA-256", "--sasl-username", "u"}, nil, "--sasl-mechanism"},
+		{"password from env", []string{"--sasl-mechanism", "SCRAM-SHA-256", "--sasl-username", "u"},
+			map[string]string{"CALLSTREAM_SASL_PASSWORD": "pw"}, ""},
+		{"password twice", []string{"--sasl-password", "a", "--sasl-password-file", "/nonexistent"}, nil, "--sasl-password-file: give the secret once"},
+		{"missing password file", []string{"--sasl-password-file", "/nonexistent/pw"}, nil, "--sasl-password-file"},
+		{"unknown compatibility", []string{"--schema-compatibility", "SIDEWAYS"}, nil, "--schema-compatibility"},
+		{"registry credentials in URL", []string{"--schema-registry-url", "https://u:p@r"}, nil, "must not carry credentials"},
+		{"registry password from env", []string{"--schema-registry-url", "https://r", "--schema-registry-username", "u"},
+			map[string]string{"CALLSTREAM_SCHEMA_REGISTRY_PASSWORD": "pw"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := parseRun(t, append(append([]string{}, good...), tc.args...), tc.env)
+			if err == nil {
+				_, err = f.toConfig(time.Now())
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("err %v, want none", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err %v, want one containing %q", err, tc.want)
+			}
+			if tc.name == "topic configs repeated" {
+				if got := f.produce.topicConfigs.String(); got != "cleanup.policy=compact,delete,retention.ms=1" {
+					t.Errorf("topic configs %q", got)
+				}
+			}
+		})
+	}
+}
