@@ -31,6 +31,13 @@ type Config struct {
 	Signer         source.Signer
 	RequestTimeout time.Duration
 	Retry          source.Retry
+	// RateLimit caps the API requests a second, retries included; 0 means
+	// no limit. RateBurst is how many may go at once; default 1.
+	RateLimit float64
+	RateBurst int
+	// AuthLogEvery is how often a refused credential is logged while it
+	// keeps being refused; default DefaultAuthLogEvery.
+	AuthLogEvery time.Duration
 
 	Brokers           []string
 	TransactionalID   string
@@ -82,6 +89,11 @@ func (c *Config) Validate() error {
 	need(len(c.Schedule.Tiers) > 0, "tiers", "want at least one tier")
 	need(c.Schedule.BackfillWindow >= time.Second, "backfill-window", "want at least 1s")
 	need(c.Schedule.SweepWindow >= time.Second, "sweep-window", "want at least 1s")
+	need(c.Schedule.BackfillMaxWindow == 0 || c.Schedule.BackfillMaxWindow >= c.Schedule.BackfillWindow,
+		"backfill-max-window", "want at least --backfill-window")
+	need(c.RateLimit >= 0, "rate-limit", "want requests a second ≥ 0 (0: no limit)")
+	need(c.RateBurst >= 0, "rate-burst", "want at least 0")
+	need(c.Retry.Max >= 0, "retry-max", "want a duration ≥ 0")
 	t := c.Topics
 	need(t.Calls != "" && t.Failed != "" && t.DLQ != "" && t.State != "", "topic-calls", "topic names must not be empty")
 	need(distinct(t.Calls, t.Failed, t.DLQ, t.State), "topic-state", "the four topics must differ")

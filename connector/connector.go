@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/callstream/callstream/connector/event"
@@ -29,8 +30,13 @@ type Connector struct {
 	health  *Health
 	labels  prometheus.Labels
 	onEvent func(Committed)
+	apiLog  *apiLog
 
 	lastPrune time.Time
+	backfill  backfillProgress
+
+	clockMu sync.Mutex
+	last    time.Time // the latest time now returned
 }
 
 // Options are the connector's collaborators.
@@ -67,6 +73,8 @@ func New(cfg Config, opts Options) (*Connector, error) {
 		labels: prometheus.Labels{metrics.LabelSource: cfg.SourceName, metrics.LabelType: cfg.Type},
 	}
 	c.health = newHealth(cfg.ReadyMaxAge, cfg.Clock, c.m, c.labels)
+	c.apiLog = newAPILog(c.log, cfg.AuthLogEvery, cfg.Clock)
+	c.backfill.log = c.log.With("component", "backfill")
 	c.initMetrics()
 	if c.enc == nil {
 		c.enc = event.NewEncoder()
@@ -75,6 +83,7 @@ func New(cfg Config, opts Options) (*Connector, error) {
 		BaseURL: cfg.APIURL, AppID: cfg.AppID, AppKey: cfg.AppKey, Type: cfg.Type,
 		PageSize: cfg.PageSize, MaxPages: cfg.MaxPages, Signer: cfg.Signer,
 		Timeout: cfg.RequestTimeout, Clock: cfg.Clock, Hooks: c.sourceHooks(),
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
 	}
 	var err error
 	if c.src, err = source.NewClient(scfg); err != nil {
@@ -87,7 +96,19 @@ func New(cfg Config, opts Options) (*Connector, error) {
 // /readyz.
 func (c *Connector) Health() *Health { return c.health }
 
-func (c *Connector) now() time.Time { return c.cfg.Clock() }
+// now is the time on the API server's clock (see source.Client.Now): the
+// clock that decides which calls exist, so windows are placed by it. It
+// never goes back: the offset is re-estimated with every response, and a
+// clock that stepped back could start a re-scan behind the point up to
+// which the state was pruned, and take pruned calls for new ones.
+func (c *Connector) now() time.Time {
+	c.clockMu.Lock()
+	defer c.clockMu.Unlock()
+	if t := c.src.Now(); t.After(c.last) {
+		c.last = t
+	}
+	return c.last
+}
 
 // Run fences older instances, reads the state, then polls until ctx is done.
 // It returns nil after a clean shutdown (the open transaction finished or
@@ -118,7 +139,10 @@ func (c *Connector) Run(ctx context.Context) (err error) {
 	}
 	c.health.set(stateLoaded, true)
 
-	// 3. Poll.
+	// 3. Poll, once the server's clock is known: windows are placed by it.
+	if err := c.syncClock(ctx); err != nil {
+		return ignoreCanceled(ctx, err)
+	}
 	if !schedule.IsInitialized(c.store.Checkpoint) {
 		if err := c.initialize(ctx); err != nil {
 			return ignoreCanceled(ctx, err)
@@ -151,6 +175,19 @@ func (c *Connector) initialize(ctx context.Context) error {
 	}
 	bf, live := schedule.Progress(c.store.Checkpoint)
 	c.log.Info("first start", "start_from", c.cfg.Schedule.StartFrom, "live_from", live, "backfill_done", bf == 1)
+	return nil
+}
+
+// syncClock reads a one-second window just past the settle delay, retrying
+// until it succeeds, only to learn the API server's clock from the answer's
+// Date header before the first window is placed. Its records are left to
+// the live edge.
+func (c *Connector) syncClock(ctx context.Context) error {
+	t := c.cfg.Clock().Add(-c.cfg.Schedule.Settle).Truncate(time.Second)
+	if _, err := c.src.ReadWindow(ctx, source.Window{Start: t, End: t}, c.cfg.Retry); err != nil {
+		return fmt.Errorf("reading the API server's clock: %w", err)
+	}
+	c.log.Info("api clock known", "skew_seconds", c.src.Skew().Seconds())
 	return nil
 }
 

@@ -29,6 +29,9 @@ type Health struct {
 	state    bool
 	lastPoll time.Time
 	lastErr  source.Kind
+	// authSince is when the API began refusing the credentials, zero
+	// while it accepts them.
+	authSince time.Time
 }
 
 func newHealth(maxAge time.Duration, clock func() time.Time, m *metrics.Metrics, labels prometheus.Labels) *Health {
@@ -65,6 +68,17 @@ func (h *Health) apiError(k source.Kind) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.lastErr = k
+	if k == source.KindAuth && h.authSince.IsZero() {
+		h.authSince = h.clock()
+	}
+}
+
+// apiOK notes a request the API answered: whatever it refused before, it
+// accepts the credentials now.
+func (h *Health) apiOK() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.authSince = time.Time{}
 }
 
 // Ready reports whether the connector is ready, and if not, why.
@@ -80,6 +94,10 @@ func (h *Health) readyLocked() (bool, string) {
 		return false, "transactional producer not initialised"
 	case !h.state:
 		return false, "state not loaded"
+	case !h.authSince.IsZero():
+		// Retrying will not help until a person fixes the app key or
+		// the sign recipe: say so at once rather than after maxAge.
+		return false, "API refuses the credentials (auth) for " + h.clock().Sub(h.authSince).Round(time.Second).String()
 	}
 	if age := h.clock().Sub(h.lastPoll); age > h.maxAge {
 		why := "no successful poll for " + age.Round(time.Second).String()

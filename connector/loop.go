@@ -58,6 +58,7 @@ func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
 	if b.err != nil {
 		return b.err
 	}
+	task = task.Resize(len(read.Records), c.cfg.PageSize*c.cfg.MaxPages)
 	name, v := task.Checkpoint()
 	b.state.SetCheckpoint(name, v)
 	c.prune(b, now, keepAfter)
@@ -71,6 +72,10 @@ func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
 		"events", len(b.events), "rereads", read.Rereads,
 		"commit_seconds", time.Since(start).Seconds())
 	c.health.polled()
+	if task.Kind == schedule.Backfill {
+		bf, _ := schedule.Progress(c.store.Checkpoint)
+		c.backfill.window(now, len(read.Records), bf, task)
+	}
 	return nil
 }
 
@@ -150,7 +155,8 @@ func (c *Connector) observe(b *batch, committed time.Time) {
 			c.m.DLQRecords.WithLabelValues(e.Reason).Inc()
 		} else {
 			c.m.Events.WithLabelValues(e.Topic, e.Kind).Inc()
-			c.m.EventDelay.Observe(committed.Sub(e.Call.GmtCreateTime).Seconds())
+			// gmtCreateTime is on the API server's clock.
+			c.m.EventDelay.Observe(committed.Add(c.src.Skew()).Sub(e.Call.GmtCreateTime).Seconds())
 		}
 		if c.onEvent != nil {
 			c.onEvent(e)
@@ -172,12 +178,21 @@ func (c *Connector) sourceHooks() source.Hooks {
 		Request: func(outcome string, d time.Duration) {
 			c.m.APIRequests.WithLabelValues(outcome).Inc()
 			c.m.APIDuration.Observe(d.Seconds())
+			if outcome == "ok" {
+				c.health.apiOK()
+				c.apiLog.succeeded()
+			}
 		},
-		Error: func(kind source.Kind) {
+		Error: func(kind source.Kind, err error) {
 			c.m.APIErrors.WithLabelValues(string(kind)).Inc()
+			c.apiLog.failed(kind, err)
 			c.health.apiError(kind)
 		},
 		Reread: func(string) { c.m.WindowRereads.Inc() },
+		Skew: func(off time.Duration) {
+			c.m.ClockSkew.Set(off.Seconds())
+			c.apiLog.skewed(off)
+		},
 	}
 }
 

@@ -1,0 +1,97 @@
+package connector
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/callstream/callstream/connector/source"
+)
+
+// DefaultAuthLogEvery is how often a refused credential is logged while it
+// keeps being refused, unless Config.AuthLogEvery says otherwise.
+const DefaultAuthLogEvery = time.Minute
+
+// apiMessages are the log messages of failed API requests, one per class,
+// so that each reads on its own in a log search.
+var apiMessages = map[source.Kind]string{
+	source.KindTransport: "api request failed: no response",
+	source.KindHTTP:      "api request failed: http status",
+	source.KindBusiness:  "api request failed: vendor error code",
+	source.KindDecode:    "api request failed: malformed response",
+	source.KindAuth:      "api refuses the credentials: check --app-id, the app key and --sign",
+}
+
+// apiLog logs failed API requests. Every class but auth is logged once per
+// failure, as a warning: each is retried and passes. An auth failure
+// repeats on every attempt until a person fixes the app key or the sign
+// recipe, so it is logged as an error once per interval, with the number
+// of refusals since the last line. Errors are *source.APIError, whose text
+// never holds the app key or the sign. It is safe for concurrent use.
+type apiLog struct {
+	log   *slog.Logger
+	every time.Duration
+	clock func() time.Time
+
+	mu       sync.Mutex
+	lastAuth time.Time
+	refused  int // auth failures not logged yet
+	skew     time.Duration
+}
+
+func newAPILog(log *slog.Logger, every time.Duration, clock func() time.Time) *apiLog {
+	if every <= 0 {
+		every = DefaultAuthLogEvery
+	}
+	return &apiLog{log: log.With("component", "source"), every: every, clock: clock}
+}
+
+// failed logs one failed attempt.
+func (l *apiLog) failed(kind source.Kind, err error) {
+	msg, ok := apiMessages[kind]
+	if !ok {
+		msg = "api request failed"
+	}
+	if kind != source.KindAuth {
+		l.log.Warn(msg, "class", string(kind), "err", err)
+		return
+	}
+	l.mu.Lock()
+	l.refused++
+	now := l.clock()
+	if !l.lastAuth.IsZero() && now.Sub(l.lastAuth) < l.every {
+		l.mu.Unlock()
+		return
+	}
+	n := l.refused
+	l.lastAuth, l.refused = now, 0
+	l.mu.Unlock()
+	l.log.Error(msg, "class", string(kind), "refusals", n, "retry_every_seconds", l.every.Seconds(), "err", err)
+}
+
+// succeeded notes a request that went through: a refusal that ends is
+// logged once more, so the log tells when it was fixed.
+func (l *apiLog) succeeded() {
+	l.mu.Lock()
+	was := !l.lastAuth.IsZero()
+	n := l.refused
+	l.lastAuth, l.refused = time.Time{}, 0
+	l.mu.Unlock()
+	if was {
+		l.log.Info("api accepts the credentials again", "refusals_since_last_log", n)
+	}
+}
+
+// skewed logs the server's clock offset when it first exceeds a second and
+// whenever it moves by more than a second since last logged.
+func (l *apiLog) skewed(off time.Duration) {
+	l.mu.Lock()
+	d := off - l.skew
+	if d > -time.Second && d < time.Second {
+		l.mu.Unlock()
+		return
+	}
+	l.skew = off
+	l.mu.Unlock()
+	l.log.Info("api clock offset", "skew_seconds", off.Seconds())
+}
