@@ -1,0 +1,146 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/state"
+	"github.com/callstream/callstream/internal/cputime"
+	"github.com/callstream/callstream/metrics"
+	"github.com/callstream/callstream/simulator"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// BenchmarkRestore reads a state topic of a million calls, as a restart
+// does, from a kfake broker in a child process: "restore-s" is the wall
+// time to ready, "bytes/entry" the heap the restored store holds.
+//
+//	go test -run '^$' -bench Restore -benchtime 3x ./connector/
+func BenchmarkRestore(b *testing.B) {
+	const calls = 1_000_000
+	brokers := childBroker(b)
+	ctx := context.Background()
+	sk, err := sink.New(ctx, sink.Config{
+		TransactionalID: "bench-restore", Topics: benchConfig(b, "http://127.0.0.1:1", brokers).Topics,
+		CreateTopics: true, Partitions: 3, ClientOpts: []kgo.Opt{kgo.SeedBrokers(brokers...)},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sk.Close()
+	fillState(b, sk, calls)
+
+	var store *state.Store
+	var restore time.Duration
+	var heap uint64
+	m := cputime.Start()
+	for b.Loop() {
+		store = nil
+		before := heapInUse()
+		store = state.New()
+		start := time.Now()
+		n, err := sk.ReadState(ctx, store.Load)
+		if err != nil || n != calls+1 || store.Len() != calls {
+			b.Fatalf("restore: %d records, %d calls, %v", n, store.Len(), err)
+		}
+		restore = time.Since(start)
+		heap = heapInUse() - before
+	}
+	m.Report(b, calls*b.N)
+	b.ReportMetric(restore.Seconds(), "restore-s")
+	b.ReportMetric(float64(heap)/calls, "bytes/entry")
+	runtime.KeepAlive(store)
+}
+
+// fillState commits calls state entries and a checkpoint, in
+// transactions of 100,000 records.
+func fillState(b *testing.B, sk *sink.Sink, calls int) {
+	b.Helper()
+	const perTxn = 100_000
+	topic := benchConfig(b, "http://127.0.0.1:1", nil).Topics.State
+	for first := 0; first < calls; first += perTxn {
+		st := state.New().NewBatch()
+		for i := first; i < min(first+perTxn, calls); i++ {
+			st.Put(661181201146016+int64(7*i), state.Entry{RawHash: uint64(i) * 0x9E3779B97F4A7C15, Created: 1742883983 + int64(i), Status: 2, Flags: state.Emitted})
+		}
+		if first == 0 {
+			st.SetCheckpoint("backfill", []byte(`{"cursor":1}`))
+		}
+		recs := make([]*kgo.Record, 0, perTxn+1)
+		st.Records(func(k, v []byte) { recs = append(recs, &kgo.Record{Topic: topic, Key: k, Value: v}) })
+		if err := sk.Commit(context.Background(), recs); err != nil {
+			b.Fatalf("filling the state topic: %v", err)
+		}
+	}
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// BenchmarkPipeline runs the whole connector in process against an
+// in-process simulator holding N backdated calls and an in-process kfake
+// broker, until the backfill is done. The CPU per call is the process's:
+// connector, simulator and broker together; `callstream bench` runs them
+// as separate processes and measures the connector alone.
+//
+//	go test -run '^$' -bench Pipeline -benchtime 1x ./connector/
+func BenchmarkPipeline(b *testing.B) {
+	for _, n := range []int{100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			m := cputime.Start()
+			for b.Loop() {
+				runPipeline(b, n)
+			}
+			m.Report(b, n*b.N)
+		})
+	}
+}
+
+func runPipeline(b *testing.B, calls int) {
+	b.Helper()
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(3))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cluster.Close()
+	s, err := simulator.New(simulator.Config{AppID: testAppID, AppKey: testAppKey, Seed: 9, History: calls,
+		HistorySpan: 24 * time.Hour, ConvertAfter: time.Minute, FailRatio: 0.1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sim := httptest.NewServer(s.Handler())
+	defer sim.Close()
+	cfg := benchConfig(b, sim.URL, cluster.ListenAddrs())
+	mt := metrics.New(prometheus.NewRegistry())
+	c, err := New(cfg, Options{Metrics: mt})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	bf := mt.BackfillRatio.WithLabelValues(cfg.SourceName, cfg.Type)
+	for testutil.ToFloat64(bf) < 1 || testutil.ToFloat64(mt.RecordsRead) < float64(calls) {
+		select {
+		case err := <-done:
+			b.Fatalf("connector stopped: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
