@@ -322,3 +322,23 @@ func confluentDecode(t *testing.T, p *prodSetup, w *secureWorld, opts []kgo.Opt,
 	}
 	return n
 }
+
+// The README shows the production config that these tests run.
+func TestReadmeShowsProductionConfig(t *testing.T) {
+	readme := readFile(t, "../../README.md")
+	_, after, ok := strings.Cut(readme, "## Production Kafka")
+	if !ok {
+		t.Fatal("README has no production section")
+	}
+	_, block, _ := strings.Cut(after, "```yaml\n")
+	block, _, _ = strings.Cut(block, "```")
+	var want []string
+	for _, line := range strings.Split(readFile(t, "testdata/production.yaml"), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			want = append(want, line)
+		}
+	}
+	if strings.TrimSpace(block) != strings.TrimSpace(strings.Join(want, "\n")) {
+		t.Errorf("README's production config differs from testdata/production.yaml:\n%s", block)
+	}
+}
