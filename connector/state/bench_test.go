@@ -22,6 +22,25 @@ func BenchmarkStoreLoad(b *testing.B) {
 	for _, n := range []int{1_000_000, 10_000_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) { benchStoreLoad(b, n) })
 	}
+	// A Go map of the same slots, the layout the table replaced.
+	b.Run("gomap/1000000", func(b *testing.B) {
+		const n = 1_000_000
+		var mp map[int64]slot
+		var heap uint64
+		m := cputime.Start()
+		for b.Loop() {
+			mp = nil
+			before := heapInUse()
+			mp = make(map[int64]slot)
+			for i := range n {
+				mp[661181201146016+7*int64(i)] = pack(Entry{RawHash: uint64(i), Created: 1742883983, Status: 2})
+			}
+			heap = heapInUse() - before
+		}
+		m.Report(b, n*b.N)
+		b.ReportMetric(float64(heap)/n, "bytes/entry")
+		runtime.KeepAlive(mp)
+	})
 }
 
 func benchStoreLoad(b *testing.B, n int) {
