@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/callstream/callstream/connector/source"
 )
@@ -113,7 +114,7 @@ func (s *Simulator) record(i int, now time.Time) source.Record {
 		rec.StatusStr = "转换失败"
 		f := pick(&r, failures)
 		req := arrival.Add(time.Duration(200+r.intn(800)) * time.Millisecond)
-		solved := arrival.Add(tl.convertAfter)
+		solved := arrival.Add(tl.convertFor(i))
 		if solved.Before(req) {
 			solved = req
 		}
@@ -121,7 +122,23 @@ func (s *Simulator) record(i int, now time.Time) source.Record {
 			jsonString(taskID), jsonString(f.text), req.UnixMilli(), solved.UnixMilli(), f.code)
 		rec.Message, rec.Content = &msg, msg
 	}
+	if rec.Status != statusConverting && tl.isBroken(i) {
+		rec.Content = cut(rec.Content)
+		if rec.Message != nil {
+			rec.Message = &rec.Content
+		}
+	}
 	return rec
+}
+
+// cut returns the first half of a JSON text, at a character boundary:
+// never JSON, always the same for the same text.
+func cut(s string) string {
+	n := len(s) / 2
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // transcript is the JSON of a converted call's sentences, spread over its

@@ -31,17 +31,25 @@ func (s *Simulator) serveCallList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, codeSignInvalid, "sign invalid")
 		return
 	}
+	if !s.timestampOK(r.Header.Get("timestamp")) {
+		s.fail(w, codeTimestamp, "timestamp expired")
+		return
+	}
 	req, from, to, msg := parseRequest(body)
 	if msg != "" {
 		s.fail(w, codeBadRequest, msg)
 		return
 	}
-	page := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.writePage(w, req, from, to) })
-	if s.cfg.Faults != nil {
-		s.cfg.Faults.Serve(w, r, req, page)
+	var page http.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { s.writePage(w, req, from, to) })
+	if f := s.cfg.Faults; f != nil {
+		next := page
+		page = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.Serve(w, r, req, next) })
+	}
+	if s.inject != nil {
+		s.inject.Serve(w, r, req, page)
 		return
 	}
-	page(w, r)
+	page.ServeHTTP(w, r)
 }
 
 // signValid checks the appId, the appKey and the sign, the latter computed
@@ -98,16 +106,15 @@ func (s *Simulator) writePage(w http.ResponseWriter, req Request, from, to time.
 	if req.Type == "call" || req.Type == "chat" {
 		lo, hi = s.tl.window(from, to, now)
 	}
-	total := hi - lo
-	// Page p holds indices hi-1-(p-1)·size down to hi-p·size; page numbers
-	// are bounded first so that the product cannot overflow.
-	first := hi - min(req.PageNo-1, total)*req.PageSize
-	last := max(first-req.PageSize, lo)
-	if first < lo {
-		first = lo
-	}
+	calls := s.tl.visible(lo, hi, now)
+	total := calls.len()
+	// Page p holds the (p-1)·size-th to the p·size-1-th newest calls; page
+	// numbers are bounded first so that the product cannot overflow.
+	first := min(req.PageNo-1, total) * req.PageSize
+	last := min(first+req.PageSize, total)
+	first = min(first, last)
 
-	b := make([]byte, 0, 256+1400*(first-last))
+	b := make([]byte, 0, 256+1400*(last-first))
 	b = append(b, `{"code":0,"message":"success","data":{"totalCount":`...)
 	b = strconv.AppendInt(b, int64(total), 10)
 	b = append(b, `,"totalPage":`...)
@@ -118,10 +125,10 @@ func (s *Simulator) writePage(w http.ResponseWriter, req Request, from, to time.
 	b = strconv.AppendInt(b, int64(req.PageSize), 10)
 	b = append(b, `,"result":[`...)
 	var costMillis int64
-	for i := first - 1; i >= last; i-- {
-		rec := s.record(i, now)
+	for k := first; k < last; k++ {
+		rec := s.record(calls.newest(k), now)
 		costMillis += rec.Cost
-		if i != first-1 {
+		if k != first {
 			b = append(b, ',')
 		}
 		b = appendRecord(b, &rec)
@@ -153,23 +160,24 @@ func (s *Simulator) writeJSON(w http.ResponseWriter, now time.Time, b []byte) {
 // serveRecords streams the truth: every call created so far, ascending id.
 func (s *Simulator) serveRecords(w http.ResponseWriter, _ *http.Request) {
 	now := s.cfg.Clock()
-	n := s.tl.arrived(now)
+	calls := s.tl.visible(0, s.tl.arrived(now), now)
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.Header().Set("Date", now.UTC().Format(http.TimeFormat))
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString(`{"records":[`)
 	var b []byte
-	for i := range n {
+	sep := false
+	calls.each(func(i int) bool {
 		rec := s.record(i, now)
 		b = b[:0]
-		if i > 0 {
+		if sep {
 			b = append(b, ',')
 		}
+		sep = true
 		b = appendRecord(b, &rec)
-		if _, err := bw.Write(b); err != nil {
-			return // the client went away
-		}
-	}
+		_, err := bw.Write(b)
+		return err == nil // else the client went away
+	})
 	bw.WriteString("]}\n")
 	bw.Flush()
 }

@@ -28,6 +28,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/callstream/callstream/connector/source"
@@ -56,14 +57,20 @@ type Config struct {
 	Clock        func() time.Time // default time.Now
 	// Faults, when set, may answer or spoil requests; nil means none.
 	Faults Faults
+	// FaultSpec injects the faults it names (see ParseFaults), before
+	// Faults sees the request.
+	FaultSpec FaultSpec
 }
 
 // Simulator is a vendor API made up from a seed. It is safe for concurrent
 // use; nothing in it changes after New.
 type Simulator struct {
-	cfg   Config
-	tl    timeline
-	world world
+	cfg    Config
+	tl     timeline
+	world  world
+	inject *injector // nil without faults of one answer
+	// refusedStamps counts timestamps refused under the skew fault.
+	refusedStamps atomic.Int64
 }
 
 // New validates cfg and starts the simulator's clock: the history lies
@@ -95,9 +102,13 @@ func New(cfg Config) (*Simulator, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
+	if skew, host := cfg.FaultSpec.Skew, cfg.Clock; skew != 0 {
+		cfg.Clock = func() time.Time { return host().Add(skew) }
+	}
 	start := cfg.Clock()
 	seed := uint64(cfg.Seed)
-	return &Simulator{
+	fs := cfg.FaultSpec
+	sim := &Simulator{
 		cfg: cfg,
 		tl: timeline{
 			seed:         seed,
@@ -109,9 +120,15 @@ func New(cfg Config) (*Simulator, error) {
 			rate:         cfg.Rate,
 			convertAfter: cfg.ConvertAfter,
 			failRatio:    cfg.FailRatio,
+			faults: dataFaults{insert: fs.Insert, insertLag: fs.InsertLag, lateStatus: fs.LateStatus,
+				lateAfter: fs.LateStatusAfter, broken: fs.BrokenJSON},
 		},
 		world: newWorld(seed),
-	}, nil
+	}
+	if fs.requestFaults() {
+		sim.inject = newInjector(fs, seed, cfg.Clock)
+	}
+	return sim, nil
 }
 
 // Start is the simulator's start: the history lies before it, new calls
@@ -122,19 +139,23 @@ func (s *Simulator) Start() time.Time { return s.tl.start }
 // ascending id: the truth now.
 func (s *Simulator) Records() []source.Record {
 	now := s.cfg.Clock()
-	n := s.tl.arrived(now)
-	out := make([]source.Record, n)
-	for i := range n {
-		out[i] = s.record(i, now)
-	}
+	calls := s.tl.visible(0, s.tl.arrived(now), now)
+	out := make([]source.Record, 0, calls.len())
+	calls.each(func(i int) bool {
+		out = append(out, s.record(i, now))
+		return true
+	})
 	return out
 }
 
-// Handler serves POST /api/v3/app/getCallList and GET /_sim/records.
+// Handler serves POST /api/v3/app/getCallList, GET /_sim/records, GET
+// /_sim/broken and GET /_sim/faults.
 func (s *Simulator) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+source.Path, s.serveCallList)
 	mux.HandleFunc("GET /_sim/records", s.serveRecords)
+	mux.HandleFunc("GET /_sim/broken", s.serveBroken)
+	mux.HandleFunc("GET /_sim/faults", s.serveFaults)
 	return mux
 }
 

@@ -20,6 +20,7 @@ type timeline struct {
 	rate         float64 // new calls per second; 0 means none
 	convertAfter time.Duration
 	failRatio    float64
+	faults       dataFaults
 }
 
 // Salts keep the random streams of one call independent of each other.
@@ -80,11 +81,11 @@ func (tl *timeline) window(from, to, now time.Time) (lo, hi int) {
 	return lo, max(lo, hi)
 }
 
-// status is call i's status at now: 1 (converting) until convertAfter has
+// status is call i's status at now: 1 (converting) until convertFor(i) has
 // passed since its arrival, then 0 (failed) for a failRatio share of calls
 // chosen by the seed, 2 (converted) for the others.
 func (tl *timeline) status(i int, arrival, now time.Time) int32 {
-	if now.Sub(arrival) < tl.convertAfter {
+	if now.Sub(arrival) < tl.convertFor(i) {
 		return statusConverting
 	}
 	if unit(tl.seed, uint64(i), saltFail) < tl.failRatio {

@@ -38,7 +38,7 @@ func (f *simulateFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.rate, "rate", 1, "new calls per second (0: none)")
 	fs.DurationVar(&f.convertAfter, "convert-after", 30*time.Second, "how long a call stays in status 1 (converting)")
 	fs.Float64Var(&f.failRatio, "fail-ratio", 0.1, "share of calls whose conversion fails (status 0)")
-	fs.StringVar(&f.faults, "faults", "", "fault injection spec (none available yet)")
+	fs.StringVar(&f.faults, "faults", "", "faults to inject, NAME=VALUE,… e.g. http500=0.05,http429=0.05,slow=0.02:3s,skew=90s (see README)")
 	f.log.register(fs)
 }
 
@@ -74,13 +74,15 @@ func (f *simulateFlags) config() (simulator.Config, error) {
 		return c, usagef("--convert-after: want at least 0, got %s", f.convertAfter)
 	case !(f.failRatio >= 0 && f.failRatio <= 1):
 		return c, usagef("--fail-ratio: want 0..1, got %v", f.failRatio)
-	case f.faults != "":
-		return c, usagef("--faults: fault injection is not available yet; leave it empty")
+	}
+	faults, err := simulator.ParseFaults(f.faults)
+	if err != nil {
+		return c, usagef("--faults: %v", err)
 	}
 	return simulator.Config{
 		AppID: f.appID, AppKey: key, Signer: signer, Seed: f.seed,
 		History: f.history, HistorySpan: f.historySpan, Calls: f.calls, Rate: f.rate,
-		ConvertAfter: f.convertAfter, FailRatio: f.failRatio,
+		ConvertAfter: f.convertAfter, FailRatio: f.failRatio, FaultSpec: faults,
 	}, nil
 }
 
@@ -123,7 +125,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return exitStatus(stderr, "simulate", usagef("--listen: %v", err))
 	}
 	logger.Info("simulator listening", "addr", ln.Addr().String(), "app_id", cfg.AppID, "sign", cfg.Signer.String(),
-		"seed", cfg.Seed, "history", cfg.History, "calls", cfg.Calls, "rate", cfg.Rate)
+		"seed", cfg.Seed, "history", cfg.History, "calls", cfg.Calls, "rate", cfg.Rate, "faults", cfg.FaultSpec.String())
 	if err := sim.Serve(ctx, ln); err != nil {
 		return exitStatus(stderr, "simulate", err)
 	}

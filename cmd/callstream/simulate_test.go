@@ -39,7 +39,8 @@ func TestSimulateBadFlags(t *testing.T) {
 		{append(base, "--app-key", "k", "--convert-after", "-1s"), "--convert-after"},
 		{append(base, "--app-key", "k", "--fail-ratio", "1.5"), "--fail-ratio"},
 		{append(base, "--app-key", "k", "--sign", "md7"), "--sign"},
-		{append(base, "--app-key", "k", "--faults", "http500=0.1"), "--faults"},
+		{append(base, "--app-key", "k", "--faults", "http500=2"), "--faults"},
+		{append(base, "--app-key", "k", "--faults", "gremlins=0.1"), "--faults"},
 		{[]string{"--listen", "not an address", "--app-id", "a", "--app-key", "k"}, "--listen"},
 	}
 	for _, tc := range tests {
