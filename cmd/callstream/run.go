@@ -35,6 +35,9 @@ type runFlags struct {
 	pageSize, maxPages, partitions, replication  int
 	pollInterval, settle, backfillWindow         time.Duration
 	sweepWindow, requestTimeout, readyMaxAge     time.Duration
+	retryMax, backfillMaxWindow                  time.Duration
+	rateLimit                                    float64
+	rateBurst                                    int
 	createTopics, checkConfig                    bool
 	log                                          logFlags
 	kafka                                        kafkaFlags
@@ -55,6 +58,9 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.pageSize, "page-size", source.DefaultPageSize, "records per page")
 	fs.IntVar(&f.maxPages, "max-pages", 50, "pages of one window before it is split")
 	fs.DurationVar(&f.requestTimeout, "request-timeout", source.DefaultTimeout, "timeout of one API request")
+	fs.DurationVar(&f.retryMax, "retry-max", source.DefaultRetryMax, "longest wait between retries of a failed request, and the wait after an auth failure")
+	fs.Float64Var(&f.rateLimit, "rate-limit", 0, "API requests a second, retries included (0: no limit)")
+	fs.IntVar(&f.rateBurst, "rate-burst", 1, "API requests that may go at once under --rate-limit")
 	fs.StringVar(&f.brokers, "brokers", "", "Kafka seed brokers, HOST:PORT[,…]")
 	fs.StringVar(&f.transactionalID, "transactional-id", "callstream", "Kafka transactional id; one per connector")
 	fs.StringVar(&f.topics.Calls, "topic-calls", "calls", "topic of converted and in-progress calls")
@@ -70,6 +76,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.settle, "settle-delay", 10*time.Second, "windows end this far in the past")
 	fs.StringVar(&f.tiers, "tiers", schedule.DefaultTiers, "re-scan tiers NAME=HORIZON@EVERY,…")
 	fs.DurationVar(&f.backfillWindow, "backfill-window", time.Hour, "span of one backfill window")
+	fs.DurationVar(&f.backfillMaxWindow, "backfill-max-window", 24*time.Hour, "span a backfill window may grow to while the windows before it are (nearly) empty")
 	fs.DurationVar(&f.sweepWindow, "sweep-window", time.Hour, "span of one re-scan window")
 	fs.StringVar(&f.sourceName, "source-name", "scrm", "name of this source in metrics")
 	fs.DurationVar(&f.readyMaxAge, "ready-max-age", 5*time.Minute, "/readyz fails when no poll succeeded for this long")
@@ -97,6 +104,7 @@ func (f *runFlags) toConfig(now time.Time) (connector.Config, error) {
 	sched := schedule.Config{
 		Tiers: tiers, Settle: f.settle, PollInterval: f.pollInterval,
 		BackfillWindow: f.backfillWindow, SweepWindow: f.sweepWindow,
+		BackfillMaxWindow: f.backfillMaxWindow,
 	}
 	if sched.StartFrom, err = parseStartFrom(f.startFrom, now, sched.Horizon()); err != nil {
 		return cfg, err
@@ -104,7 +112,8 @@ func (f *runFlags) toConfig(now time.Time) (connector.Config, error) {
 	cfg = connector.Config{
 		APIURL: f.apiURL, AppID: f.appID, AppKey: key, Type: f.typ,
 		PageSize: f.pageSize, MaxPages: f.maxPages, Signer: signer, RequestTimeout: f.requestTimeout,
-		Retry:   source.Retry{Initial: 500 * time.Millisecond, Max: 30 * time.Second},
+		Retry:     source.Retry{Initial: source.DefaultRetryInitial, Max: f.retryMax},
+		RateLimit: f.rateLimit, RateBurst: f.rateBurst,
 		Brokers: splitList(f.brokers), TransactionalID: f.transactionalID, Topics: f.topics,
 		CreateTopics: f.createTopics, Partitions: int32(f.partitions), ReplicationFactor: int16(f.replication),
 		Schedule: sched, SourceName: f.sourceName, ReadyMaxAge: f.readyMaxAge, Version: version,
