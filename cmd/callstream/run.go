@@ -21,7 +21,6 @@ import (
 	"github.com/callstream/callstream/secret"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/plugin/kprom"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -202,7 +201,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func runConnector(ctx context.Context, cfg connector.Config, listen string, logger *slog.Logger, onCommit func(connector.Committed), enc *event.Encoder) error {
 	reg := newRegistry()
 	m := metrics.New(reg)
-	kp := kprom.NewMetrics(metrics.Namespace, kprom.Registry(reg), kprom.WithClientLabel())
+	setBuildInfo(m)
+	kp := kafkaMetrics(reg)
 	cfg.ProducerOpts = append(cfg.ProducerOpts, kgo.WithHooks(kp), kgo.WithLogger(kgoLogger(logger)))
 	conn, err := connector.New(cfg, connector.Options{Logger: logger, Metrics: m, OnCommit: onCommit, Encoder: enc})
 	if err != nil {

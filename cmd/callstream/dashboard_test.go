@@ -1,0 +1,89 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The dashboard imports as is: every panel uses the data source variable,
+// every query the instance variable, panels do not overlap the grid's 24
+// columns and ids are unique.
+func TestDashboardImportable(t *testing.T) {
+	d := readDashboard(t)
+	if d.UID == "" {
+		t.Error("dashboard has no uid")
+	}
+	vars := map[string]string{}
+	for _, v := range d.Templating.List {
+		vars[v.Name] = v.Type
+	}
+	if vars["datasource"] != "datasource" || vars["instance"] != "query" {
+		t.Errorf("variables %v, want a datasource variable and an instance query variable", vars)
+	}
+	ids := map[int]string{}
+	rows := 0
+	var walk func([]panel)
+	walk = func(ps []panel) {
+		for _, p := range ps {
+			if prev, dup := ids[p.ID]; dup {
+				t.Errorf("panels %q and %q share id %d", prev, p.Title, p.ID)
+			}
+			ids[p.ID] = p.Title
+			if p.GridPos.X < 0 || p.GridPos.W <= 0 || p.GridPos.X+p.GridPos.W > 24 || p.GridPos.H <= 0 {
+				t.Errorf("panel %q: gridPos %+v outside the 24 columns", p.Title, p.GridPos)
+			}
+			if p.Type == "row" {
+				rows++
+				walk(p.Panels)
+				continue
+			}
+			if p.Datasource == nil || p.Datasource.UID != "${datasource}" {
+				t.Errorf("panel %q does not use the datasource variable", p.Title)
+			}
+			if len(p.Targets) == 0 {
+				t.Errorf("panel %q has no query", p.Title)
+			}
+			for _, tg := range p.Targets {
+				if !strings.Contains(tg.Expr, `instance=~"$instance"`) {
+					t.Errorf("panel %q: query %q ignores the instance variable", p.Title, tg.Expr)
+				}
+			}
+		}
+	}
+	walk(d.Panels)
+	if rows != 6 {
+		t.Errorf("%d rows, want 6 (freshness, throughput, errors, API, Kafka, process)", rows)
+	}
+}
+
+// Every alert has a severity, a summary, a description and a runbook link to
+// a section of docs/runbook.md that exists.
+func TestRulesLinkTheRunbook(t *testing.T) {
+	b, err := os.ReadFile(runbookFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^## (\S+)$`).FindAllStringSubmatch(string(b), -1) {
+		anchors[strings.ToLower(m[1])] = true
+	}
+	var alerts int
+	for _, g := range readRules(t).Groups {
+		for _, r := range g.Rules {
+			alerts++
+			if r.Labels["severity"] == "" || r.Annotations["summary"] == "" || r.Annotations["description"] == "" {
+				t.Errorf("alert %s lacks a severity, summary or description", r.Alert)
+			}
+			url, anchor, ok := strings.Cut(r.Annotations["runbook_url"], "#")
+			if !ok || !strings.HasSuffix(url, "/docs/runbook.md") || !anchors[anchor] || anchor != strings.ToLower(r.Alert) {
+				t.Errorf("alert %s: runbook_url %q is not docs/runbook.md#%s, a section of the runbook",
+					r.Alert, r.Annotations["runbook_url"], strings.ToLower(r.Alert))
+			}
+		}
+	}
+	if alerts != len(anchors) {
+		t.Errorf("%d alerts but %d runbook sections", alerts, len(anchors))
+	}
+}

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/callstream/callstream/connector"
+	"github.com/callstream/callstream/connector/schedule"
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/secret"
+	"github.com/callstream/callstream/simulator"
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// scrapeFileEnv names a file that TestObservability writes its last /metrics
+// scrape to, for `promtool check metrics` in CI.
+const scrapeFileEnv = "CALLSTREAM_SCRAPE_FILE"
+
+const (
+	obsAppID  = "obs-app"
+	obsAppKey = secret.String("obs-app-key-never-logged")
+)
+
+// failingAPI serves the simulator, or HTTP 500 for every API request while
+// fail is set.
+func failingAPI(t *testing.T, fail *atomic.Bool) *httptest.Server {
+	t.Helper()
+	sim, err := simulator.New(simulator.Config{
+		AppID: obsAppID, AppKey: obsAppKey, Seed: 3, History: 150, HistorySpan: time.Hour,
+		Rate: 20, ConvertAfter: time.Second, FailRatio: 0.2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sim.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fail.Load() && r.URL.Path == source.Path {
+			http.Error(w, "injected failure", http.StatusInternalServerError)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func obsConfig(t *testing.T, apiURL string, brokers []string) connector.Config {
+	t.Helper()
+	tiers, err := schedule.ParseTiers("recent=1m@0s,deep=2h@2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return connector.Config{
+		APIURL: apiURL, AppID: obsAppID, AppKey: obsAppKey, Type: source.DefaultType,
+		PageSize: 50, MaxPages: 10, RequestTimeout: 5 * time.Second,
+		Retry:   source.Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},
+		Brokers: brokers, TransactionalID: "obs", CreateTopics: true, Partitions: 3,
+		Topics: sink.Topics{Calls: "calls", Failed: "calls.failed", DLQ: "calls.dlq", State: "callstream.state"},
+		Schedule: schedule.Config{
+			Tiers: tiers, Settle: time.Second, PollInterval: 200 * time.Millisecond,
+			StartFrom: time.Now().Add(-time.Hour), BackfillWindow: 15 * time.Minute, SweepWindow: time.Hour,
+		},
+		SourceName: "obs", ReadyMaxAge: 2 * time.Second, Version: "test",
+	}
+}
+
+// TestObservability runs the connector with its HTTP endpoints against
+// kfake and a simulator that can be made to fail. /readyz turns false once
+// the API has failed for longer than --ready-max-age, with the reason, and
+// true again after it recovers; the lag grows while it fails; and every
+// metric that the dashboard and the alert rules query is in the scrape.
+func TestObservability(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cluster.Close)
+	var fail atomic.Bool
+	api := failingAPI(t, &fail)
+	cfg := obsConfig(t, api.URL, cluster.ListenAddrs())
+
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runConnector(ctx, cfg, "127.0.0.1:0", slog.New(slog.NewJSONHandler(logs, nil)), nil, nil)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("runConnector = %v, want nil after cancel", err)
+		}
+		if strings.Contains(logs.String(), obsAppKey.Reveal()) {
+			t.Error("the app key appears in the logs")
+		}
+	}()
+	base := "http://" + awaitListenAddr(t, logs)
+
+	awaitReady(t, base, true, "ok")
+	fail.Store(true)
+	why := awaitReady(t, base, false, "no successful poll")
+	if !strings.Contains(why, "last API error: http") {
+		t.Errorf("/readyz reason %q does not name the API error", why)
+	}
+	scrape := get(t, base+"/metrics")
+	if lag := sampleValue(t, scrape, `callstream_source_lag_seconds{source="obs",type="call"}`); lag < cfg.ReadyMaxAge.Seconds() {
+		t.Errorf("source lag %.1fs while the API failed for more than %s", lag, cfg.ReadyMaxAge)
+	}
+	if v := sampleValue(t, scrape, "callstream_ready"); v != 0 {
+		t.Errorf("callstream_ready = %v while /readyz fails, want 0", v)
+	}
+	fail.Store(false)
+	awaitReady(t, base, true, "ok")
+
+	scrape = get(t, base+"/metrics")
+	if f := os.Getenv(scrapeFileEnv); f != "" {
+		if err := os.WriteFile(f, []byte(scrape), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := sampleValue(t, scrape, "callstream_ready"); v != 1 {
+		t.Errorf("callstream_ready = %v after recovery, want 1", v)
+	}
+	if v := sampleValue(t, scrape, `callstream_api_errors_total{kind="http"}`); v == 0 {
+		t.Error("no http API errors counted while the API failed")
+	}
+	checkQueriedMetricsExist(t, scrape)
+}
+
+// checkQueriedMetricsExist fails for every metric name in a dashboard or
+// rule query that the scrape does not hold.
+func checkQueriedMetricsExist(t *testing.T, scrape string) {
+	t.Helper()
+	have := scrapedNames(scrape)
+	have["up"] = true // added by Prometheus to every target
+	for where, expr := range queries(t) {
+		for _, name := range metricNames(expr) {
+			if !have[name] {
+				t.Errorf("%s queries %s, which callstream does not export: %s", where, name, expr)
+			}
+		}
+	}
+}
+
+// scrapedNames returns the sample names of a text exposition: each family's
+// name and, for histograms and summaries, its _bucket, _sum and _count.
+func scrapedNames(scrape string) map[string]bool {
+	names := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(scrape))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 4 || f[0] != "#" || f[1] != "TYPE" {
+			continue
+		}
+		names[f[2]] = true
+		if f[3] == "histogram" || f[3] == "summary" {
+			for _, s := range []string{"_bucket", "_sum", "_count"} {
+				names[f[2]+s] = true
+			}
+		}
+	}
+	return names
+}
+
+// sampleValue returns the value of the first sample whose line starts with
+// name (a metric name with some of its labels in order).
+func sampleValue(t *testing.T, scrape, name string) float64 {
+	t.Helper()
+	prefix := strings.TrimSuffix(name, "}")
+	for _, line := range strings.Split(scrape, "\n") {
+		if !strings.HasPrefix(line, prefix) || len(line) <= len(prefix) || !strings.ContainsAny(line[len(prefix):len(prefix)+1], " ,}") {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if err != nil {
+			t.Fatalf("parsing %q: %v", line, err)
+		}
+		return v
+	}
+	t.Fatalf("no sample %s in the scrape", name)
+	return 0
+}
+
+// awaitListenAddr returns the address the HTTP server logged.
+func awaitListenAddr(t *testing.T, logs *syncBuffer) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(logs.String(), "\n") {
+			var l struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "serving metrics and health" {
+				return l.Addr
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the server never logged its address; logs:\n%s", lastLines(logs.String(), 20))
+	return ""
+}
+
+// awaitReady polls /readyz until it answers ready (200) or not (503) with a
+// reason containing want, and returns the reason.
+func awaitReady(t *testing.T, base string, ready bool, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			var body struct {
+				Ready  bool   `json:"ready"`
+				Reason string `json:"reason"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&body)
+			resp.Body.Close()
+			wantStatus := map[bool]int{true: http.StatusOK, false: http.StatusServiceUnavailable}[ready]
+			if err == nil && body.Ready == ready && resp.StatusCode == wantStatus && strings.Contains(body.Reason, want) {
+				return body.Reason
+			}
+			last = resp.Status + " " + body.Reason
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("/readyz never answered ready=%v with %q; last: %s", ready, want, last)
+	return ""
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, %v", url, resp.Status, err)
+	}
+	return string(b)
+}
