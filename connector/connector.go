@@ -30,6 +30,7 @@ type Connector struct {
 	health  *Health
 	labels  prometheus.Labels
 	onEvent func(Committed)
+	at      func(sink.Point)
 	apiLog  *apiLog
 
 	lastPrune time.Time
@@ -48,6 +49,10 @@ type Options struct {
 	// OnCommit, if set, is called for every event record after its
 	// transaction committed.
 	OnCommit func(Committed)
+	// At, if set, is called at the named steps of a start and a commit
+	// (see sink.Point). Tests crash the process there; leave it nil
+	// otherwise.
+	At func(sink.Point)
 }
 
 // New validates cfg and builds a connector. Nothing connects until Run.
@@ -68,7 +73,7 @@ func New(cfg Config, opts Options) (*Connector, error) {
 		opts.Metrics = metrics.New(prometheus.NewRegistry())
 	}
 	c := &Connector{
-		cfg: cfg, log: opts.Logger, m: opts.Metrics, enc: opts.Encoder, onEvent: opts.OnCommit,
+		cfg: cfg, log: opts.Logger, m: opts.Metrics, enc: opts.Encoder, onEvent: opts.OnCommit, at: opts.At,
 		store:  state.New(),
 		labels: prometheus.Labels{metrics.LabelSource: cfg.SourceName, metrics.LabelType: cfg.Type},
 	}
@@ -125,6 +130,7 @@ func (c *Connector) Run(ctx context.Context) (err error) {
 		ClientOpts:   append([]kgo.Opt{kgo.SeedBrokers(c.cfg.Brokers...)}, c.cfg.KafkaOpts...),
 		ProducerOpts: c.cfg.ProducerOpts,
 		Logger:       c.log.With("component", "sink"),
+		At:           c.at,
 	})
 	if err != nil {
 		return ignoreCanceled(ctx, fmt.Errorf("starting the producer: %w", err))
@@ -153,7 +159,7 @@ func (c *Connector) Run(ctx context.Context) (err error) {
 
 func (c *Connector) restore(ctx context.Context) error {
 	start := time.Now()
-	n, err := c.sink.ReadState(ctx, c.store.Load)
+	n, err := c.sink.ReadState(ctx, c.loadState)
 	if err != nil {
 		return fmt.Errorf("restoring state: %w", err)
 	}

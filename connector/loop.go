@@ -139,6 +139,7 @@ func (c *Connector) commit(ctx context.Context, b *batch) error {
 	c.m.TxnDuration.Observe(committed.Sub(start).Seconds())
 	c.log.Debug("transaction committed", "records", len(recs), "events", len(b.events),
 		"tombstones", b.tombstones, "duration_seconds", committed.Sub(start).Seconds())
+	c.point(sink.PointCommitted)
 	b.state.Apply()
 	c.observe(b, committed)
 	return nil

@@ -204,7 +204,7 @@ func runConnector(ctx context.Context, cfg connector.Config, listen string, logg
 	setBuildInfo(m)
 	kp := kafkaMetrics(reg)
 	cfg.ProducerOpts = append(cfg.ProducerOpts, kgo.WithHooks(kp), kgo.WithLogger(kgoLogger(logger)))
-	conn, err := connector.New(cfg, connector.Options{Logger: logger, Metrics: m, OnCommit: onCommit, Encoder: enc})
+	conn, err := connector.New(cfg, connector.Options{Logger: logger, Metrics: m, OnCommit: onCommit, Encoder: enc, At: stepHook})
 	if err != nil {
 		return err
 	}
@@ -224,6 +224,11 @@ func runConnector(ctx context.Context, cfg connector.Config, listen string, logg
 	}
 	return err
 }
+
+// stepHook is passed to the connector as Options.At. It is nil in the
+// binary; tests that run this binary as a child set it to crash the
+// process at a named step (see main_test.go).
+var stepHook func(sink.Point)
 
 func newRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()

@@ -45,6 +45,10 @@ type Config struct {
 	// as kprom, compression, linger, batch size.
 	ProducerOpts []kgo.Opt
 	Logger       *slog.Logger
+	// At, if set, is called at the named steps of a commit (see Point),
+	// from the committing goroutine or, for PointEndTxnSent, from the
+	// client's. Tests crash the process there; leave it nil otherwise.
+	At func(Point)
 }
 
 // Sink is a transactional producer. Its methods are not safe for concurrent
@@ -79,6 +83,9 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 		kgo.UnknownTopicRetries(10),
 	}, cfg.ClientOpts...)
 	opts = append(opts, cfg.ProducerOpts...)
+	if cfg.At != nil {
+		opts = append(opts, kgo.WithHooks(endTxnWritten(cfg.At)))
+	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating kafka client: %w", err)

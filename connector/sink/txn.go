@@ -49,6 +49,7 @@ func (s *Sink) Commit(ctx context.Context, recs []*kgo.Record) error {
 	if produceErr != nil {
 		return s.abort(endCtx, fmt.Errorf("producing %d records: %w", len(recs), produceErr))
 	}
+	s.at(PointProduced)
 	if err := s.cl.EndTransaction(endCtx, kgo.TryCommit); err != nil {
 		if abortable(err) {
 			return s.abort(endCtx, fmt.Errorf("committing: %w", err))

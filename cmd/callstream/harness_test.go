@@ -1,0 +1,262 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/callstream/callstream/check"
+	"github.com/callstream/callstream/simulator"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kversion"
+)
+
+// The reliability harness: a world is one scenario (the vendor simulator,
+// a Kafka broker, connector pods as child processes), and each test breaks
+// something in it and then checks the read_committed output against the
+// simulator's truth with check.Compare.
+
+// protocol is a Kafka transaction protocol the broker speaks.
+type protocol struct {
+	name string
+	opts []kfake.Opt
+}
+
+// protocols are KIP-890 (kfake's default, transaction version 2) and the
+// classic protocol, with the broker limited to Kafka 3.6 request versions.
+var protocols = []protocol{
+	{"kip890", nil},
+	{"classic", []kfake.Opt{kfake.MaxVersions(kversion.V3_6_0())}},
+}
+
+// worldConfig sizes a world. Zero fields take small defaults.
+type worldConfig struct {
+	history, calls int
+	rate           float64
+	kafka          []kfake.Opt // options of the in-process broker
+	brokers        []string    // an outside broker instead of an in-process one
+}
+
+// world is the scenario every pod of one test runs against.
+type world struct {
+	t       *testing.T
+	sim     *simulator.Simulator
+	srv     *httptest.Server
+	cluster *kfake.Cluster // nil with an outside broker
+	brokers []string
+	calls   int        // calls the truth holds once all have arrived
+	logs    syncBuffer // every pod's output
+	scrapes syncBuffer // every /metrics scrape
+	mu      sync.Mutex
+	signs   map[string]bool // every sign the simulator was sent
+	pods    int
+}
+
+func newWorld(t *testing.T, cfg worldConfig) *world {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("reliability scenarios run connector processes for seconds")
+	}
+	if cfg.history == 0 {
+		cfg.history, cfg.calls, cfg.rate = 300, 100, 20
+	}
+	w := &world{t: t, calls: cfg.history + cfg.calls, signs: map[string]bool{}, brokers: cfg.brokers}
+	if w.brokers == nil {
+		c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.DefaultNumPartitions(3)}, cfg.kafka...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		w.cluster, w.brokers = c, c.ListenAddrs()
+	}
+	sim, err := simulator.New(simulator.Config{
+		AppID: crashAppID, AppKey: crashAppKey, Seed: 42,
+		History: cfg.history, HistorySpan: 2 * time.Hour, Calls: cfg.calls, Rate: cfg.rate,
+		ConvertAfter: 2 * time.Second, FailRatio: 0.25,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.sim = sim
+	h := sim.Handler()
+	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if s := r.Header.Get("sign"); s != "" {
+			w.mu.Lock()
+			w.signs[s] = true
+			w.mu.Unlock()
+		}
+		h.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(w.srv.Close)
+	t.Cleanup(w.saveLogs)
+	return w
+}
+
+// saveLogs writes every pod's output to $CALLSTREAM_RELIABILITY_LOGDIR,
+// when set, one file per test.
+func (w *world) saveLogs() {
+	dir := os.Getenv("CALLSTREAM_RELIABILITY_LOGDIR")
+	if dir == "" {
+		return
+	}
+	name := filepath.Join(dir, strings.ReplaceAll(w.t.Name(), "/", "_")+".log")
+	if err := os.WriteFile(name, []byte(w.logs.String()), 0o644); err != nil {
+		w.t.Errorf("saving the pods' logs: %v", err)
+	}
+}
+
+// pod is one `callstream run` child process.
+type pod struct {
+	w      *world
+	name   string
+	cmd    *exec.Cmd
+	listen string
+	out    *syncBuffer
+	done   chan struct{}
+}
+
+// start starts a pod with the world's settings, extra arguments after
+// them and extra environment variables.
+func (w *world) start(env []string, extra ...string) *pod {
+	w.t.Helper()
+	w.mu.Lock()
+	w.pods++
+	p := &pod{w: w, name: fmt.Sprintf("pod-%d", w.pods), listen: loopbackAddr(w.t), out: &syncBuffer{}, done: make(chan struct{})}
+	w.mu.Unlock()
+	args := append(crashArgs(w.srv.URL, w.brokers), extra...)
+	for i, a := range args {
+		if a == "--listen" {
+			args[i+1] = p.listen
+		}
+	}
+	p.cmd = exec.Command(os.Args[0], append([]string{"run"}, args...)...)
+	p.cmd.Env = append(append(os.Environ(), asMainEnv+"=1", "CALLSTREAM_APP_KEY="+crashAppKey.Reveal()), env...)
+	out := io.MultiWriter(p.out, &w.logs)
+	p.cmd.Stdout, p.cmd.Stderr = out, out
+	if err := p.cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		close(p.done)
+	}()
+	return p
+}
+
+// loopbackAddr returns a loopback address with a port free right now.
+func loopbackAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func (p *pod) signal(sig syscall.Signal) { _ = p.cmd.Process.Signal(sig) }
+
+func (p *pod) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait waits up to d for the pod to end and returns its exit status, -1
+// when a signal ended it. A pod still running after d is a hang: the test
+// fails, with the pod's last lines.
+func (p *pod) wait(d time.Duration) int {
+	p.w.t.Helper()
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(d):
+		p.signal(syscall.SIGKILL)
+		<-p.done
+		p.w.t.Fatalf("%s still running after %s; its log ends:\n%s", p.name, d, lastLines(p.out.String(), 30))
+		return 0
+	}
+}
+
+// kill ends the pod with SIGKILL.
+func (p *pod) kill() {
+	p.signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// stop scrapes the pod's metrics, sends SIGTERM and requires exit status 0
+// within a minute.
+func (p *pod) stop() {
+	p.w.t.Helper()
+	p.scrape()
+	p.signal(syscall.SIGTERM)
+	if code := p.wait(time.Minute); code != 0 {
+		p.w.t.Errorf("%s: exit status %d after SIGTERM, want 0; its log ends:\n%s", p.name, code, lastLines(p.out.String(), 20))
+	}
+}
+
+// scrape adds the pod's /metrics page to the world's scrapes; a pod that
+// does not answer adds nothing.
+func (p *pod) scrape() {
+	cl := http.Client{Timeout: 5 * time.Second}
+	resp, err := cl.Get("http://" + p.listen + "/metrics")
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(&p.w.scrapes, resp.Body)
+}
+
+// commits counts the windows the pod committed so far.
+func (p *pod) commits() int { return strings.Count(p.out.String(), `"msg":"window committed"`) }
+
+// awaitCommits waits until the pod committed n windows more than it had
+// at the call, or fails the test after d or when the pod ends.
+func (p *pod) awaitCommits(n int, d time.Duration) {
+	p.w.t.Helper()
+	want := p.commits() + n
+	deadline := time.After(d)
+	for p.commits() < want {
+		select {
+		case <-p.done:
+			p.w.t.Fatalf("%s exited (status %d) before committing %d windows; its log ends:\n%s",
+				p.name, p.cmd.ProcessState.ExitCode(), n, lastLines(p.out.String(), 20))
+		case <-deadline:
+			p.w.t.Fatalf("%s committed no %d windows in %s; its log ends:\n%s", p.name, n, d, lastLines(p.out.String(), 20))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// finish waits until the output matches the truth with p running, stops p
+// (exit status 0 wanted), checks that no secret leaked, and logs the
+// figures of the row.
+func (w *world) finish(row string, cycles int, p *pod) check.Report {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	report, err := awaitTruth(ctx, w.srv.URL, w.brokers, w.calls)
+	w.t.Logf("output matched the truth after %s", time.Since(start).Round(time.Millisecond))
+	p.stop()
+	if err != nil {
+		w.t.Fatalf("%s: %v\nlogs (tail):\n%s", row, err, lastLines(w.logs.String(), 40))
+	}
+	w.checkSecrets()
+	w.t.Logf("row %s: %d cycles, %d records, %d lost, %d duplicated", row, cycles, report.Events, report.Lost, report.Duplicated)
+	return report
+}
