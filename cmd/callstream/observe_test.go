@@ -95,16 +95,15 @@ func TestObservability(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- runConnector(ctx, cfg, "127.0.0.1:0", slog.New(slog.NewJSONHandler(logs, nil)), nil, nil)
+		logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		done <- runConnector(ctx, cfg, "127.0.0.1:0", logger, nil, nil)
 	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("runConnector = %v, want nil after cancel", err)
 		}
-		if strings.Contains(logs.String(), obsAppKey.Reveal()) {
-			t.Error("the app key appears in the logs")
-		}
+		checkLogs(t, logs.String())
 	}()
 	base := "http://" + awaitListenAddr(t, logs)
 
@@ -137,6 +136,20 @@ func TestObservability(t *testing.T) {
 		t.Error("no http API errors counted while the API failed")
 	}
 	checkQueriedMetricsExist(t, scrape)
+}
+
+// checkLogs checks the debug log: a line per window and per transaction,
+// the failed requests with their class, and no secret.
+func checkLogs(t *testing.T, logs string) {
+	t.Helper()
+	for _, want := range []string{`"msg":"window committed"`, `"msg":"transaction committed"`, `"class":"http"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the debug log has no %s", want)
+		}
+	}
+	if strings.Contains(logs, obsAppKey.Reveal()) {
+		t.Error("the app key appears in the logs")
+	}
 }
 
 // checkQueriedMetricsExist fails for every metric name in a dashboard or
