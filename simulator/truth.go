@@ -16,7 +16,7 @@ const codeTimestamp = 402
 // records a connector must dead-letter.
 func (s *Simulator) Broken() []int64 {
 	now := s.cfg.Clock()
-	var ids []int64
+	ids := []int64{}
 	if s.tl.faults.broken <= 0 {
 		return ids
 	}

@@ -122,3 +122,27 @@ func TestBackfillResumesAfterRestart(t *testing.T) {
 		t.Errorf("progress %v before the restart and %v at the end, want in (0,1) then 1", before, after)
 	}
 }
+
+// A tier due every 200ms sweeps once per 200ms, not again and again within
+// the second its sweep began.
+func TestSubSecondTierInterval(t *testing.T) {
+	c := testConfig()
+	c.PollInterval = 200 * time.Millisecond
+	c.Tiers = []Tier{{Name: "recent", Horizon: time.Minute}}
+	s := start(c, t0)
+	for task, ok, _ := c.Next(t0, s.get); ok; task, ok, _ = c.Next(t0, s.get) {
+		s.done(task) // the backfill
+	}
+	sweeps := 0
+	for now := t0.Add(time.Second + 100*time.Millisecond); now.Before(t0.Add(2 * time.Second)); now = now.Add(10 * time.Millisecond) {
+		for task, ok, _ := c.Next(now, s.get); ok; task, ok, _ = c.Next(now, s.get) {
+			if task.Kind == Rescan && task.Window.Start.Equal(now.Add(-time.Minute).Truncate(time.Second)) {
+				sweeps++
+			}
+			s.done(task)
+		}
+	}
+	if sweeps < 3 || sweeps > 5 {
+		t.Errorf("%d sweeps in 900ms at a 200ms interval, want 3 to 5", sweeps)
+	}
+}

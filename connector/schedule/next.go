@@ -24,7 +24,7 @@ func (c Config) Initial(now time.Time) map[string][]byte {
 		backfillName: mustJSON(checkpoint{Start: start, Cursor: start, Stop: edge}),
 	}
 	for _, t := range c.Tiers {
-		out[tierPrefix+t.Name] = mustJSON(checkpoint{At: now.Unix(), Cursor: edge + 1, Stop: edge})
+		out[tierPrefix+t.Name] = mustJSON(checkpoint{At: now.Unix(), AtMilli: now.UnixMilli(), Cursor: edge + 1, Stop: edge})
 	}
 	return out
 }
@@ -73,13 +73,13 @@ func (c Config) nextRescan(now time.Time, tier Tier, cps Checkpoints, liveEnd in
 	cp, _ := decode(cps(name))
 	if cp.Cursor > cp.Stop {
 		every := max(tier.Every, c.PollInterval)
-		next := sec(cp.At).Add(every)
+		next := cp.began().Add(every)
 		if now.Before(next) {
 			return Task{}, false, next.Sub(now)
 		}
 		// A new sweep over [now-Horizon, live edge], never before the
 		// backfill's start: nothing older than StartFrom is ever read.
-		cp = checkpoint{At: now.Unix(), Cursor: max(now.Add(-tier.Horizon).Unix(), c.StartFrom.Unix()), Stop: liveEnd}
+		cp = checkpoint{At: now.Unix(), AtMilli: now.UnixMilli(), Cursor: max(now.Add(-tier.Horizon).Unix(), c.StartFrom.Unix()), Stop: liveEnd}
 		if cp.Cursor > cp.Stop {
 			return Task{}, false, every
 		}

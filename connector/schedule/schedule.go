@@ -70,6 +70,18 @@ type checkpoint struct {
 	At     int64 `json:"at,omitempty"`     // tiers: when the current sweep began
 	Start  int64 `json:"start,omitempty"`  // backfill: where it began
 	Span   int64 `json:"span,omitempty"`   // backfill: seconds of the next window
+	// AtMilli is At in milliseconds: with sub-second intervals, a sweep
+	// timed from a whole second would start again at once.
+	AtMilli int64 `json:"atMs,omitempty"`
+}
+
+// began returns when a tier's current sweep began; checkpoints written
+// before AtMilli existed have At only.
+func (cp checkpoint) began() time.Time {
+	if cp.AtMilli != 0 {
+		return time.UnixMilli(cp.AtMilli)
+	}
+	return sec(cp.At)
 }
 
 // Checkpoint returns the checkpoint name and value to commit with the task.
