@@ -42,6 +42,13 @@ type envelope struct {
 // decodePage decodes a response body. Its errors are *APIError of kind
 // decode, business or auth; vendor texts in them are scrubbed of secrets.
 func decodePage(body []byte, secrets ...string) (*Page, error) {
+	if f, ok := decodePageFast(body); ok && f.hasCode && f.code == 0 && f.hasData &&
+		f.totalCount >= 0 && f.totalPage >= 0 && f.pageNo >= 0 && f.pageSize >= 0 {
+		return &Page{
+			TotalCount: int(f.totalCount), TotalPage: int(f.totalPage), PageNo: int(f.pageNo),
+			PageSize: int(f.pageSize), Message: f.dataMessage, Records: f.result,
+		}, nil
+	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, &APIError{Kind: KindDecode, Err: fmt.Errorf("decoding response of %d bytes: %w", len(body), err)}

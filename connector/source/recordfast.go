@@ -173,7 +173,8 @@ func (s *scanner) null() bool {
 	return false
 }
 
-// int64Into reads null (leaving *dst) or a JSON integer that fits bits.
+// int64Into reads null (leaving *dst) or a JSON integer that fits bits
+// (0: an int).
 func (s *scanner) int64Into(dst *int64, bits int) bool {
 	if s.null() {
 		return true
@@ -194,6 +195,9 @@ func (s *scanner) int64Into(dst *int64, bits int) bool {
 		if c := s.b[s.i]; c == '.' || c == 'e' || c == 'E' {
 			return false
 		}
+	}
+	if bits == 0 {
+		bits = strconv.IntSize
 	}
 	v, err := strconv.ParseInt(string(s.b[start:s.i]), 10, bits)
 	if err != nil {
