@@ -1,0 +1,225 @@
+package connector
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callstream/callstream/check"
+	"github.com/callstream/callstream/connector/event"
+	"github.com/callstream/callstream/connector/schedule"
+	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/metrics"
+	"github.com/callstream/callstream/simulator"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// faultySimulator serves a simulator with the faults of spec.
+func faultySimulator(t *testing.T, cfg simulator.Config, spec string) string {
+	t.Helper()
+	fs, err := simulator.ParseFaults(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.FaultSpec = fs
+	return newSimulator(t, cfg).URL
+}
+
+// awaitTruth polls the output until it matches the simulator's truth, the
+// dead-letter topic holding exactly the calls the simulator broke, and
+// returns the report and the output.
+func awaitTruth(t *testing.T, simURL string, brokers []string, timeout time.Duration) (check.Report, *check.Output) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var last check.Report
+	var err error
+	for {
+		var truth []source.Record
+		var broken map[int64]bool
+		var out *check.Output
+		if broken, err = check.FetchBroken(ctx, simURL); err == nil {
+			if truth, err = check.FetchTruth(ctx, simURL); err == nil {
+				out, err = check.ReadOutput(ctx, []kgo.Opt{kgo.SeedBrokers(brokers...)}, check.DefaultTopics())
+			}
+		}
+		if err == nil {
+			if last = check.Compare(truth, out, broken); last.OK() {
+				return last, out
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("output never matched the truth: %v\nlast report: %s", err, last)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// startConnector runs a connector with opts until the test ends.
+func startConnector(t *testing.T, cfg Config, opts Options) {
+	t.Helper()
+	c, err := New(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startRunning(t, c)
+}
+
+// For each fault, the output equals the truth and the fault is counted in
+// its metric.
+func TestFaultsOutputMatchesTruth(t *testing.T) {
+	for _, tc := range []struct {
+		name, spec string
+		// counted reads the metric that must have counted the fault.
+		counted func(m *metrics.Metrics) float64
+		mod     func(*Config)
+	}{
+		{name: "http500", spec: "http500=0.2", counted: apiErrors("http")},
+		{name: "http429", spec: "http429=0.2,retry-after=1s", counted: apiErrors("http")},
+		{name: "business", spec: "business=0.2", counted: apiErrors("business")},
+		{name: "malformed", spec: "malformed=0.2", counted: apiErrors("decode")},
+		{name: "truncated", spec: "truncated=0.2", counted: apiErrors("decode")},
+		{name: "slow past the request timeout", spec: "slow=0.1:3s", counted: apiErrors("transport"),
+			mod: func(c *Config) { c.RequestTimeout = 500 * time.Millisecond }},
+		{name: "insert while paging", spec: "insert-while-paging=0.5:10s",
+			counted: func(m *metrics.Metrics) float64 { return testutil.ToFloat64(m.WindowRereads) },
+			// Small pages: reads of many pages, during which calls appear.
+			mod: func(c *Config) { c.PageSize, c.MaxPages = 5, 20 }},
+		{name: "broken inner JSON", spec: "broken-json=0.2",
+			counted: func(m *metrics.Metrics) float64 { return sum(m.DLQRecords) }},
+		{name: "server clock ahead", spec: "skew=90s", counted: skew(90)},
+		{name: "server clock behind", spec: "skew=-90s", counted: skew(-90)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cluster := newCluster(t)
+			sim := faultySimulator(t, simulator.Config{
+				Seed: 3, History: 150, HistorySpan: 2 * time.Hour, Calls: 300, Rate: 60,
+				ConvertAfter: time.Second, FailRatio: 0.2,
+			}, tc.spec)
+			cfg := testConfig(t, sim, cluster.ListenAddrs())
+			if tc.mod != nil {
+				tc.mod(&cfg)
+			}
+			m := metrics.New(prometheus.NewRegistry())
+			startConnector(t, cfg, Options{Metrics: m})
+			time.Sleep(7 * time.Second) // the live calls arrive, settle and convert
+			r, _ := awaitTruth(t, sim, cluster.ListenAddrs(), 90*time.Second)
+			if got := tc.counted(m); got == 0 {
+				t.Errorf("fault %s not counted in its metric", tc.spec)
+			}
+			t.Logf("%s: %s; counted %v", tc.spec, r, tc.counted(m))
+		})
+	}
+}
+
+// sum adds up every series of a counter vector.
+func sum(c prometheus.Collector) float64 {
+	ch := make(chan prometheus.Metric, 64)
+	go func() { c.Collect(ch); close(ch) }()
+	var total float64
+	for m := range ch {
+		var pb dto.Metric
+		if m.Write(&pb) == nil && pb.Counter != nil {
+			total += pb.Counter.GetValue()
+		}
+	}
+	return total
+}
+
+func apiErrors(kind string) func(*metrics.Metrics) float64 {
+	return func(m *metrics.Metrics) float64 { return testutil.ToFloat64(m.APIErrors.WithLabelValues(kind)) }
+}
+
+// skew counts the clock skew gauge only when it is within 3s of want.
+func skew(want float64) func(*metrics.Metrics) float64 {
+	return func(m *metrics.Metrics) float64 {
+		if got := testutil.ToFloat64(m.ClockSkew); got > want-3 && got < want+3 {
+			return 1
+		}
+		return 0
+	}
+}
+
+// A broken record is dead-lettered once, however often the tiers read it
+// again.
+func TestBrokenRecordsDeadLetteredOnceAcrossRescans(t *testing.T) {
+	cluster := newCluster(t)
+	sim := faultySimulator(t, simulator.Config{
+		Seed: 13, History: 200, HistorySpan: time.Hour, ConvertAfter: time.Second,
+	}, "broken-json=0.1")
+	cfg := testConfig(t, sim, cluster.ListenAddrs())
+	cfg.Schedule.Tiers, _ = schedule.ParseTiers("recent=1m@0s,deep=3h@500ms")
+	m := metrics.New(prometheus.NewRegistry())
+	startConnector(t, cfg, Options{Metrics: m})
+	r, out := awaitTruth(t, sim, cluster.ListenAddrs(), 60*time.Second)
+	sweeps := testutil.ToFloat64(m.WindowsRead.WithLabelValues("deep"))
+	// Several more sweeps of the deep tier read every broken record again.
+	deadline := time.Now().Add(30 * time.Second)
+	for testutil.ToFloat64(m.WindowsRead.WithLabelValues("deep")) < sweeps+3 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	r2, out2 := awaitTruth(t, sim, cluster.ListenAddrs(), 30*time.Second)
+	if len(out.DeadLetters) == 0 || len(out2.DeadLetters) != len(out.DeadLetters) {
+		t.Errorf("dead letters: %d, then %d after more re-scans; want the same, more than 0", len(out.DeadLetters), len(out2.DeadLetters))
+	}
+	if got := sum(m.DLQRecords); int(got) != len(out2.DeadLetters) {
+		t.Errorf("dlq_records_total = %v, want %d", got, len(out2.DeadLetters))
+	}
+	t.Logf("%s; then %s", r, r2)
+}
+
+// A status that changes later than the first tier's horizon is seen by
+// the deeper tier.
+func TestLateStatusSeenByADeeperTier(t *testing.T) {
+	cluster := newCluster(t)
+	sim := faultySimulator(t, simulator.Config{
+		Seed: 17, Calls: 60, Rate: 20, ConvertAfter: time.Second, FailRatio: 0.2,
+	}, "late-status=0.5:6s")
+	cfg := testConfig(t, sim, cluster.ListenAddrs())
+	cfg.Schedule.Tiers, _ = schedule.ParseTiers("recent=2s@0s,deep=1h@1s")
+	startConnector(t, cfg, Options{})
+	time.Sleep(10 * time.Second) // every call arrived and converted, late ones too
+	_, out := awaitTruth(t, sim, cluster.ListenAddrs(), 60*time.Second)
+	late, byTier := 0, map[string]int{}
+	for _, er := range out.Events {
+		e := er.Event
+		if e.Kind != event.StatusChanged {
+			continue
+		}
+		byTier[e.Source.Tier]++
+		if e.Source.ObservedAt.Sub(e.Call.GmtCreateTime) > 5*time.Second {
+			late++
+			if e.Source.Tier != "deep" {
+				t.Errorf("call %d changed %s after it was created, seen by tier %q, want deep",
+					e.Call.ID, e.Source.ObservedAt.Sub(e.Call.GmtCreateTime), e.Source.Tier)
+			}
+		}
+	}
+	if late == 0 {
+		t.Errorf("no late status change seen; status changes by tier: %v", byTier)
+	}
+	t.Logf("status changes by tier: %v, %d late", byTier, late)
+}
+
+// committedAt records when each call's events committed.
+type committedAt struct {
+	mu      sync.Mutex
+	created map[int64]time.Time // commit time of each call's CREATED event
+	calls   map[int64]time.Time // the call's gmtCreateTime
+}
+
+func (c *committedAt) onCommit(e Committed) {
+	if e.Kind != event.Created.String() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.created[e.CallID] = time.Now()
+	c.calls[e.CallID] = e.Call.GmtCreateTime
+}
