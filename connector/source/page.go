@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
+
+	"github.com/callstream/callstream/internal/jsonscan"
 )
 
 // Page is one answered getCallList page.
@@ -110,168 +111,45 @@ func DecodeRecord(raw []byte) (Record, error) {
 // was), but it does not validate the rest of the record: on broken input it
 // may return an id where DecodeRecord fails.
 func PeekID(raw []byte) (int64, error) {
-	s := scanner{b: raw}
-	s.ws()
-	if !s.eat('{') {
+	s := jsonscan.New(raw)
+	s.WS()
+	if !s.Eat('{') {
 		return 0, errors.New("peeking id: record is not a JSON object")
 	}
 	var id int64
-	s.ws()
-	if s.eat('}') {
+	s.WS()
+	if s.Eat('}') {
 		return 0, fmt.Errorf("peeking id: %w", ErrNoID)
 	}
 	for {
-		key, err := s.key()
+		key, err := s.Key()
 		if err != nil {
 			return 0, fmt.Errorf("peeking id: %w", err)
 		}
-		s.ws()
-		if !s.eat(':') {
-			return 0, fmt.Errorf("peeking id: no colon after key at offset %d", s.i)
+		s.WS()
+		if !s.Eat(':') {
+			return 0, fmt.Errorf("peeking id: no colon after key at offset %d", s.Offset())
 		}
-		s.ws()
+		s.WS()
 		if bytes.EqualFold(key, []byte("id")) {
-			if id, err = s.idValue(id); err != nil {
+			if id, err = s.LooseInt(id); err != nil {
 				return 0, fmt.Errorf("peeking id: %w", err)
 			}
-		} else if err := s.skipValue(); err != nil {
+		} else if err := s.SkipValue(); err != nil {
 			return 0, fmt.Errorf("peeking id: %w", err)
 		}
-		s.ws()
-		if s.eat(',') {
-			s.ws()
+		s.WS()
+		if s.Eat(',') {
+			s.WS()
 			continue
 		}
-		if s.eat('}') {
+		if s.Eat('}') {
 			break
 		}
-		return 0, fmt.Errorf("peeking id: unexpected byte at offset %d", s.i)
+		return 0, fmt.Errorf("peeking id: unexpected byte at offset %d", s.Offset())
 	}
 	if id == 0 {
 		return 0, fmt.Errorf("peeking id: %w", ErrNoID)
 	}
 	return id, nil
-}
-
-// scanner walks the top level of a JSON object for PeekID.
-type scanner struct {
-	b []byte
-	i int
-}
-
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-func (s *scanner) eat(c byte) bool {
-	if s.i < len(s.b) && s.b[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-// key reads a quoted key and returns it unescaped.
-func (s *scanner) key() ([]byte, error) {
-	start := s.i
-	escaped, err := s.skipString()
-	if err != nil {
-		return nil, err
-	}
-	if !escaped {
-		return s.b[start+1 : s.i-1], nil
-	}
-	var k string
-	if err := json.Unmarshal(s.b[start:s.i], &k); err != nil {
-		return nil, fmt.Errorf("unquoting key at offset %d: %w", start, err)
-	}
-	return []byte(k), nil
-}
-
-// skipString moves past a string starting at s.i and reports whether it
-// held an escape.
-func (s *scanner) skipString() (escaped bool, err error) {
-	if !s.eat('"') {
-		return false, fmt.Errorf("expected a string at offset %d", s.i)
-	}
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case '\\':
-			escaped = true
-			s.i += 2
-			continue
-		case '"':
-			s.i++
-			return escaped, nil
-		}
-		s.i++
-	}
-	return false, errors.New("unterminated string")
-}
-
-// idValue reads the value of an id key as encoding/json would into an
-// int64: null keeps prev, a number must parse as a decimal int64.
-func (s *scanner) idValue(prev int64) (int64, error) {
-	if bytes.HasPrefix(s.b[s.i:], []byte("null")) {
-		s.i += len("null")
-		return prev, nil
-	}
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if (c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
-			break
-		}
-		s.i++
-	}
-	n, err := strconv.ParseInt(string(s.b[start:s.i]), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("id at offset %d is not an int64", start)
-	}
-	return n, nil
-}
-
-// skipValue moves past one value of any kind. It trusts the input to be
-// JSON and only keeps track of nesting and strings.
-func (s *scanner) skipValue() error {
-	depth := 0
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case '"':
-			if _, err := s.skipString(); err != nil {
-				return err
-			}
-			if depth == 0 {
-				return nil
-			}
-			continue
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return nil
-			}
-			depth--
-			if depth == 0 {
-				s.i++
-				return nil
-			}
-		case ',':
-			if depth == 0 {
-				return nil
-			}
-		}
-		s.i++
-	}
-	if depth > 0 {
-		return errors.New("unterminated value")
-	}
-	return nil
 }
