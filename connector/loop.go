@@ -36,6 +36,12 @@ func (c *Connector) loop(ctx context.Context) error {
 			c.log.Warn("transaction aborted", "class", "abort", "task", task.Name, "window", task.Window.String(), "err", err)
 			sleep(ctx, abortBackoff)
 			abortBackoff = min(2*abortBackoff, time.Minute)
+		case errors.Is(err, source.ErrWindowDrift):
+			// The window kept moving through every reread; its
+			// checkpoint did not move, so it is read again after a pause.
+			c.log.Warn("window kept changing while paged", "class", "drift", "task", task.Name, "window", task.Window.String(), "err", err)
+			sleep(ctx, abortBackoff)
+			abortBackoff = min(2*abortBackoff, time.Minute)
 		case ctx.Err() != nil:
 			return nil
 		default:
