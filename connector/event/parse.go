@@ -102,9 +102,12 @@ func parseDepartments(s string) ([]Department, error) {
 	if s == "" {
 		return nil, nil
 	}
-	var raw []departmentJSON
-	if err := json.Unmarshal([]byte(s), &raw); err != nil {
-		return nil, fmt.Errorf("parsing departmentName: %w", err)
+	raw, ok := decodeDepartmentsFast(s)
+	if !ok {
+		raw = nil
+		if err := json.Unmarshal([]byte(s), &raw); err != nil {
+			return nil, fmt.Errorf("parsing departmentName: %w", err)
+		}
 	}
 	if len(raw) == 0 {
 		return nil, nil
@@ -141,20 +144,26 @@ func parseLevel(level string) ([]int64, error) {
 // message. Pointers tell a missing key from a zero value. Fields the engine
 // adds beyond these are ignored.
 type contentJSON struct {
-	Sentences *[]struct {
-		BeginTime int64  `json:"BeginTime"`
-		EndTime   int64  `json:"EndTime"`
-		Text      string `json:"Text"`
-		ChannelID int32  `json:"ChannelId"`
-	} `json:"Sentences"`
-	TaskID      *string `json:"TaskId"`
-	StatusText  string  `json:"StatusText"`
-	RequestTime int64   `json:"RequestTime"`
-	SolveTime   int64   `json:"SolveTime"`
-	StatusCode  *int64  `json:"StatusCode"`
+	Sentences   *[]sentenceJSON `json:"Sentences"`
+	TaskID      *string         `json:"TaskId"`
+	StatusText  string          `json:"StatusText"`
+	RequestTime int64           `json:"RequestTime"`
+	SolveTime   int64           `json:"SolveTime"`
+	StatusCode  *int64          `json:"StatusCode"`
+}
+
+// sentenceJSON is one sentence of a transcript.
+type sentenceJSON struct {
+	BeginTime int64  `json:"BeginTime"`
+	EndTime   int64  `json:"EndTime"`
+	Text      string `json:"Text"`
+	ChannelID int32  `json:"ChannelId"`
 }
 
 func decodeContent(s string) (*contentJSON, error) {
+	if c, ok := decodeContentFast(s); ok {
+		return c, nil
+	}
 	var c contentJSON
 	if err := json.Unmarshal([]byte(s), &c); err != nil {
 		return nil, err
