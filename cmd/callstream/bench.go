@@ -16,17 +16,18 @@ import (
 
 // benchFlags are the flags of callstream bench.
 type benchFlags struct {
-	calls, pageSize       int
-	span, window, timeout time.Duration
-	seed                  int64
-	tiers, logs           string
-	log                   logFlags
+	calls, pageSize, maxPages int
+	span, window, timeout     time.Duration
+	seed                      int64
+	tiers, logs               string
+	log                       logFlags
 }
 
 func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.calls, "calls", 200_000, "backdated calls the simulator holds at the start")
 	fs.DurationVar(&f.span, "history-span", 24*time.Hour, "the calls are spread over this span before the start")
 	fs.IntVar(&f.pageSize, "page-size", 1000, "the connector's --page-size")
+	fs.IntVar(&f.maxPages, "max-pages", 50, "the connector's --max-pages: with the page size, the records of one transaction")
 	fs.DurationVar(&f.window, "backfill-window", time.Hour, "the connector's --backfill-window")
 	fs.StringVar(&f.tiers, "tiers", "recent=15m@0s,day=24h@5m,week=168h@1h", "the connector's --tiers")
 	fs.Int64Var(&f.seed, "seed", 1, "the simulator's --seed")
@@ -117,7 +118,7 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 	conn, err := startProc("connector", logs, "run", "--api-url", "http://"+simAddr, "--app-id", "bench",
 		"--app-key-file", keyFile, "--brokers", brokerAddr, "--listen", metricsAddr,
 		"--start-from", (f.span + time.Hour).String(), "--page-size", strconv.Itoa(f.pageSize),
-		"--max-pages", "1000", "--backfill-window", f.window.String(), "--tiers", f.tiers, "--log-level", "warn")
+		"--max-pages", strconv.Itoa(f.maxPages), "--backfill-window", f.window.String(), "--tiers", f.tiers, "--log-level", "warn")
 	if err != nil {
 		return r, err
 	}
@@ -202,8 +203,8 @@ func awaitOutput(ctx context.Context, simURL, broker string, calls int) (check.R
 
 func printBench(w io.Writer, f benchFlags, r benchResult) {
 	perCall := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(r.calls) }
-	fmt.Fprintf(w, "calls                      %d (history span %s, page size %d, backfill window %s)\n",
-		r.calls, f.span, f.pageSize, f.window)
+	fmt.Fprintf(w, "calls                      %d (history span %s, page size %d, max pages %d, backfill window %s)\n",
+		r.calls, f.span, f.pageSize, f.maxPages, f.window)
 	fmt.Fprintf(w, "output                     %s\n", r.report)
 	fmt.Fprintf(w, "records read               %d (%.2f per call; re-scans included)\n", r.read, float64(r.read)/float64(r.calls))
 	fmt.Fprintf(w, "backfill                   %.2f s, %.0f calls/s\n", r.backfill.Seconds(), float64(r.calls)/r.backfill.Seconds())
