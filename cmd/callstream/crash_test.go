@@ -46,8 +46,8 @@ func crashArgs(apiURL string, brokers []string) []string {
 	return []string{
 		"--api-url", apiURL, "--app-id", crashAppID, "--brokers", strings.Join(brokers, ","),
 		"--listen", "127.0.0.1:0", "--log-level", "debug", "--log-format", "json",
-		"--poll-interval", "200ms", "--settle-delay", "1s", "--tiers", "recent=1m@0s,deep=3h@2s",
-		"--start-from", "3h", "--backfill-window", "10m", "--page-size", "20", "--max-pages", "5",
+		"--poll-interval", "200ms", "--settle-delay", "1s", "--tiers", "recent=1m@1s,deep=3h@5s",
+		"--start-from", "3h", "--backfill-window", "10m", "--page-size", "25", "--max-pages", "5",
 	}
 }
 
@@ -75,7 +75,10 @@ func TestCrashKill9(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto.name, func(t *testing.T) {
 			cycles := crashCycles(t, 8)
-			w := newWorld(t, worldConfig{history: 300, calls: max(100, 10*cycles), rate: 10, kafka: proto.opts})
+			// New calls arrive over about as long as the kills go on.
+			calls := max(100, 4*cycles)
+			rate := float64(calls) / (0.8 * float64(max(cycles, 1)))
+			w := newWorld(t, worldConfig{history: 300, calls: calls, rate: rate, kafka: proto.opts})
 			seed := uint64(time.Now().UnixNano())
 			rng := rand.New(rand.NewPCG(seed, seed))
 			t.Logf("%d kill cycles, seed %d", cycles, seed)

@@ -40,6 +40,10 @@ var protocols = []protocol{
 	{"classic", []kfake.Opt{kfake.MaxVersions(kversion.V3_6_0())}},
 }
 
+// longRun reports whether CALLSTREAM_RELIABILITY_LONG asks for the long
+// versions of the reliability scenarios.
+func longRun() bool { return os.Getenv("CALLSTREAM_RELIABILITY_LONG") != "" }
+
 // worldConfig sizes a world. Zero fields take small defaults.
 type worldConfig struct {
 	history, calls int

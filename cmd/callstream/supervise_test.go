@@ -80,6 +80,19 @@ func (s *supervisor) awaitExit(n int, d time.Duration) (code int, ok bool) {
 	return 0, false
 }
 
+// next waits until a pod other than p runs, and returns it.
+func (s *supervisor) next(p *pod) *pod {
+	s.w.t.Helper()
+	for range 500 {
+		if cur := s.current(); cur != p {
+			return cur
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.w.t.Fatalf("no pod started after %s ended", p.name)
+	return nil
+}
+
 // release stops restarting pods and returns the running one, which the
 // caller then finishes.
 func (s *supervisor) release() *pod {

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"math/rand/v2"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestZombieFenced pauses a running connector (SIGSTOP), starts a second
+// one with the same transactional id, lets it commit, then resumes the
+// first: the first is fenced and exits non-zero, and nothing is
+// duplicated.
+func TestZombieFenced(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run(proto.name, func(t *testing.T) {
+			w := newWorld(t, worldConfig{kafka: proto.opts})
+			zombie := w.start(nil)
+			zombie.awaitCommits(3, time.Minute)
+			zombie.signal(syscall.SIGSTOP)
+			successor := w.start(nil)
+			successor.awaitCommits(3, time.Minute)
+			zombie.signal(syscall.SIGCONT)
+			if code := zombie.wait(time.Minute); code <= 0 {
+				t.Fatalf("resumed zombie: exit status %d, want a failure; its log ends:\n%s", code, lastLines(zombie.out.String(), 20))
+			}
+			if log := zombie.out.String(); !strings.Contains(log, "PRODUCER_FENCED") && !strings.Contains(log, "INVALID_PRODUCER_EPOCH") {
+				t.Errorf("the zombie exited without saying it was fenced; its log ends:\n%s", lastLines(log, 20))
+			}
+			w.finish("zombie/"+proto.name, 1, successor)
+		})
+	}
+}
+
+// TestRollingUpdate overlaps two pods as a rolling update does: the old
+// one gets SIGTERM and, while it finishes or aborts its transaction, the
+// new one starts and fences it. The old one must exit 0, and the output
+// stays exactly once over several such hand-overs.
+func TestRollingUpdate(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run(proto.name, func(t *testing.T) {
+			rounds := crashCycles(t, 3)
+			w := newWorld(t, worldConfig{kafka: proto.opts})
+			seed := uint64(time.Now().UnixNano())
+			rng := rand.New(rand.NewPCG(seed, seed))
+			old := w.start(nil)
+			for range rounds {
+				old.awaitCommits(2, time.Minute)
+				old.scrape()
+				old.signal(syscall.SIGTERM)
+				time.Sleep(time.Duration(rng.IntN(50)) * time.Millisecond)
+				next := w.start(nil)
+				if code := old.wait(time.Minute); code != 0 {
+					t.Errorf("%s: exit status %d after SIGTERM, want 0; its log ends:\n%s", old.name, code, lastLines(old.out.String(), 20))
+				}
+				old = next
+			}
+			w.finish("rolling-update/"+proto.name, rounds, old)
+		})
+	}
+}
