@@ -37,7 +37,10 @@ type batch struct {
 	read       int
 	skipped    int
 	tombstones int
-	err        error // set when the batch must not commit
+	// aged is set when calls created before the batch's keepAfter were
+	// dropped or not kept: the state's watermark rises with the batch.
+	aged bool
+	err  error // set when the batch must not commit
 }
 
 // diff compares each raw record of a window with the dedup state and adds
@@ -83,7 +86,9 @@ func (c *Connector) diffRecord(b *batch, src event.Source, id int64, h uint64, r
 	put := func() {
 		if next.Created >= keepAfter || seen {
 			b.state.Put(id, next)
+			return
 		}
+		b.aged = true
 	}
 	rec, err := source.DecodeRecord(raw)
 	if err != nil {

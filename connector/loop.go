@@ -68,6 +68,11 @@ func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
 	name, v := task.Checkpoint()
 	b.state.SetCheckpoint(name, v)
 	c.prune(b, now, keepAfter)
+	if b.aged {
+		if name, v, ok := schedule.RaiseWatermark(b.state.Checkpoint, keepAfter); ok {
+			b.state.SetCheckpoint(name, v)
+		}
+	}
 	start := time.Now()
 	if err := c.commit(ctx, b); err != nil {
 		return err
@@ -117,6 +122,7 @@ func (c *Connector) prune(b *batch, now time.Time, before int64) {
 	for _, id := range c.store.Expired(before) {
 		b.state.Delete(id)
 		b.tombstones++
+		b.aged = true
 	}
 }
 

@@ -78,8 +78,11 @@ func (c Config) nextRescan(now time.Time, tier Tier, cps Checkpoints, liveEnd in
 			return Task{}, false, next.Sub(now)
 		}
 		// A new sweep over [now-Horizon, live edge], never before the
-		// backfill's start: nothing older than StartFrom is ever read.
-		cp = checkpoint{At: now.Unix(), AtMilli: now.UnixMilli(), Cursor: max(now.Add(-tier.Horizon).Unix(), c.StartFrom.Unix()), Stop: liveEnd}
+		// backfill's start (nothing older than StartFrom is ever read) nor
+		// before the state's watermark (those calls may have left the
+		// state: read again they would look new).
+		start := max(now.Add(-tier.Horizon).Unix(), c.StartFrom.Unix(), Watermark(cps))
+		cp = checkpoint{At: now.Unix(), AtMilli: now.UnixMilli(), Cursor: start, Stop: liveEnd}
 		if cp.Cursor > cp.Stop {
 			return Task{}, false, every
 		}
@@ -124,6 +127,28 @@ func (c Config) Horizon() time.Duration {
 		return 0
 	}
 	return c.Tiers[len(c.Tiers)-1].Horizon
+}
+
+// watermarkName is the checkpoint below which the state may lack calls.
+const watermarkName = "watermark"
+
+// Watermark returns the Unix second before which calls may be missing from
+// the dedup state (pruned, or read by the backfill past the horizon and
+// never kept); 0 when none are. Re-scans never start before it, even when
+// the clock steps back across a restart.
+func Watermark(cps Checkpoints) int64 {
+	cp, _ := decode(cps(watermarkName))
+	return cp.Cursor
+}
+
+// RaiseWatermark returns the watermark checkpoint raised to before, to be
+// committed with the batch that dropped or skipped calls created before it;
+// ok is false when the watermark is already there.
+func RaiseWatermark(cps Checkpoints, before int64) (name string, value []byte, ok bool) {
+	if before <= Watermark(cps) {
+		return "", nil, false
+	}
+	return watermarkName, mustJSON(checkpoint{Cursor: before}), true
 }
 
 // PruneBefore returns the Unix second before which dedup entries may be

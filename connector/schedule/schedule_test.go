@@ -204,3 +204,32 @@ func TestParseTiers(t *testing.T) {
 }
 
 func halfWindow(a, b time.Time) source.Window { return source.Window{Start: a, End: b} }
+
+// A clock that steps back (a restart measuring the API's clock anew) must
+// not start a sweep below the watermark: calls there may have left the
+// state and would be taken for new ones.
+func TestSweepNeverStartsBelowTheWatermark(t *testing.T) {
+	c := testConfig()
+	now := t0.Add(48 * time.Hour)
+	s := start(c, now)
+	cut := now.Add(-24*time.Hour + 10*time.Minute).Unix() // above later-24h
+	name, v, ok := RaiseWatermark(s.get, cut)
+	if !ok {
+		t.Fatal("RaiseWatermark refused a higher watermark")
+	}
+	s[name] = v
+	if _, _, ok := RaiseWatermark(s.get, cut-1); ok {
+		t.Error("RaiseWatermark lowered the watermark")
+	}
+	later := now.Add(5 * time.Minute)
+	for task, ok, _ := c.Next(later, s.get); ok; task, ok, _ = c.Next(later, s.get) {
+		if task.Name == "day" {
+			if got := task.Window.Start.Unix(); got < cut {
+				t.Fatalf("day sweep starts at %d, below the watermark %d", got, cut)
+			}
+			return
+		}
+		s.done(task)
+	}
+	t.Fatal("the day tier never became due")
+}
