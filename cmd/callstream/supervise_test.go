@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -103,4 +104,19 @@ func (s *supervisor) release() *pod {
 		p = s.w.start(s.env, s.extra...)
 	}
 	return p
+}
+
+// awaitCommits waits until the world's pods, whichever runs, committed n
+// windows more than at the call; it fails the test after d.
+func (w *world) awaitCommits(n int, d time.Duration) {
+	w.t.Helper()
+	count := func() int { return strings.Count(w.logs.String(), `"msg":"window committed"`) }
+	want := count() + n
+	deadline := time.Now().Add(d)
+	for count() < want {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("no %d windows committed in %s; logs end:\n%s", n, d, lastLines(w.logs.String(), 30))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
