@@ -102,10 +102,14 @@ func awaitTruth(ctx context.Context, simURL string, brokers []string, calls int)
 	var lastErr error
 	for {
 		truth, err := check.FetchTruth(ctx, simURL)
+		var broken map[int64]bool
+		if err == nil {
+			broken, err = check.FetchBroken(ctx, simURL)
+		}
 		if err == nil {
 			var out *check.Output
 			if out, err = check.ReadOutput(ctx, []kgo.Opt{kgo.SeedBrokers(brokers...)}, check.DefaultTopics()); err == nil {
-				if last = check.Compare(truth, out, nil); last.OK() && len(truth) == calls && settled(truth) {
+				if last = check.Compare(truth, out, broken); last.OK() && len(truth) == calls && settled(truth) {
 					return last, nil
 				}
 			}

@@ -50,6 +50,7 @@ type worldConfig struct {
 	rate           float64
 	kafka          []kfake.Opt // options of the in-process broker
 	brokers        []string    // an outside broker instead of an in-process one
+	faults         string      // API faults, as simulate --faults takes them
 }
 
 // world is the scenario every pod of one test runs against.
@@ -84,10 +85,14 @@ func newWorld(t *testing.T, cfg worldConfig) *world {
 		t.Cleanup(c.Close)
 		w.cluster, w.brokers = c, c.ListenAddrs()
 	}
+	faults, err := simulator.ParseFaults(cfg.faults)
+	if err != nil {
+		t.Fatal(err)
+	}
 	sim, err := simulator.New(simulator.Config{
 		AppID: crashAppID, AppKey: crashAppKey, Seed: 42,
 		History: cfg.history, HistorySpan: 2 * time.Hour, Calls: cfg.calls, Rate: cfg.rate,
-		ConvertAfter: 2 * time.Second, FailRatio: 0.25,
+		ConvertAfter: 2 * time.Second, FailRatio: 0.25, FaultSpec: faults,
 	})
 	if err != nil {
 		t.Fatal(err)
