@@ -40,7 +40,10 @@ func TestSoakAllFaults(t *testing.T) {
 	}, SoakFaults)
 	cfg := testConfig(t, sim, cluster.ListenAddrs())
 	cfg.RequestTimeout = time.Second // the slow answers time out
-	cfg.Schedule.Tiers = mustTiers(t, "recent=30s@0s,hour=1h@2s,deep=96h@20s")
+	// Pages and tiers as in production, scaled down: every sweep ends well
+	// within its interval, so the backfill gets its turns.
+	cfg.PageSize, cfg.MaxPages = 100, 20
+	cfg.Schedule.Tiers = mustTiers(t, "recent=30s@0s,hour=1h@10s,deep=96h@2m")
 	cfg.Schedule.StartFrom = time.Now().Add(-80 * time.Hour)
 	cfg.Schedule.BackfillWindow, cfg.Schedule.BackfillMaxWindow = 10*time.Minute, 24*time.Hour
 	m := metrics.New(prometheus.NewRegistry())
