@@ -101,7 +101,7 @@ func TestKafkaResponsesLost(t *testing.T) {
 			})
 			w := newWorld(t, worldConfig{kafka: append([]kfake.Opt{listen}, proto.opts...)})
 			sup := w.supervise(nil)
-			rounds := crashCycles(t, 2)
+			rounds := crashCycles(t, 1)
 			var delayed, dropped atomic.Int32
 			for range rounds {
 				w.awaitCommits(3, time.Minute)

@@ -16,19 +16,23 @@ func TestZombieFenced(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto.name, func(t *testing.T) {
 			w := newWorld(t, worldConfig{kafka: proto.opts})
-			zombie := w.start(nil)
-			zombie.awaitCommits(3, time.Minute)
-			zombie.signal(syscall.SIGSTOP)
+			rounds := crashCycles(t, 1)
 			successor := w.start(nil)
-			successor.awaitCommits(3, time.Minute)
-			zombie.signal(syscall.SIGCONT)
-			if code := zombie.wait(time.Minute); code <= 0 {
-				t.Fatalf("resumed zombie: exit status %d, want a failure; its log ends:\n%s", code, lastLines(zombie.out.String(), 20))
+			for range rounds {
+				zombie := successor
+				zombie.awaitCommits(3, time.Minute)
+				zombie.signal(syscall.SIGSTOP)
+				successor = w.start(nil)
+				successor.awaitCommits(3, time.Minute)
+				zombie.signal(syscall.SIGCONT)
+				if code := zombie.wait(time.Minute); code <= 0 {
+					t.Fatalf("resumed zombie: exit status %d, want a failure; its log ends:\n%s", code, lastLines(zombie.out.String(), 20))
+				}
+				if log := zombie.out.String(); !strings.Contains(log, "PRODUCER_FENCED") && !strings.Contains(log, "INVALID_PRODUCER_EPOCH") {
+					t.Errorf("the zombie exited without saying it was fenced; its log ends:\n%s", lastLines(log, 20))
+				}
 			}
-			if log := zombie.out.String(); !strings.Contains(log, "PRODUCER_FENCED") && !strings.Contains(log, "INVALID_PRODUCER_EPOCH") {
-				t.Errorf("the zombie exited without saying it was fenced; its log ends:\n%s", lastLines(log, 20))
-			}
-			w.finish("zombie/"+proto.name, 1, successor)
+			w.finish("zombie/"+proto.name, rounds, successor)
 		})
 	}
 }
