@@ -42,6 +42,8 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// crashArgs are the settings of every pod: fast polls, small pages and
+// windows, so that a few seconds hold many transactions.
 func crashArgs(apiURL string, brokers []string) []string {
 	return []string{
 		"--api-url", apiURL, "--app-id", crashAppID, "--brokers", strings.Join(brokers, ","),
@@ -51,8 +53,8 @@ func crashArgs(apiURL string, brokers []string) []string {
 	}
 }
 
-// crashCycles is how many times the crash tests kill the connector:
-// CALLSTREAM_CRASH_CYCLES, default def.
+// crashCycles is how many cycles (kills, crashes, rounds) a reliability
+// scenario runs: CALLSTREAM_CRASH_CYCLES, default def.
 func crashCycles(t *testing.T, def int) int {
 	t.Helper()
 	v := os.Getenv("CALLSTREAM_CRASH_CYCLES")
