@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"testing"
@@ -78,6 +79,7 @@ func TestFaultsOutputMatchesTruth(t *testing.T) {
 		// counted reads the metric that must have counted the fault.
 		counted func(m *metrics.Metrics) float64
 		mod     func(*Config)
+		calls   int // new calls, 300 unless set
 	}{
 		{name: "http500", spec: "http500=0.2", counted: apiErrors("http")},
 		{name: "http429", spec: "http429=0.2,retry-after=1s", counted: apiErrors("http")},
@@ -88,8 +90,9 @@ func TestFaultsOutputMatchesTruth(t *testing.T) {
 			mod: func(c *Config) { c.RequestTimeout = 500 * time.Millisecond }},
 		{name: "insert while paging", spec: "insert-while-paging=0.5:10s",
 			counted: func(m *metrics.Metrics) float64 { return testutil.ToFloat64(m.WindowRereads) },
-			// Small pages: reads of many pages, during which calls appear.
-			mod: func(c *Config) { c.PageSize, c.MaxPages = 5, 20 }},
+			// Small pages: reads of many pages, during which calls
+			// appear, for 15 seconds.
+			mod: func(c *Config) { c.PageSize, c.MaxPages = 5, 20 }, calls: 900},
 		{name: "broken inner JSON", spec: "broken-json=0.2",
 			counted: func(m *metrics.Metrics) float64 { return sum(m.DLQRecords) }},
 		{name: "server clock ahead", spec: "skew=90s", counted: skew(90)},
@@ -98,8 +101,9 @@ func TestFaultsOutputMatchesTruth(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			cluster := newCluster(t)
+			calls := cmp.Or(tc.calls, 300)
 			sim := faultySimulator(t, simulator.Config{
-				Seed: 3, History: 150, HistorySpan: 2 * time.Hour, Calls: 300, Rate: 60,
+				Seed: 3, History: 150, HistorySpan: 2 * time.Hour, Calls: calls, Rate: 60,
 				ConvertAfter: time.Second, FailRatio: 0.2,
 			}, tc.spec)
 			cfg := testConfig(t, sim, cluster.ListenAddrs())
@@ -108,7 +112,8 @@ func TestFaultsOutputMatchesTruth(t *testing.T) {
 			}
 			m := metrics.New(prometheus.NewRegistry())
 			startConnector(t, cfg, Options{Metrics: m})
-			time.Sleep(7 * time.Second) // the live calls arrive, settle and convert
+			// The live calls arrive, settle and convert.
+			time.Sleep(time.Duration(calls/60+2) * time.Second)
 			r, _ := awaitTruth(t, sim, cluster.ListenAddrs(), 90*time.Second)
 			if got := tc.counted(m); got == 0 {
 				t.Errorf("fault %s not counted in its metric", tc.spec)
