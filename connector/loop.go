@@ -19,12 +19,16 @@ const DefaultPruneEvery = time.Minute
 // loop runs the schedule's tasks until ctx is done.
 func (c *Connector) loop(ctx context.Context) error {
 	abortBackoff := time.Second
+	prev := schedule.Live
 	for ctx.Err() == nil {
 		c.updateLag()
-		task, ok, wait := c.cfg.Schedule.Next(c.now(), c.store.Checkpoint)
+		task, ok, wait := c.cfg.Schedule.NextAfter(c.now(), c.store.Checkpoint, prev)
 		if !ok {
 			sleep(ctx, wait)
 			continue
+		}
+		if task.Kind != schedule.Live {
+			prev = task.Kind // turns are between re-scans and backfill
 		}
 		err := c.runTask(ctx, task)
 		switch {

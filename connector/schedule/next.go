@@ -56,6 +56,23 @@ func (c Config) Next(now time.Time, cps Checkpoints) (Task, bool, time.Duration)
 	return Task{}, false, max(wait, time.Second)
 }
 
+// NextAfter is Next taking turns: when the last task other than the live
+// edge was a re-scan, the backfill (when it has work) goes before the next
+// re-scan, so that sweeps which take longer than their interval cannot
+// starve it. The live edge still goes first.
+func (c Config) NextAfter(now time.Time, cps Checkpoints, prev Kind) (Task, bool, time.Duration) {
+	if prev == Rescan {
+		live, _ := decode(cps(liveName))
+		if t, ok, _ := c.nextLive(now, live, c.edge(now)); ok {
+			return t, true, 0
+		}
+		if t, ok := c.nextBackfill(cps); ok {
+			return t, true, 0
+		}
+	}
+	return c.Next(now, cps)
+}
+
 // edge is the newest second a window may end at.
 func (c Config) edge(now time.Time) int64 { return now.Add(-c.Settle).Unix() - 1 }
 

@@ -233,3 +233,37 @@ func TestSweepNeverStartsBelowTheWatermark(t *testing.T) {
 	}
 	t.Fatal("the day tier never became due")
 }
+
+// Re-scans that are always due (sweeps longer than their interval) take
+// turns with the backfill instead of starving it.
+func TestBackfillTakesTurnsWithRescans(t *testing.T) {
+	c := testConfig()
+	c.Tiers, _ = ParseTiers("recent=10m@0s,day=24h@0s")
+	c.StartFrom = t0.Add(-30 * 24 * time.Hour)
+	c.BackfillWindow = time.Hour
+	s := start(c, t0)
+	now := t0.Add(time.Minute)
+	prev, backfills, rescans := Live, 0, 0
+	for range 60 {
+		// Each task takes 2s: the live edge is due every few tasks, and
+		// the day tier's sweep (24 windows) is always under way.
+		now = now.Add(2 * time.Second)
+		task, ok, _ := c.NextAfter(now, s.get, prev)
+		if !ok {
+			t.Fatal("nothing due while the backfill has a month to go")
+		}
+		switch task.Kind {
+		case Backfill:
+			backfills++
+		case Rescan:
+			rescans++
+		}
+		if task.Kind != Live {
+			prev = task.Kind
+		}
+		s.done(task)
+	}
+	if backfills == 0 || backfills < rescans-1 {
+		t.Errorf("backfill ran %d turns against %d re-scans while re-scans were always due; want turns about even", backfills, rescans)
+	}
+}
