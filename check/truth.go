@@ -1,8 +1,3 @@
-// Package check compares what callstream produced with what the simulator
-// says happened. End-to-end, crash and reliability tests use it: FetchTruth
-// asks the simulator for every call and its current status, ReadOutput
-// reads the output topics read_committed, and Compare checks the output
-// contract (exactly once, order per call, topics, keys, dead letters).
 package check
 
 import (
@@ -20,27 +15,56 @@ import (
 // far, with its current status: GET {simURL}/_sim/records, which answers
 // {"records":[…]} in the vendor's record format.
 func FetchTruth(ctx context.Context, simURL string) ([]source.Record, error) {
-	url := strings.TrimSuffix(simURL, "/") + "/_sim/records"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, fmt.Errorf("fetching truth: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetching truth: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetching truth: %s answered %s", url, resp.Status)
-	}
 	var body struct {
 		Records *[]source.Record `json:"records"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("decoding truth: %w", err)
+	if err := getJSON(ctx, simURL, "/_sim/records", "truth", &body); err != nil {
+		return nil, err
 	}
 	if body.Records == nil {
 		return nil, errors.New("decoding truth: no records array")
 	}
 	return *body.Records, nil
+}
+
+// FetchBroken returns the ids of the calls whose records the simulator at
+// simURL has broken (its broken-json fault): GET {simURL}/_sim/broken,
+// which answers {"ids":[…]}. They are the wantDLQ of Compare.
+func FetchBroken(ctx context.Context, simURL string) (map[int64]bool, error) {
+	var body struct {
+		IDs *[]int64 `json:"ids"`
+	}
+	if err := getJSON(ctx, simURL, "/_sim/broken", "broken calls", &body); err != nil {
+		return nil, err
+	}
+	if body.IDs == nil {
+		return nil, errors.New("decoding broken calls: no ids array")
+	}
+	out := make(map[int64]bool, len(*body.IDs))
+	for _, id := range *body.IDs {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// getJSON decodes the JSON answer of GET {simURL}{path} into v; what names
+// the thing fetched in errors.
+func getJSON(ctx context.Context, simURL, path, what string, v any) error {
+	url := strings.TrimSuffix(simURL, "/") + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("fetching %s: %w", what, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("fetching %s: %w", what, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("fetching %s: %s answered %s", what, url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("decoding %s: %w", what, err)
+	}
+	return nil
 }
