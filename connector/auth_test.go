@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"github.com/callstream/callstream/internal/syncbuf"
 	"log/slog"
 	"strings"
 	"testing"
@@ -24,7 +25,7 @@ func TestAuthFailureFailsReadinessAndLogsOncePerInterval(t *testing.T) {
 	cfg.AppKey = wrongKey
 	cfg.AuthLogEvery = time.Hour
 	m := metrics.New(prometheus.NewRegistry())
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	c, err := New(cfg, Options{Metrics: m, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

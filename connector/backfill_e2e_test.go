@@ -1,11 +1,10 @@
 package connector
 
 import (
-	"bytes"
+	"github.com/callstream/callstream/internal/syncbuf"
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,7 +32,7 @@ func TestBackfillOfDaysAlongsideLiveCalls(t *testing.T) {
 	cfg.RateLimit, cfg.RateBurst = 30, 5
 	cfg.Schedule.BackfillWindow, cfg.Schedule.BackfillMaxWindow = 10*time.Minute, 24*time.Hour
 	m := metrics.New(prometheus.NewRegistry())
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	seen := &committedAt{created: map[int64]time.Time{}, calls: map[int64]time.Time{}}
 	start := time.Now()
 	startConnector(t, cfg, Options{Metrics: m, OnCommit: seen.onCommit,
@@ -79,22 +78,4 @@ func mustTiers(t *testing.T, spec string) []schedule.Tier {
 		t.Fatal(err)
 	}
 	return tiers
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writers and a reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

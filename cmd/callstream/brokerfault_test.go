@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/callstream/callstream/internal/syncbuf"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -18,7 +19,7 @@ type brokerProc struct {
 	addr, dir  string
 	cmd        *exec.Cmd
 	done       chan struct{}
-	out        *syncBuffer
+	out        *syncbuf.Buffer
 	kills      int
 	stalls     int
 	stalledFor time.Duration
@@ -26,7 +27,7 @@ type brokerProc struct {
 
 func startBrokerProc(t *testing.T) *brokerProc {
 	t.Helper()
-	b := &brokerProc{t: t, addr: loopbackAddr(t), dir: t.TempDir(), out: &syncBuffer{}}
+	b := &brokerProc{t: t, addr: loopbackAddr(t), dir: t.TempDir(), out: &syncbuf.Buffer{}}
 	b.start()
 	t.Cleanup(func() {
 		b.cmd.Process.Signal(syscall.SIGCONT)

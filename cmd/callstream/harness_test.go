@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/callstream/callstream/internal/syncbuf"
 	"io"
 	"net"
 	"net/http"
@@ -60,9 +61,9 @@ type world struct {
 	srv     *httptest.Server
 	cluster *kfake.Cluster // nil with an outside broker
 	brokers []string
-	calls   int        // calls the truth holds once all have arrived
-	logs    syncBuffer // every pod's output
-	scrapes syncBuffer // every /metrics scrape
+	calls   int            // calls the truth holds once all have arrived
+	logs    syncbuf.Buffer // every pod's output
+	scrapes syncbuf.Buffer // every /metrics scrape
 	mu      sync.Mutex
 	signs   map[string]bool // every sign the simulator was sent
 	pods    int
@@ -131,7 +132,7 @@ type pod struct {
 	name   string
 	cmd    *exec.Cmd
 	listen string
-	out    *syncBuffer
+	out    *syncbuf.Buffer
 	done   chan struct{}
 }
 
@@ -141,7 +142,7 @@ func (w *world) start(env []string, extra ...string) *pod {
 	w.t.Helper()
 	w.mu.Lock()
 	w.pods++
-	p := &pod{w: w, name: fmt.Sprintf("pod-%d", w.pods), listen: loopbackAddr(w.t), out: &syncBuffer{}, done: make(chan struct{})}
+	p := &pod{w: w, name: fmt.Sprintf("pod-%d", w.pods), listen: loopbackAddr(w.t), out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	w.mu.Unlock()
 	args := append(crashArgs(w.srv.URL, w.brokers), extra...)
 	for i, a := range args {

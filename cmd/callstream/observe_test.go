@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"github.com/callstream/callstream/internal/syncbuf"
 	"io"
 	"log/slog"
 	"net/http"
@@ -91,7 +92,7 @@ func TestObservability(t *testing.T) {
 	api := failingAPI(t, &fail)
 	cfg := obsConfig(t, api.URL, cluster.ListenAddrs())
 
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -207,7 +208,7 @@ func sampleValue(t *testing.T, scrape, name string) float64 {
 }
 
 // awaitListenAddr returns the address the HTTP server logged.
-func awaitListenAddr(t *testing.T, logs *syncBuffer) string {
+func awaitListenAddr(t *testing.T, logs *syncbuf.Buffer) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

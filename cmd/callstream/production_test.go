@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/callstream/callstream/internal/syncbuf"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -181,7 +182,7 @@ func TestProductionConfigEndToEnd(t *testing.T) {
 	w := newSecureWorld(t, p, 60)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- cmdRun(ctx, w.args(p), io.Discard, &logs) }()
 

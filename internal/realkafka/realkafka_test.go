@@ -4,16 +4,15 @@
 package realkafka
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/callstream/callstream/internal/syncbuf"
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -78,7 +77,7 @@ func (s *services) check(t *testing.T, bin, name string, kills int) {
 		"--topic-state", name + ".state", "--partitions", "3", "--replication-factor", "1",
 		"--listen", "127.0.0.1:0", "--poll-interval", "200ms", "--settle-delay", "1s",
 		"--tiers", "recent=1m@0s,deep=2h@2s", "--start-from", "2h", "--backfill-window", "10m"}
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	for i := range kills {
 		c := start(t, bin, args, &logs)
@@ -108,7 +107,7 @@ func (s *services) check(t *testing.T, bin, name string, kills int) {
 	}
 }
 
-func start(t *testing.T, bin string, args []string, out *lockedBuffer) *exec.Cmd {
+func start(t *testing.T, bin string, args []string, out *syncbuf.Buffer) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "CALLSTREAM_APP_KEY="+appKey.Reveal())
@@ -151,24 +150,6 @@ func settled(truth []source.Record) bool {
 		}
 	}
 	return true
-}
-
-// lockedBuffer collects the children's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func lastLines(s string, n int) string {
