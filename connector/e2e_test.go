@@ -70,29 +70,16 @@ func testConfig(t *testing.T, apiURL string, brokers []string) Config {
 
 // await polls the output until it matches the simulator's truth, and
 // fails the test with the last report if it does not within timeout.
-func await(t *testing.T, simURL string, brokers []string, wantDLQ map[int64]bool, timeout time.Duration) check.Report {
+func await(t *testing.T, simURL string, brokers []string, timeout time.Duration) check.Report {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	var last check.Report
-	for {
-		truth, err := check.FetchTruth(ctx, simURL)
-		if err == nil {
-			var out *check.Output
-			out, err = check.ReadOutput(ctx, []kgo.Opt{kgo.SeedBrokers(brokers...)}, check.DefaultTopics())
-			if err == nil {
-				last = check.Compare(truth, out, wantDLQ)
-				if last.OK() {
-					return last
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("output never matched the truth: %v\nlast report: %s", err, last)
-		case <-time.After(300 * time.Millisecond):
-		}
+	r, _, err := check.Await(ctx, check.Target{SimURL: simURL, Kafka: []kgo.Opt{kgo.SeedBrokers(brokers...)}},
+		check.Want{}, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return r
 }
 
 func runConnector(t *testing.T, cfg Config, m *metrics.Metrics) (stop func() error) {
@@ -127,7 +114,7 @@ func TestEndToEndMatchesTruth(t *testing.T) {
 	stop := runConnector(t, testConfig(t, sim.URL, cluster.ListenAddrs()), m)
 	// All 40 live calls arrive within 2s and settle 2s later.
 	time.Sleep(4 * time.Second)
-	r := await(t, sim.URL, cluster.ListenAddrs(), nil, 60*time.Second)
+	r := await(t, sim.URL, cluster.ListenAddrs(), 60*time.Second)
 	if err := stop(); err != nil {
 		t.Fatalf("Run after cancel = %v, want nil", err)
 	}
@@ -160,7 +147,7 @@ func TestRestartResumesWithoutDuplicates(t *testing.T) {
 	stop := runConnector(t, cfg, nil)
 	defer stop()
 	time.Sleep(6 * time.Second)
-	await(t, sim.URL, cluster.ListenAddrs(), nil, 60*time.Second)
+	await(t, sim.URL, cluster.ListenAddrs(), 60*time.Second)
 }
 
 // Calls older than the deepest horizon leave the state, as tombstones that a
@@ -177,7 +164,7 @@ func TestStateIsBoundedByTheDeepestHorizon(t *testing.T) {
 
 	m := metrics.New(prometheus.NewRegistry())
 	stop := runConnector(t, cfg, m)
-	await(t, sim.URL, cluster.ListenAddrs(), nil, 60*time.Second)
+	await(t, sim.URL, cluster.ListenAddrs(), 60*time.Second)
 	// Wait for a prune to follow the backfill.
 	deadline := time.Now().Add(20 * time.Second)
 	for testutil.ToFloat64(m.StateTombstones) == 0 && time.Now().Before(deadline) {
@@ -213,5 +200,5 @@ func TestStateIsBoundedByTheDeepestHorizon(t *testing.T) {
 	if got := int(testutil.ToFloat64(m2.StateEntries)); got > entries {
 		t.Errorf("after restart the state holds %d entries, more than the %d before", got, entries)
 	}
-	await(t, sim.URL, cluster.ListenAddrs(), nil, 30*time.Second)
+	await(t, sim.URL, cluster.ListenAddrs(), 30*time.Second)
 }

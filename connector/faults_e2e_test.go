@@ -10,7 +10,6 @@ import (
 	"github.com/callstream/callstream/check"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/schedule"
-	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/metrics"
 	"github.com/callstream/callstream/simulator"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,28 +36,12 @@ func awaitTruth(t *testing.T, simURL string, brokers []string, timeout time.Dura
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	var last check.Report
-	var err error
-	for {
-		var truth []source.Record
-		var broken map[int64]bool
-		var out *check.Output
-		if broken, err = check.FetchBroken(ctx, simURL); err == nil {
-			if truth, err = check.FetchTruth(ctx, simURL); err == nil {
-				out, err = check.ReadOutput(ctx, []kgo.Opt{kgo.SeedBrokers(brokers...)}, check.DefaultTopics())
-			}
-		}
-		if err == nil {
-			if last = check.Compare(truth, out, broken); last.OK() {
-				return last, out
-			}
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("output never matched the truth: %v\nlast report: %s", err, last)
-		case <-time.After(300 * time.Millisecond):
-		}
+	r, out, err := check.Await(ctx, check.Target{SimURL: simURL, Kafka: []kgo.Opt{kgo.SeedBrokers(brokers...)}},
+		check.Want{Broken: true}, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return r, out
 }
 
 // startConnector runs a connector with opts until the test ends.

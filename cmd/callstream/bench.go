@@ -179,26 +179,9 @@ func awaitBackfill(ctx context.Context, conn *proc, url string) error {
 
 // awaitOutput reads the output read_committed until it holds the truth.
 func awaitOutput(ctx context.Context, simURL, broker string, calls int) (check.Report, error) {
-	var last check.Report
-	var lastErr error
-	for {
-		truth, err := check.FetchTruth(ctx, simURL)
-		if err == nil {
-			var out *check.Output
-			if out, err = check.ReadOutput(ctx, []kgo.Opt{kgo.SeedBrokers(broker)}, check.DefaultTopics()); err == nil {
-				last = check.Compare(truth, out, nil)
-				if last.OK() && len(truth) == calls {
-					return last, nil
-				}
-			}
-		}
-		lastErr = err
-		select {
-		case <-ctx.Done():
-			return last, fmt.Errorf("output never held the truth (last error %v): %s", lastErr, last)
-		case <-time.After(time.Second):
-		}
-	}
+	r, _, err := check.Await(ctx, check.Target{SimURL: simURL, Kafka: []kgo.Opt{kgo.SeedBrokers(broker)}},
+		check.Want{Calls: calls}, time.Second)
+	return r, err
 }
 
 func printBench(w io.Writer, f benchFlags, r benchResult) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/check"
-	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/secret"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -77,41 +75,12 @@ func TestCrashKill9(t *testing.T) {
 }
 
 // awaitTruth polls until all calls of the simulator's truth have arrived
-// and settled and the output matches it, or ctx is done.
+// and settled and the output matches it, broken calls dead-lettered, or ctx
+// is done.
 func awaitTruth(ctx context.Context, simURL string, brokers []string, calls int) (check.Report, error) {
-	var last check.Report
-	var lastErr error
-	for {
-		truth, err := check.FetchTruth(ctx, simURL)
-		var broken map[int64]bool
-		if err == nil {
-			broken, err = check.FetchBroken(ctx, simURL)
-		}
-		if err == nil {
-			var out *check.Output
-			if out, err = check.ReadOutput(ctx, []kgo.Opt{kgo.SeedBrokers(brokers...)}, check.DefaultTopics()); err == nil {
-				if last = check.Compare(truth, out, broken); last.OK() && len(truth) == calls && settled(truth) {
-					return last, nil
-				}
-			}
-		}
-		lastErr = err
-		select {
-		case <-ctx.Done():
-			return last, fmt.Errorf("output never matched the truth (last error %v): %s", lastErr, last)
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
-
-// settled reports whether no call of the truth is still in progress.
-func settled(truth []source.Record) bool {
-	for _, r := range truth {
-		if r.Status != 0 && r.Status != 2 {
-			return false
-		}
-	}
-	return true
+	r, _, err := check.Await(ctx, check.Target{SimURL: simURL, Kafka: []kgo.Opt{kgo.SeedBrokers(brokers...)}},
+		check.Want{Calls: calls, Settled: true, Broken: true}, 500*time.Millisecond)
+	return r, err
 }
 
 func lastLines(s string, lines int) string {

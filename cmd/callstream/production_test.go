@@ -236,25 +236,9 @@ func TestProductionConfigEndToEnd(t *testing.T) {
 // awaitSecureTruth polls until the output, read with opts and dec,
 // matches the simulator's truth of calls that have all settled.
 func awaitSecureTruth(ctx context.Context, simURL string, opts []kgo.Opt, dec *event.Decoder, calls int) (*check.Output, error) {
-	var last check.Report
-	var lastErr error
-	for {
-		truth, err := check.FetchTruth(ctx, simURL)
-		if err == nil {
-			var out *check.Output
-			if out, err = check.ReadOutputWith(ctx, opts, check.DefaultTopics(), dec); err == nil {
-				if last = check.Compare(truth, out, nil); last.OK() && len(truth) == calls && settled(truth) && len(out.Bad) == 0 {
-					return out, nil
-				}
-			}
-		}
-		lastErr = err
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("output never matched the truth (last error %v): %s", lastErr, last)
-		case <-time.After(300 * time.Millisecond):
-		}
-	}
+	_, out, err := check.Await(ctx, check.Target{SimURL: simURL, Kafka: opts, Decoder: dec},
+		check.Want{Calls: calls, Settled: true, Clean: true}, 300*time.Millisecond)
+	return out, err
 }
 
 // confluentDecode reads every output value as a Confluent deserializer

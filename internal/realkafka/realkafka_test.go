@@ -5,7 +5,6 @@ package realkafka
 
 import (
 	"context"
-	"fmt"
 	"github.com/callstream/callstream/internal/syncbuf"
 	"math/rand/v2"
 	"net/http/httptest"
@@ -20,7 +19,6 @@ import (
 	"github.com/callstream/callstream/check"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/registry"
-	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/secret"
 	"github.com/callstream/callstream/simulator"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -121,35 +119,9 @@ func start(t *testing.T, bin string, args []string, out *syncbuf.Buffer) *exec.C
 // awaitTruth polls until every call has arrived and settled and the output
 // matches the truth, or ctx is done.
 func awaitTruth(ctx context.Context, simURL string, opts []kgo.Opt, topics check.Topics, dec *event.Decoder, calls int) (check.Report, error) {
-	var last check.Report
-	var lastErr error
-	for {
-		truth, err := check.FetchTruth(ctx, simURL)
-		if err == nil {
-			var out *check.Output
-			if out, err = check.ReadOutputWith(ctx, opts, topics, dec); err == nil {
-				last = check.Compare(truth, out, nil)
-				if last.OK() && len(truth) == calls && settled(truth) && len(out.Bad) == 0 {
-					return last, nil
-				}
-			}
-		}
-		lastErr = err
-		select {
-		case <-ctx.Done():
-			return last, fmt.Errorf("output never matched the truth (last error %v): %s", lastErr, last)
-		case <-time.After(time.Second):
-		}
-	}
-}
-
-func settled(truth []source.Record) bool {
-	for _, r := range truth {
-		if r.Status != 0 && r.Status != 2 {
-			return false
-		}
-	}
-	return true
+	r, _, err := check.Await(ctx, check.Target{SimURL: simURL, Kafka: opts, Topics: topics, Decoder: dec},
+		check.Want{Calls: calls, Settled: true, Clean: true}, time.Second)
+	return r, err
 }
 
 func lastLines(s string, n int) string {
