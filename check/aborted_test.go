@@ -49,14 +49,7 @@ func readUncommitted(t *testing.T, ctx context.Context, opts []kgo.Opt, n int) *
 func TestCompareFailsAbortedReadAsCommitted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	opts := newCluster(t)
-	cl, err := kgo.NewClient(append(opts, kgo.TransactionalID("test-txn"))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	produceTxn(t, ctx, cl, kgo.TryCommit,
-		eventRecord(t, "calls", 1, 1, nil), eventRecord(t, "calls.failed", 2, 0, nil), deadLetterRecord(t, 4))
+	opts, cl := committedOutput(t, ctx)
 	produceTxn(t, ctx, cl, kgo.TryAbort,
 		eventRecord(t, "calls", 1, 1, nil), eventRecord(t, "calls", 1, 2, st(1)), eventRecord(t, "calls", 9, 2, nil))
 	truth := []source.Record{{ID: 1, Status: 1}, {ID: 2, Status: 0}, {ID: 4, Status: 2}}

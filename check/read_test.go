@@ -47,6 +47,22 @@ func deadLetterRecord(t *testing.T, id int64) *kgo.Record {
 }
 
 // produceTxn produces records in one transaction and commits or aborts it.
+// committedOutput starts a cluster and a transactional client, and commits
+// one transaction that holds the truth {1: 1, 2: 0} and a dead letter for
+// call 4. The client is closed when the test ends.
+func committedOutput(t *testing.T, ctx context.Context) ([]kgo.Opt, *kgo.Client) {
+	t.Helper()
+	opts := newCluster(t)
+	cl, err := kgo.NewClient(append(opts, kgo.TransactionalID("test-txn"))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	produceTxn(t, ctx, cl, kgo.TryCommit,
+		eventRecord(t, "calls", 1, 1, nil), eventRecord(t, "calls.failed", 2, 0, nil), deadLetterRecord(t, 4))
+	return opts, cl
+}
+
 func produceTxn(t *testing.T, ctx context.Context, cl *kgo.Client, commit kgo.TransactionEndTry, records ...*kgo.Record) {
 	t.Helper()
 	if err := cl.BeginTransaction(); err != nil {
@@ -67,14 +83,7 @@ func produceTxn(t *testing.T, ctx context.Context, cl *kgo.Client, commit kgo.Tr
 func TestReadOutputSkipsAborted(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	opts := newCluster(t)
-	cl, err := kgo.NewClient(append(opts, kgo.TransactionalID("test-txn"))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	produceTxn(t, ctx, cl, kgo.TryCommit,
-		eventRecord(t, "calls", 1, 1, nil), eventRecord(t, "calls.failed", 2, 0, nil), deadLetterRecord(t, 4))
+	opts, cl := committedOutput(t, ctx)
 	produceTxn(t, ctx, cl, kgo.TryAbort,
 		eventRecord(t, "calls", 1, 2, st(1)), eventRecord(t, "calls", 3, 2, nil),
 		eventRecord(t, "calls.failed", 5, 0, nil), deadLetterRecord(t, 6))
