@@ -72,6 +72,10 @@ func (s *Store) Get(id int64) (Entry, bool) {
 // Len returns the number of calls held.
 func (s *Store) Len() int { return s.calls.n }
 
+// Bytes returns the memory the calls' table holds, whether on the Go heap
+// or mapped outside it.
+func (s *Store) Bytes() int { return s.calls.bytes() }
+
 // Checkpoint returns the value of a named checkpoint, nil if none.
 func (s *Store) Checkpoint(name string) []byte { return s.checkpoints[name] }
 
