@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/check"
+	"github.com/callstream/callstream/internal/procstat"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // benchFlags are the flags of callstream bench.
 type benchFlags struct {
 	calls, pageSize, maxPages int
+	stateCalls                int
 	span, window, timeout     time.Duration
 	seed                      int64
 	tiers, logs               string
@@ -25,6 +27,7 @@ type benchFlags struct {
 
 func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.calls, "calls", 200_000, "backdated calls the simulator holds at the start")
+	fs.IntVar(&f.stateCalls, "state-calls", 0, "calls already in the state topic at the start, as a connector that has seen them leaves it (other ids than the simulator's)")
 	fs.DurationVar(&f.span, "history-span", 24*time.Hour, "the calls are spread over this span before the start")
 	fs.IntVar(&f.pageSize, "page-size", 1000, "the connector's --page-size")
 	fs.IntVar(&f.maxPages, "max-pages", 50, "the connector's --max-pages: with the page size, the records of one transaction")
@@ -39,9 +42,10 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 // benchResult is what one bench run measured.
 type benchResult struct {
 	calls, read            int
+	ready                  time.Duration // connector start to /readyz 2xx
 	backfill               time.Duration // connector start to backfill done
 	cpu, simCPU, brokerCPU time.Duration
-	peakRSS                int64
+	peakRSS, endRSS        int64
 	report                 check.Report
 }
 
@@ -54,6 +58,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if f.calls < 1 {
 		return exitStatus(stderr, "bench", usagef("--calls: want at least 1, got %d", f.calls))
+	}
+	if f.stateCalls < 0 {
+		return exitStatus(stderr, "bench", usagef("--state-calls: want 0 or more, got %d", f.stateCalls))
 	}
 	if f.span < time.Minute {
 		return exitStatus(stderr, "bench", usagef("--history-span: want at least 1m, got %s", f.span))
@@ -115,6 +122,11 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 			return r, err
 		}
 	}
+	if f.stateCalls > 0 {
+		if err := seedState(ctx, brokerAddr, f.stateCalls, time.Now()); err != nil {
+			return r, err
+		}
+	}
 	conn, err := startProc("connector", logs, "run", "--api-url", "http://"+simAddr, "--app-id", "bench",
 		"--app-key-file", keyFile, "--brokers", brokerAddr, "--listen", metricsAddr,
 		"--start-from", (f.span + time.Hour).String(), "--page-size", strconv.Itoa(f.pageSize),
@@ -124,6 +136,11 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 	}
 	start := time.Now()
 	r.calls = f.calls
+	if err := awaitConnectorReady(ctx, conn, "http://"+metricsAddr+"/readyz"); err != nil {
+		_, _ = conn.stop(30 * time.Second)
+		return r, err
+	}
+	r.ready = time.Since(start)
 	if err := awaitBackfill(ctx, conn, "http://"+metricsAddr+"/metrics"); err != nil {
 		_, _ = conn.stop(30 * time.Second)
 		return r, err
@@ -139,7 +156,11 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 		return r, err
 	}
 	r.read = int(read)
-	if r.peakRSS, err = conn.peakRSS(); err != nil {
+	if r.endRSS, err = conn.rss(procstat.RSS); err != nil {
+		_, _ = conn.stop(30 * time.Second)
+		return r, err
+	}
+	if r.peakRSS, err = conn.rss(procstat.PeakRSS); err != nil {
 		_, _ = conn.stop(30 * time.Second)
 		return r, err
 	}
@@ -189,11 +210,15 @@ func printBench(w io.Writer, f benchFlags, r benchResult) {
 	fmt.Fprintf(w, "calls                      %d (history span %s, page size %d, max pages %d, backfill window %s)\n",
 		r.calls, f.span, f.pageSize, f.maxPages, f.window)
 	fmt.Fprintf(w, "output                     %s\n", r.report)
+	if f.stateCalls > 0 {
+		fmt.Fprintf(w, "state at the start         %d calls (besides the simulator's)\n", f.stateCalls)
+	}
+	fmt.Fprintf(w, "connector ready            %.2f s after its start (fence, topics, restore, first poll)\n", r.ready.Seconds())
 	fmt.Fprintf(w, "records read               %d (%.2f per call; re-scans included)\n", r.read, float64(r.read)/float64(r.calls))
 	fmt.Fprintf(w, "backfill                   %.2f s, %.0f calls/s\n", r.backfill.Seconds(), float64(r.calls)/r.backfill.Seconds())
 	fmt.Fprintf(w, "connector CPU              %.2f s: %.2f µs/record read, %.2f µs/call\n",
 		r.cpu.Seconds(), float64(r.cpu.Nanoseconds())/1e3/float64(max(r.read, 1)), perCall(r.cpu))
-	fmt.Fprintf(w, "connector peak RSS         %.1f MiB\n", float64(r.peakRSS)/(1<<20))
+	fmt.Fprintf(w, "connector RSS              %.1f MiB peak, %.1f MiB at the end\n", float64(r.peakRSS)/(1<<20), float64(r.endRSS)/(1<<20))
 	fmt.Fprintf(w, "simulator CPU              %.2f s, %.2f µs/call\n", r.simCPU.Seconds(), perCall(r.simCPU))
 	fmt.Fprintf(w, "broker CPU                 %.2f s, %.2f µs/call\n", r.brokerCPU.Seconds(), perCall(r.brokerCPU))
 }

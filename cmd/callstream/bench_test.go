@@ -18,6 +18,7 @@ func TestBenchRejectsBadFlags(t *testing.T) {
 	}{
 		{"no calls", []string{"--calls", "0"}, "--calls"},
 		{"short span", []string{"--history-span", "1s"}, "--history-span"},
+		{"negative state", []string{"--state-calls", "-1"}, "--state-calls"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
@@ -44,5 +45,26 @@ func TestScrapeMetricSumsSamples(t *testing.T) {
 	}
 	if _, err := scrapeMetric(context.Background(), srv.URL, "callstream_absent"); err == nil {
 		t.Error("scrapeMetric of an absent metric succeeded")
+	}
+}
+
+// TestBenchRunsTheThreeProcesses runs a small `callstream bench` with calls
+// already in the state topic: the connector restores them, the output
+// holds the simulator's truth, and the report says so.
+func TestBenchRunsTheThreeProcesses(t *testing.T) {
+	t.Setenv(asMainEnv, "1") // the children are this test binary acting as callstream
+	var out, errOut bytes.Buffer
+	args := []string{"--calls", "2000", "--state-calls", "30000", "--history-span", "1h", "--timeout", "3m"}
+	if code := cmdBench(context.Background(), args, &out, &errOut); code != 0 {
+		t.Fatalf("bench %q = %d; stderr:\n%s", args, code, errOut.String())
+	}
+	for _, want := range []string{
+		"2000 calls, ", " 0 lost, 0 duplicated, 0 problems",
+		"state at the start         30000 calls",
+		"connector ready ", "connector RSS ", "MiB at the end",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out.String())
+		}
 	}
 }

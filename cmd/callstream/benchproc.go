@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/internal/cputime"
+	"github.com/callstream/callstream/internal/procstat"
 )
 
 // proc is a callstream subcommand run as a child process by bench.
@@ -73,24 +74,14 @@ func (p *proc) exited() bool {
 	}
 }
 
-// peakRSS returns the process's peak resident set size in bytes (VmHWM).
-func (p *proc) peakRSS() (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+// rss returns a size field of the process's /proc status in bytes:
+// procstat.PeakRSS or procstat.RSS.
+func (p *proc) rss(field string) (int64, error) {
+	n, err := procstat.Bytes(p.cmd.Process.Pid, field)
 	if err != nil {
-		return 0, fmt.Errorf("reading peak RSS of %s: %w", p.name, err)
+		return 0, fmt.Errorf("%s: %w", p.name, err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("reading peak RSS of %s: %w", p.name, err)
-			}
-			return kb << 10, nil
-		}
-	}
-	return 0, fmt.Errorf("reading peak RSS of %s: no VmHWM", p.name)
+	return n, nil
 }
 
 // freeAddr returns a loopback address with a port free at the time.
