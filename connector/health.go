@@ -32,6 +32,8 @@ type Health struct {
 	// authSince is when the API began refusing the credentials, zero
 	// while it accepts them.
 	authSince time.Time
+	// ended says why Run ended on a fatal error; empty while it runs.
+	ended string
 }
 
 func newHealth(maxAge time.Duration, clock func() time.Time, m *metrics.Metrics, labels prometheus.Labels) *Health {
@@ -54,6 +56,13 @@ func (h *Health) set(c condition, v bool) {
 			h.lastPoll = h.clock()
 		}
 	}
+}
+
+// end marks the connector stopped for good, for the reason given.
+func (h *Health) end(why string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ended = why
 }
 
 func (h *Health) polled() {
@@ -90,6 +99,8 @@ func (h *Health) Ready() (bool, string) {
 
 func (h *Health) readyLocked() (bool, string) {
 	switch {
+	case h.ended != "":
+		return false, h.ended
 	case !h.producer:
 		return false, "transactional producer not initialised"
 	case !h.state:

@@ -48,10 +48,11 @@ func (c *Connector) countFatal(err error) {
 	if !sink.IsFatal(err) {
 		return
 	}
-	class := fatalKafka
+	class, why := fatalKafka, "stopped on a fatal Kafka error"
 	if sink.IsFenced(err) {
-		class = fatalFenced
+		class, why = fatalFenced, "fenced: a newer instance with the same transactional id took over"
 	}
+	c.health.end(why)
 	c.m.FatalErrors.WithLabelValues(class).Inc()
 	c.log.Error("fatal error", "class", class, "err", err)
 }

@@ -70,7 +70,7 @@ func TestMetricsExistBeforeEvents(t *testing.T) {
 }
 
 // A second instance with the same transactional id fences the first, which
-// stops with a fatal error counted as fenced.
+// stops with a fatal error counted as fenced, and is no longer ready.
 func TestFencedCounted(t *testing.T) {
 	cluster := newCluster(t)
 	sim := newSimulator(t, simulator.Config{Seed: 9, History: 50, HistorySpan: time.Hour, Rate: 5, ConvertAfter: time.Second})
@@ -101,5 +101,8 @@ func TestFencedCounted(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(m.FatalErrors.WithLabelValues(fatalFenced)); got != 1 {
 		t.Errorf("fatal errors (fenced) = %v, want 1", got)
+	}
+	if ok, why := first.Health().Ready(); ok || !strings.Contains(why, "fenced") {
+		t.Errorf("fenced instance's readiness = %v, %q; want not ready, fenced", ok, why)
 	}
 }

@@ -27,6 +27,9 @@ func crashArgs(apiURL string, brokers []string) []string {
 		"--listen", "127.0.0.1:0", "--log-level", "debug", "--log-format", "json",
 		"--poll-interval", "200ms", "--settle-delay", "1s", "--tiers", "recent=1m@1s,deep=3h@5s",
 		"--start-from", "3h", "--backfill-window", "10m", "--page-size", "25", "--max-pages", "5",
+		// A fenced pod exits at once, as the supervisor's restarts expect;
+		// TestFencedHold runs with the default.
+		"--fenced-hold", "0",
 	}
 }
 

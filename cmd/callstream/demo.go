@@ -44,7 +44,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitStatus(stderr, "demo", err)
 	}
 	if err := demo(ctx, *listen, stdout, func(cfg connector.Config, print func(connector.Committed)) error {
-		return runConnector(ctx, cfg, *listen, logger, print, nil)
+		return runConnector(ctx, cfg, *listen, logger, print, nil, 0)
 	}); err != nil {
 		return exitStatus(stderr, "demo", err)
 	}

@@ -34,7 +34,7 @@ type runFlags struct {
 	pageSize, maxPages, partitions, replication  int
 	pollInterval, settle, backfillWindow         time.Duration
 	sweepWindow, requestTimeout, readyMaxAge     time.Duration
-	retryMax, backfillMaxWindow                  time.Duration
+	retryMax, backfillMaxWindow, fencedHold      time.Duration
 	rateLimit                                    float64
 	rateBurst                                    int
 	createTopics, checkConfig                    bool
@@ -79,6 +79,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.sweepWindow, "sweep-window", time.Hour, "span of one re-scan window")
 	fs.StringVar(&f.sourceName, "source-name", "scrm", "name of this source in metrics")
 	fs.DurationVar(&f.readyMaxAge, "ready-max-age", 5*time.Minute, "/readyz fails when no poll succeeded for this long")
+	fs.DurationVar(&f.fencedHold, "fenced-hold", time.Minute, "once a newer instance with the same transactional id has fenced this one, stay up, not ready, this long before exiting, so that a rolling update removes it rather than restarting it (0: exit at once)")
 	fs.BoolVar(&f.checkConfig, "check-config", false, "validate the settings and exit")
 	f.kafka.register(fs)
 	f.produce.register(fs)
@@ -177,6 +178,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitStatus(stderr, "run", err)
 	}
+	if f.fencedHold < 0 {
+		return exitStatus(stderr, "run", usagef("--fenced-hold: want 0 or more, got %s", f.fencedHold))
+	}
 	logger, err := f.log.logger(stderr)
 	if err != nil {
 		return exitStatus(stderr, "run", err)
@@ -189,7 +193,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitStatus(stderr, "run", err)
 	}
-	if err := runConnector(ctx, cfg, f.listen, logger, nil, enc); err != nil {
+	if err := runConnector(ctx, cfg, f.listen, logger, nil, enc, f.fencedHold); err != nil {
 		logger.Error("exiting", "err", err)
 		return 1
 	}
@@ -197,8 +201,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // runConnector runs the connector and its HTTP endpoints until ctx is done
-// or the connector fails.
-func runConnector(ctx context.Context, cfg connector.Config, listen string, logger *slog.Logger, onCommit func(connector.Committed), enc *event.Encoder) error {
+// or the connector fails. A connector fenced by a newer instance keeps the
+// endpoints up, not ready, for fencedHold (see holdFenced).
+func runConnector(ctx context.Context, cfg connector.Config, listen string, logger *slog.Logger, onCommit func(connector.Committed), enc *event.Encoder, fencedHold time.Duration) error {
 	reg := newRegistry()
 	m := metrics.New(reg)
 	setBuildInfo(m)
@@ -213,7 +218,11 @@ func runConnector(ctx context.Context, cfg connector.Config, listen string, logg
 	defer stopRun()
 	g.Go(func() error {
 		defer stopRun()
-		return conn.Run(runCtx)
+		err := conn.Run(runCtx)
+		if sink.IsFenced(err) && fencedHold > 0 {
+			return holdFenced(runCtx, err, fencedHold, logger)
+		}
+		return err
 	})
 	if listen != "" {
 		g.Go(func() error { return serveHTTP(runCtx, listen, reg, conn.Health(), logger) })
@@ -223,6 +232,27 @@ func runConnector(ctx context.Context, cfg connector.Config, listen string, logg
 		return nil
 	}
 	return err
+}
+
+// holdFenced waits, after the connector was fenced, for hold or for ctx
+// (SIGTERM), whichever comes first. In a rolling update the new pod fences
+// the old one as it starts; were the old one to exit, its container would
+// restart and fence the new one in turn, until the Deployment deleted it.
+// Held, it stays up and not ready until the Deployment stops it, and then
+// exits 0. Past hold it exits with the fenced error, so that two instances
+// left running with one transactional id show as restarts.
+func holdFenced(ctx context.Context, err error, hold time.Duration, logger *slog.Logger) error {
+	logger.Warn("fenced by a newer instance with the same transactional id; not ready, waiting to be stopped",
+		"exit_in", hold.String(), "err", err)
+	t := time.NewTimer(hold)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		logger.Info("stopped while fenced")
+		return nil
+	case <-t.C:
+		return err
+	}
 }
 
 // stepHook is passed to the connector as Options.At. It is nil in the

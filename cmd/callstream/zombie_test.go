@@ -1,7 +1,9 @@
 package main
 
 import (
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -68,4 +70,52 @@ func TestRollingUpdate(t *testing.T) {
 			w.finish("rolling-update/"+proto.name, rounds, old)
 		})
 	}
+}
+
+// TestFencedHold overlaps two pods as a rolling update's surge does, with
+// --fenced-hold on: the new pod fences the old one, which stays up and not
+// ready, saying why, rather than exiting (were it to exit, its container
+// would restart and fence the new pod in turn). SIGTERM then stops it with
+// status 0, and the output stays exactly once.
+func TestFencedHold(t *testing.T) {
+	w := newWorld(t, worldConfig{})
+	old := w.start(nil, "--fenced-hold", "5m")
+	old.awaitCommits(2, time.Minute)
+	next := w.start(nil, "--fenced-hold", "5m")
+	next.awaitCommits(2, time.Minute)
+	why := awaitFenced(t, old)
+	if old.exited() {
+		t.Fatalf("the fenced pod exited; its log ends:\n%s", lastLines(old.out.String(), 20))
+	}
+	if !strings.Contains(old.out.String(), "fenced by a newer instance") {
+		t.Errorf("the fenced pod did not log why it waits; its log ends:\n%s", lastLines(old.out.String(), 20))
+	}
+	t.Logf("fenced pod's /readyz: %s", why)
+	old.signal(syscall.SIGTERM)
+	if code := old.wait(30 * time.Second); code != 0 {
+		t.Errorf("fenced pod: exit status %d after SIGTERM, want 0; its log ends:\n%s", code, lastLines(old.out.String(), 20))
+	}
+	w.finish("fenced-hold", 1, next)
+}
+
+// awaitFenced waits until the pod's /readyz answers 503 with a reason
+// naming the fence, and returns the reason.
+func awaitFenced(t *testing.T, p *pod) string {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get("http://" + p.listen + "/readyz")
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		last = resp.Status + " " + string(body)
+		if resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(string(body), "fenced") {
+			return string(body)
+		}
+	}
+	t.Fatalf("%s's /readyz never said it was fenced; last: %s; its log ends:\n%s", p.name, last, lastLines(p.out.String(), 20))
+	return ""
 }
