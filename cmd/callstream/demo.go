@@ -30,7 +30,7 @@ const (
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	listen := fs.String("listen", "127.0.0.1:9090", "address of the connector's /metrics, /healthz and /readyz")
+	listen := fs.String("listen", "127.0.0.1:9090", "address of the connector's /metrics, /healthz and /readyz (unless given, a free port when this one is taken)")
 	var lf logFlags
 	lf.register(fs)
 	if err := parseLayered(fs, args, noEnv); err != nil {
@@ -38,6 +38,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if lf.level == "info" {
 		lf.level = "warn" // the demo's output is its events
+	}
+	if !flagSet(fs, "listen") {
+		*listen = demoListen(*listen)
 	}
 	logger, err := lf.logger(stderr)
 	if err != nil {
@@ -123,4 +126,26 @@ func demoLine(c connector.Committed) string {
 	return fmt.Sprintf("%-15s %-13s %d status=%d %s  %s → %s  %s  %s",
 		c.Kind, c.Topic, call.ID, call.Status, call.StatusStr, call.SendName, call.ReceiveName,
 		call.CallType, text)
+}
+
+// demoListen returns addr if it is free, or else another free loopback
+// address: the demo's default port is Prometheus's, often taken on a
+// developer's machine, and a demo should start whatever runs there.
+func demoListen(addr string) string {
+	ln, err := net.Listen("tcp", addr)
+	if err == nil {
+		ln.Close()
+		return addr
+	}
+	if free, err := freeAddr(); err == nil {
+		return free
+	}
+	return addr
+}
+
+// flagSet reports whether the named flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
