@@ -3,7 +3,6 @@ package schemas
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"os"
 	"reflect"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/internal/avrotest"
 	"github.com/linkedin/goavro/v2"
 )
 
@@ -43,7 +43,7 @@ func TestEmbedded(t *testing.T) {
 			if got := tc.schema.Text(); got != string(text) {
 				t.Errorf("Text() differs from %s", tc.file)
 			}
-			codec, err := goavro.NewCodec(stripLogicalTypes(t, text))
+			codec, err := goavro.NewCodec(avrotest.StripLogicalTypes(t, text))
 			if err != nil {
 				t.Fatalf("goavro parsing %s: %v", tc.file, err)
 			}
@@ -217,42 +217,6 @@ func TestTaggedUnion(t *testing.T) {
 		t.Errorf("decoded %#v, want %#v", out.V, want)
 	}
 }
-
-// stripLogicalTypes rewrites every {"type":P,"logicalType":…} with P a
-// primitive as the bare "P": the specification's [PRIMITIVES] rule of the
-// Parsing Canonical Form, which goavro does not apply itself.
-func stripLogicalTypes(t testing.TB, text []byte) string {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(text, &v); err != nil {
-		t.Fatal(err)
-	}
-	out, err := json.Marshal(stripLogical(v))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
-}
-
-func stripLogical(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		if typ, ok := v["type"].(string); ok && v["logicalType"] != nil && primitives[typ] {
-			return typ
-		}
-		for k, e := range v {
-			v[k] = stripLogical(e)
-		}
-	case []any:
-		for i, e := range v {
-			v[i] = stripLogical(e)
-		}
-	}
-	return v
-}
-
-var primitives = map[string]bool{"null": true, "boolean": true, "int": true, "long": true,
-	"float": true, "double": true, "bytes": true, "string": true}
 
 func mustParse(t *testing.T, text string) *Schema {
 	t.Helper()

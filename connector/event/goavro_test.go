@@ -3,11 +3,11 @@ package event
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"os"
 	"reflect"
 	"testing"
 
+	"github.com/callstream/callstream/internal/avrotest"
 	"github.com/linkedin/goavro/v2"
 )
 
@@ -30,7 +30,7 @@ func goavroCodecs(t *testing.T, file string) (decode *goavro.Codec, fingerprint 
 	if err != nil {
 		t.Fatalf("goavro parsing %s: %v", file, err)
 	}
-	plain, err := goavro.NewCodec(stripLogicalTypes(t, text))
+	plain, err := goavro.NewCodec(avrotest.StripLogicalTypes(t, text))
 	if err != nil {
 		t.Fatalf("goavro parsing %s without logical types: %v", file, err)
 	}
@@ -159,39 +159,3 @@ func sourceNative(s Source) map[string]any {
 		"windowStart": s.WindowStart, "windowEnd": s.WindowEnd, "observedAt": s.ObservedAt,
 		"connectorVersion": s.ConnectorVersion}
 }
-
-// stripLogicalTypes rewrites every {"type":P,"logicalType":…} with P a
-// primitive as the bare "P", the specification's [PRIMITIVES] rule of the
-// Parsing Canonical Form, which goavro does not apply itself.
-func stripLogicalTypes(t testing.TB, text []byte) string {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(text, &v); err != nil {
-		t.Fatal(err)
-	}
-	out, err := json.Marshal(stripLogical(v))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
-}
-
-func stripLogical(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		if typ, ok := v["type"].(string); ok && v["logicalType"] != nil && primitives[typ] {
-			return typ
-		}
-		for k, e := range v {
-			v[k] = stripLogical(e)
-		}
-	case []any:
-		for i, e := range v {
-			v[i] = stripLogical(e)
-		}
-	}
-	return v
-}
-
-var primitives = map[string]bool{"null": true, "boolean": true, "int": true, "long": true,
-	"float": true, "double": true, "bytes": true, "string": true}
