@@ -79,7 +79,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.sweepWindow, "sweep-window", time.Hour, "span of one re-scan window")
 	fs.StringVar(&f.sourceName, "source-name", "scrm", "name of this source in metrics")
 	fs.DurationVar(&f.readyMaxAge, "ready-max-age", 5*time.Minute, "/readyz fails when no poll succeeded for this long")
-	fs.DurationVar(&f.fencedHold, "fenced-hold", time.Minute, "once a newer instance with the same transactional id has fenced this one, stay up, not ready, this long before exiting, so that a rolling update removes it rather than restarting it (0: exit at once)")
+	fs.DurationVar(&f.fencedHold, "fenced-hold", 2*time.Minute, "once a newer instance with the same transactional id has fenced this one, stay up, not ready, this long before exiting, so that a rolling update removes it rather than restarting it; longer than a new instance takes to be ready (0: exit at once)")
 	fs.BoolVar(&f.checkConfig, "check-config", false, "validate the settings and exit")
 	f.kafka.register(fs)
 	f.produce.register(fs)

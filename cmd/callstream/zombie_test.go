@@ -77,25 +77,40 @@ func TestRollingUpdate(t *testing.T) {
 // ready, saying why, rather than exiting (were it to exit, its container
 // would restart and fence the new pod in turn). SIGTERM then stops it with
 // status 0, and the output stays exactly once.
+//
+// A hold that runs out ends the pod with a non-zero status, so that two
+// instances left running with one id show as restarts.
 func TestFencedHold(t *testing.T) {
-	w := newWorld(t, worldConfig{})
-	old := w.start(nil, "--fenced-hold", "5m")
-	old.awaitCommits(2, time.Minute)
-	next := w.start(nil, "--fenced-hold", "5m")
-	next.awaitCommits(2, time.Minute)
-	why := awaitFenced(t, old)
-	if old.exited() {
-		t.Fatalf("the fenced pod exited; its log ends:\n%s", lastLines(old.out.String(), 20))
+	for _, proto := range protocols {
+		t.Run(proto.name, func(t *testing.T) {
+			w := newWorld(t, worldConfig{kafka: proto.opts})
+			old := w.start(nil, "--fenced-hold", "5m")
+			old.awaitCommits(2, time.Minute)
+			next := w.start(nil, "--fenced-hold", "6s")
+			next.awaitCommits(2, time.Minute)
+			t.Logf("fenced pod's /readyz: %s", awaitFenced(t, old))
+			if !strings.Contains(old.out.String(), "fenced by a newer instance") {
+				t.Errorf("the fenced pod did not log why it waits; its log ends:\n%s", lastLines(old.out.String(), 20))
+			}
+			time.Sleep(2 * time.Second)
+			if old.exited() {
+				t.Fatalf("the fenced pod exited during its hold; its log ends:\n%s", lastLines(old.out.String(), 20))
+			}
+			old.signal(syscall.SIGTERM)
+			if code := old.wait(30 * time.Second); code != 0 {
+				t.Errorf("fenced pod: exit status %d after SIGTERM, want 0; its log ends:\n%s", code, lastLines(old.out.String(), 20))
+			}
+
+			// The other way round, left alone: the 6 s hold runs out.
+			last := w.start(nil, "--fenced-hold", "5m")
+			last.awaitCommits(2, time.Minute)
+			awaitFenced(t, next)
+			if code := next.wait(30 * time.Second); code <= 0 {
+				t.Errorf("fenced pod left alone: exit status %d after its hold, want a failure; its log ends:\n%s", code, lastLines(next.out.String(), 20))
+			}
+			w.finish("fenced-hold/"+proto.name, 2, last)
+		})
 	}
-	if !strings.Contains(old.out.String(), "fenced by a newer instance") {
-		t.Errorf("the fenced pod did not log why it waits; its log ends:\n%s", lastLines(old.out.String(), 20))
-	}
-	t.Logf("fenced pod's /readyz: %s", why)
-	old.signal(syscall.SIGTERM)
-	if code := old.wait(30 * time.Second); code != 0 {
-		t.Errorf("fenced pod: exit status %d after SIGTERM, want 0; its log ends:\n%s", code, lastLines(old.out.String(), 20))
-	}
-	w.finish("fenced-hold", 1, next)
 }
 
 // awaitFenced waits until the pod's /readyz answers 503 with a reason

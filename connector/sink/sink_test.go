@@ -3,9 +3,11 @@ package sink
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -121,5 +123,23 @@ func TestRefusesUncompactedState(t *testing.T) {
 	})
 	if !errors.Is(err, ErrStateNotCompacted) {
 		t.Fatalf("New with a delete-policy state topic = %v, want ErrStateNotCompacted", err)
+	}
+}
+
+func TestIsFenced(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&FatalError{fmt.Errorf("committing transaction: %w", kerr.ProducerFenced)}, true},
+		{fmt.Errorf("producing: %w", kerr.InvalidProducerEpoch), true},
+		{&FatalError{fmt.Errorf("producing 201 records: %w", kerr.InvalidTxnState)}, true},
+		{&FatalError{fmt.Errorf("committing transaction: %w", kerr.TransactionalIDAuthorizationFailed)}, false},
+		{kerr.UnknownServerError, false},
+		{nil, false},
+	} {
+		if got := IsFenced(tc.err); got != tc.want {
+			t.Errorf("IsFenced(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }

@@ -61,9 +61,14 @@ func (s *Sink) Commit(ctx context.Context, recs []*kgo.Record) error {
 
 // IsFenced reports whether err means that a newer producer with the same
 // transactional id took over: another instance started, so this one must
-// stop.
+// stop. Under the classic protocol a producer fenced in the middle of a
+// transaction may be told INVALID_TXN_STATE instead of PRODUCER_FENCED
+// (the coordinator already aborted its transaction for the newer one);
+// franz-go keeps its own transaction state right, so from a broker that is
+// the fence too.
 func IsFenced(err error) bool {
-	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch)
+	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) ||
+		errors.Is(err, kerr.InvalidTxnState)
 }
 
 // abort ends the open transaction with an abort. A failed abort is fatal.
