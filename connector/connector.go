@@ -166,6 +166,7 @@ func (c *Connector) restore(ctx context.Context) error {
 	d := time.Since(start)
 	c.m.Restores.Observe(d.Seconds())
 	c.m.StateEntries.Set(float64(c.store.Len()))
+	c.m.StateBytes.Set(float64(c.store.Bytes()))
 	c.log.Info("state restored", "records", n, "calls", c.store.Len(), "duration_seconds", d.Seconds())
 	return nil
 }

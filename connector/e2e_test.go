@@ -128,6 +128,9 @@ func TestEndToEndMatchesTruth(t *testing.T) {
 	if got := testutil.ToFloat64(m.StateEntries); got != 340 {
 		t.Errorf("state entries = %v, want 340", got)
 	}
+	if got := testutil.ToFloat64(m.StateBytes); got < 340*24 {
+		t.Errorf("state bytes = %v, want at least 24 for each of 340 entries", got)
+	}
 }
 
 func TestRestartResumesWithoutDuplicates(t *testing.T) {

@@ -166,6 +166,7 @@ func (c *Connector) observe(b *batch, committed time.Time) {
 	c.m.RecordsRead.Add(float64(b.read))
 	c.m.RecordsSkipped.Add(float64(b.skipped))
 	c.m.StateEntries.Set(float64(c.store.Len()))
+	c.m.StateBytes.Set(float64(c.store.Bytes()))
 	c.m.StateTombstones.Add(float64(b.tombstones))
 	for _, e := range b.events {
 		if e.Kind == KindDeadLetter {

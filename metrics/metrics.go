@@ -31,6 +31,7 @@ type Metrics struct {
 	Transactions    *prometheus.CounterVec
 	TxnDuration     prometheus.Histogram
 	StateEntries    prometheus.Gauge
+	StateBytes      prometheus.Gauge
 	StateTombstones prometheus.Counter
 	EventDelay      prometheus.Histogram
 	// Ready is 1 when /readyz would answer 200, computed when scraped.
@@ -111,6 +112,10 @@ func New(reg prometheus.Registerer) *Metrics {
 		StateEntries: f.NewGauge(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "state_entries",
 			Help: "Calls held in the dedup state.",
+		}),
+		StateBytes: f.NewGauge(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "state_bytes",
+			Help: "Memory the dedup state's table holds, most of it mapped outside the Go heap (not in go_memstats_*).",
 		}),
 		StateTombstones: f.NewCounter(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "state_tombstones_total",

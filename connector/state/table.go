@@ -153,7 +153,8 @@ func (t *table) remove(id int64) {
 	}
 }
 
-// each calls fn for every entry, in no particular order.
+// each calls fn for every entry, in no particular order. fn must not
+// change the table: a growing segment unmaps the arrays being ranged over.
 func (t *table) each(fn func(id int64, v slot)) {
 	if t.hasZero {
 		fn(0, t.zero)
