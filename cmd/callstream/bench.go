@@ -41,7 +41,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 
 // benchResult is what one bench run measured.
 type benchResult struct {
-	calls, read            int
+	calls, read, state     int
 	ready                  time.Duration // connector start to /readyz 2xx
 	backfill               time.Duration // connector start to backfill done
 	cpu, simCPU, brokerCPU time.Duration
@@ -156,6 +156,12 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 		return r, err
 	}
 	r.read = int(read)
+	state, err := scrapeMetric(ctx, "http://"+metricsAddr+"/metrics", "callstream_state_entries")
+	if err != nil {
+		_, _ = conn.stop(30 * time.Second)
+		return r, err
+	}
+	r.state = int(state)
 	if r.endRSS, err = conn.rss(procstat.RSS); err != nil {
 		_, _ = conn.stop(30 * time.Second)
 		return r, err
@@ -213,7 +219,8 @@ func printBench(w io.Writer, f benchFlags, r benchResult) {
 	if f.stateCalls > 0 {
 		fmt.Fprintf(w, "state at the start         %d calls (besides the simulator's)\n", f.stateCalls)
 	}
-	fmt.Fprintf(w, "connector ready            %.2f s after its start (fence, topics, restore, first poll)\n", r.ready.Seconds())
+	fmt.Fprintf(w, "state at the end           %d calls held\n", r.state)
+	fmt.Fprintf(w, "connector ready            %.2f s after its start (fence, topics, restore)\n", r.ready.Seconds())
 	fmt.Fprintf(w, "records read               %d (%.2f per call; re-scans included)\n", r.read, float64(r.read)/float64(r.calls))
 	fmt.Fprintf(w, "backfill                   %.2f s, %.0f calls/s\n", r.backfill.Seconds(), float64(r.calls)/r.backfill.Seconds())
 	fmt.Fprintf(w, "connector CPU              %.2f s: %.2f µs/record read, %.2f µs/call\n",

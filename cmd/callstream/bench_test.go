@@ -61,6 +61,7 @@ func TestBenchRunsTheThreeProcesses(t *testing.T) {
 	for _, want := range []string{
 		"2000 calls, ", " 0 lost, 0 duplicated, 0 problems",
 		"state at the start         30000 calls",
+		"state at the end           32000 calls held", // restored, and the simulator's
 		"connector ready ", "connector RSS ", "MiB at the end",
 	} {
 		if !strings.Contains(out.String(), want) {
