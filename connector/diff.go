@@ -26,6 +26,9 @@ type Committed struct {
 	Call *event.Call
 	// Reason is the dead letter's reason.
 	Reason string
+	// Tier is the read that found it: "live", "backfill" or the name of a
+	// re-scan tier.
+	Tier string
 }
 
 // batch is one transaction in the making: the output records and the state
@@ -141,7 +144,7 @@ func (c *Connector) diffRecord(b *batch, src event.Source, id int64, h uint64, r
 		return
 	}
 	b.records = append(b.records, &kgo.Record{Topic: topic, Key: callKey(id), Value: value})
-	b.events = append(b.events, Committed{Topic: topic, Kind: ev.Kind.String(), CallID: id, Call: call})
+	b.events = append(b.events, Committed{Topic: topic, Kind: ev.Kind.String(), CallID: id, Call: call, Tier: src.Tier})
 	next.Status, next.Flags = rec.Status, next.Flags|state.Emitted
 	put()
 }
@@ -167,7 +170,7 @@ func (c *Connector) deadLetter(b *batch, src event.Source, id *int64, reason str
 		key = callKey(*id)
 	}
 	b.records = append(b.records, &kgo.Record{Topic: c.cfg.Topics.DLQ, Key: key, Value: value})
-	dead := Committed{Topic: c.cfg.Topics.DLQ, Kind: KindDeadLetter, Reason: reason}
+	dead := Committed{Topic: c.cfg.Topics.DLQ, Kind: KindDeadLetter, Reason: reason, Tier: src.Tier}
 	if id != nil {
 		dead.CallID = *id
 	}
