@@ -43,6 +43,8 @@ func TestBadPollingFlags(t *testing.T) {
 		{[]string{"--rate-burst", "-2"}},
 		{[]string{"--retry-max", "-1s"}},
 		{[]string{"--backfill-max-window", "1m"}},
+		{[]string{"--fenced-hold", "-1s"}},
+		{[]string{"--fenced-hold", "soon"}},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := cmdRun(t.Context(), append(good, tc.args...), &stdout, &stderr)
