@@ -66,7 +66,7 @@ func (l *apiLog) failed(kind source.Kind, err error) {
 	n := l.refused
 	l.lastAuth, l.refused = now, 0
 	l.mu.Unlock()
-	l.log.Error(msg, "class", string(kind), "refusals", n, "retry_every_seconds", l.every.Seconds(), "err", err)
+	l.log.Error(msg, "class", string(kind), "refusals", n, "log_every_seconds", l.every.Seconds(), "err", err)
 }
 
 // succeeded notes a request that went through: a refusal that ends is

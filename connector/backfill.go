@@ -24,11 +24,11 @@ type backfillProgress struct {
 	lastLog    time.Time
 }
 
-// window accounts for the backfill task committed at now, which held
-// records, after which the progress is ratio (0..1).
-func (p *backfillProgress) window(now time.Time, records int, ratio float64, task schedule.Task) {
+// window accounts for the backfill task begun at began and committed at
+// now, which held records, after which the progress is ratio (0..1).
+func (p *backfillProgress) window(began, now time.Time, records int, ratio float64, task schedule.Task) {
 	if p.started.IsZero() {
-		p.started, p.lastLog = now, now
+		p.started, p.lastLog = began, now
 		p.startRatio = ratio
 	}
 	p.records += records

@@ -57,6 +57,7 @@ func (c *Connector) loop(ctx context.Context) error {
 
 // runTask reads one window whole and commits what it changed.
 func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
+	began := time.Now() // for the backfill's pace: local time, not the API's
 	read, err := c.readWhole(ctx, &task)
 	if err != nil {
 		return err
@@ -89,7 +90,7 @@ func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
 	c.health.polled()
 	if task.Kind == schedule.Backfill {
 		bf, _ := schedule.Progress(c.store.Checkpoint)
-		c.backfill.window(now, len(read.Records), bf, task)
+		c.backfill.window(began, time.Now(), len(read.Records), bf, task)
 	}
 	return nil
 }

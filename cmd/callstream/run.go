@@ -194,10 +194,25 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitStatus(stderr, "run", err)
 	}
 	if err := runConnector(ctx, cfg, f.listen, logger, nil, enc, f.fencedHold); err != nil {
-		logger.Error("exiting", "err", err)
+		logger.Error("exiting", "class", exitClass(err), "err", err)
 		return 1
 	}
+	logger.Info("stopped")
 	return 0
+}
+
+// exitClass is the class of the error that ends the process: fenced, kafka
+// (any other fatal Kafka error) or fatal (anything else: the HTTP listener,
+// the state topic, the schema registry).
+func exitClass(err error) string {
+	switch {
+	case sink.IsFenced(err):
+		return "fenced"
+	case sink.IsFatal(err):
+		return "kafka"
+	default:
+		return "fatal"
+	}
 }
 
 // runConnector runs the connector and its HTTP endpoints until ctx is done
