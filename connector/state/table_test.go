@@ -95,6 +95,15 @@ func TestMappedMemoryIsReleased(t *testing.T) {
 	if s.Bytes() > 100_000*42 {
 		t.Errorf("a table of 100,000 calls holds %d bytes, want at most 42 a call", s.Bytes())
 	}
+	// Collections while the table is in use release nothing of it.
+	runtime.GC()
+	runtime.GC()
+	time.Sleep(10 * time.Millisecond)
+	for i := range 100_000 {
+		if e, ok := s.Get(int64(i + 1)); !ok || e.RawHash != uint64(i) {
+			t.Fatalf("after a collection, Get(%d) = %+v, %v", i+1, e, ok)
+		}
+	}
 	runtime.KeepAlive(s)
 	s = nil
 	if got := settledMappedBytes() - before; got != 0 {
