@@ -27,10 +27,13 @@ type Config struct {
 	Type     string
 	PageSize int
 	// MaxPages is the page cap of one window; a larger window is split.
-	MaxPages       int
-	Signer         source.Signer
-	RequestTimeout time.Duration
-	Retry          source.Retry
+	MaxPages int
+	// PageConcurrency is how many pages of a window are fetched at once
+	// after page 1; 0 means source.DefaultPageConcurrency.
+	PageConcurrency int
+	Signer          source.Signer
+	RequestTimeout  time.Duration
+	Retry           source.Retry
 	// RateLimit caps the API requests a second, retries included; 0 means
 	// no limit. RateBurst is how many may go at once; default 1.
 	RateLimit float64
@@ -84,6 +87,7 @@ func (c *Config) Validate() error {
 	need(c.TransactionalID != "", "transactional-id", "is required")
 	need(c.PageSize >= 1 && c.PageSize <= source.MaxPageSize, "page-size", fmt.Sprintf("want 1..%d", source.MaxPageSize))
 	need(c.MaxPages >= 1, "max-pages", "want at least 1")
+	need(c.PageConcurrency >= 0 && c.PageConcurrency <= 64, "page-concurrency", "want 1..64")
 	need(c.Schedule.PollInterval > 0, "poll-interval", "want a positive duration")
 	need(c.Schedule.Settle >= 0, "settle-delay", "want a duration ≥ 0")
 	need(len(c.Schedule.Tiers) > 0, "tiers", "want at least one tier")

@@ -86,7 +86,7 @@ func New(cfg Config, opts Options) (*Connector, error) {
 	}
 	scfg := source.Config{
 		BaseURL: cfg.APIURL, AppID: cfg.AppID, AppKey: cfg.AppKey, Type: cfg.Type,
-		PageSize: cfg.PageSize, MaxPages: cfg.MaxPages, Signer: cfg.Signer,
+		PageSize: cfg.PageSize, MaxPages: cfg.MaxPages, PageConcurrency: cfg.PageConcurrency, Signer: cfg.Signer,
 		Timeout: cfg.RequestTimeout, Clock: cfg.Clock, Hooks: c.sourceHooks(),
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
 	}

@@ -32,6 +32,7 @@ type runFlags struct {
 	topics                                       sink.Topics
 	transactionalID, sourceName                  string
 	pageSize, maxPages, partitions, replication  int
+	pageConcurrency                              int
 	pollInterval, settle, backfillWindow         time.Duration
 	sweepWindow, requestTimeout, readyMaxAge     time.Duration
 	retryMax, backfillMaxWindow, fencedHold      time.Duration
@@ -56,6 +57,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.sign, "sign", source.DefaultSignSpec, "sign recipe DIGEST:FIELD+FIELD…:CASE:UNIT (see README)")
 	fs.IntVar(&f.pageSize, "page-size", source.DefaultPageSize, "records per page")
 	fs.IntVar(&f.maxPages, "max-pages", 50, "pages of one window before it is split")
+	fs.IntVar(&f.pageConcurrency, "page-concurrency", source.DefaultPageConcurrency, "pages of a window fetched at once after the first (1: one at a time); --rate-limit still applies")
 	fs.DurationVar(&f.requestTimeout, "request-timeout", source.DefaultTimeout, "timeout of one API request")
 	fs.DurationVar(&f.retryMax, "retry-max", source.DefaultRetryMax, "longest wait between retries of a failed request, and the wait after an auth failure")
 	fs.Float64Var(&f.rateLimit, "rate-limit", 0, "API requests a second, retries included (0: no limit)")
@@ -93,6 +95,9 @@ func (f *runFlags) toConfig(now time.Time) (connector.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
+	if f.pageConcurrency < 1 {
+		return cfg, usagef("--page-concurrency: want 1..64, got %d", f.pageConcurrency)
+	}
 	signer, err := source.ParseSigner(f.sign)
 	if err != nil {
 		return cfg, usagef("--sign: %v", err)
@@ -111,7 +116,7 @@ func (f *runFlags) toConfig(now time.Time) (connector.Config, error) {
 	}
 	cfg = connector.Config{
 		APIURL: f.apiURL, AppID: f.appID, AppKey: key, Type: f.typ,
-		PageSize: f.pageSize, MaxPages: f.maxPages, Signer: signer, RequestTimeout: f.requestTimeout,
+		PageSize: f.pageSize, MaxPages: f.maxPages, PageConcurrency: f.pageConcurrency, Signer: signer, RequestTimeout: f.requestTimeout,
 		Retry:     source.Retry{Initial: source.DefaultRetryInitial, Max: f.retryMax},
 		RateLimit: f.rateLimit, RateBurst: f.rateBurst,
 		Brokers: splitList(f.brokers), TransactionalID: f.transactionalID, Topics: f.topics,

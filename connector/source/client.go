@@ -29,6 +29,9 @@ const (
 	DefaultPageSize   = 100
 	DefaultTimeout    = 30 * time.Second
 	DefaultMaxRereads = 5
+	// DefaultPageConcurrency is how many pages of a window are fetched at
+	// once after page 1.
+	DefaultPageConcurrency = 4
 	// MaxPageSize is the largest page size the client asks for.
 	MaxPageSize = 1000
 	// maxBody caps what the client reads of one response.
@@ -54,6 +57,11 @@ type Config struct {
 	// before it returns ErrWindowDrift. 0 means DefaultMaxRereads; a negative
 	// value means no rereads.
 	MaxRereads int
+	// PageConcurrency is how many pages of a window ReadWindow fetches at
+	// once after page 1 (which tells how many there are); 1 fetches them
+	// one at a time. 0 means DefaultPageConcurrency. RateLimit applies to
+	// every request whatever this is.
+	PageConcurrency int
 	// RateLimit caps the requests a second, every attempt counted, retries
 	// included; 0 means no limit. RateBurst is how many requests may go
 	// at once after a quiet spell; default 1.
@@ -109,6 +117,8 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("source config: negative timeout %s", cfg.Timeout)
 	case cfg.MaxPages < 0:
 		return nil, fmt.Errorf("source config: negative max pages %d", cfg.MaxPages)
+	case cfg.PageConcurrency < 0:
+		return nil, fmt.Errorf("source config: negative page concurrency %d", cfg.PageConcurrency)
 	case cfg.RateLimit < 0 || cfg.RateBurst < 0:
 		return nil, fmt.Errorf("source config: negative rate limit %v or burst %d", cfg.RateLimit, cfg.RateBurst)
 	}
@@ -122,8 +132,15 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.PageSize == 0 {
 		cfg.PageSize = DefaultPageSize
 	}
+	if cfg.PageConcurrency == 0 {
+		cfg.PageConcurrency = DefaultPageConcurrency
+	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{}
+		// Keep a connection for each page fetched at once (the default
+		// transport keeps two).
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = max(cfg.PageConcurrency, 2)
+		cfg.HTTPClient = &http.Client{Transport: t}
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout

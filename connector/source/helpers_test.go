@@ -90,10 +90,12 @@ func (f *fakeVendor) callCount() int {
 	return f.calls
 }
 
-// newTestClient is a client of srv with small pages and fast retries.
+// newTestClient is a client of srv with small pages and fast retries. It
+// fetches one page at a time, so that a fake vendor's call numbers are page
+// numbers; TestReadWindowFetchesPagesAtOnce covers concurrent fetches.
 func newTestClient(t testing.TB, url string, mod func(*Config)) *Client {
 	t.Helper()
-	cfg := Config{BaseURL: url, AppID: testAppID, AppKey: testKey, PageSize: 3, Timeout: 5 * time.Second}
+	cfg := Config{BaseURL: url, AppID: testAppID, AppKey: testKey, PageSize: 3, Timeout: 5 * time.Second, PageConcurrency: 1}
 	if mod != nil {
 		mod(&cfg)
 	}

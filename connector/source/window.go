@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // CST is China Standard Time, UTC+8 all year: the zone of every time the
@@ -127,11 +129,12 @@ func (c *Client) readOnce(ctx context.Context, w Window, retry Retry) (*WindowRe
 	if pages > 1 && len(first.Records) < size {
 		return nil, "short_page", nil
 	}
-	for n := 2; n <= pages; n++ {
-		p, err := c.fetchRetry(ctx, w, n, retry)
-		if err != nil {
-			return nil, "", err
-		}
+	rest, err := c.fetchPages(ctx, w, 2, pages, retry)
+	if err != nil {
+		return nil, "", err
+	}
+	for i, p := range rest {
+		n := i + 2
 		wr.Pages++
 		if p.TotalCount != first.TotalCount {
 			return nil, "total_count_changed", nil
@@ -148,6 +151,36 @@ func (c *Client) readOnce(ctx context.Context, w Window, retry Retry) (*WindowRe
 		return nil, "duplicate_id", nil
 	}
 	return wr, "", nil
+}
+
+// fetchPages fetches pages from..to of w (none if to < from), up to
+// Config.PageConcurrency at once, and returns them in order. A page whose
+// retries run out cancels the others.
+func (c *Client) fetchPages(ctx context.Context, w Window, from, to int, retry Retry) ([]*Page, error) {
+	out := make([]*Page, max(to-from+1, 0))
+	if c.cfg.PageConcurrency <= 1 || len(out) <= 1 {
+		for i := range out {
+			p, err := c.fetchRetry(ctx, w, from+i, retry)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = p
+		}
+		return out, nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.cfg.PageConcurrency)
+	for i := range out {
+		g.Go(func() error {
+			p, err := c.fetchRetry(gctx, w, from+i, retry)
+			out[i] = p
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // duplicateID reports whether two records share an id. Records without a

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -218,5 +219,55 @@ func TestRetryDelay(t *testing.T) {
 	}
 	if d := r.delay(0, &APIError{Kind: KindHTTP, RetryAfter: time.Hour}); d != time.Second {
 		t.Errorf("delay with Retry-After 1h = %s, want Max", d)
+	}
+}
+
+// TestReadWindowFetchesPagesAtOnce reads a window of ten pages with pages
+// 2..10 fetched up to four at once, each answer slow: the records come out
+// in page order, no more than four requests are in flight, and a page that
+// drifts (a call inserted as page 3 is read) still makes the window be read
+// again.
+func TestReadWindowFetchesPagesAtOnce(t *testing.T) {
+	for _, drift := range []bool{false, true} {
+		t.Run(fmt.Sprintf("drift=%v", drift), func(t *testing.T) {
+			f, srv := newFakeVendor(t, 30)
+			want := slices.Clone(f.records)
+			var inFlight, most atomic.Int32
+			var inserted atomic.Bool
+			f.before = func(_ http.ResponseWriter, _ int, req requestBody) bool {
+				n := inFlight.Add(1)
+				defer inFlight.Add(-1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				if drift && req.PageNo == 3 && inserted.CompareAndSwap(false, true) {
+					f.mu.Lock()
+					f.records = append(f.records, json.RawMessage(`{"id":661181201140000,"status":2}`))
+					f.mu.Unlock()
+				}
+				time.Sleep(20 * time.Millisecond)
+				return false
+			}
+			var rereads atomic.Int32
+			c := newTestClient(t, srv.URL, func(c *Config) {
+				c.PageConcurrency = 4
+				c.Hooks.Reread = func(string) { rereads.Add(1) }
+			})
+			wr, err := c.ReadWindow(context.Background(), testWindow(), fastRetry)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if drift {
+				want = append(want, json.RawMessage(`{"id":661181201140000,"status":2}`))
+			}
+			if !slices.EqualFunc(wr.Records, want, func(a, b json.RawMessage) bool { return string(a) == string(b) }) {
+				t.Errorf("records = %s\nwant %s", wr.Records, want)
+			}
+			if got := most.Load(); got < 2 || got > 4 {
+				t.Errorf("at most %d requests in flight, want 2..4", got)
+			}
+			if wantRereads := map[bool]int32{false: 0, true: 1}[drift]; rereads.Load() != wantRereads || wr.Rereads != int(wantRereads) {
+				t.Errorf("rereads %d (hook %d), want %d", wr.Rereads, rereads.Load(), wantRereads)
+			}
+		})
 	}
 }
