@@ -12,16 +12,17 @@ import (
 
 	"github.com/callstream/callstream/check"
 	"github.com/callstream/callstream/internal/procstat"
+	"github.com/callstream/callstream/simulator"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // benchFlags are the flags of callstream bench.
 type benchFlags struct {
 	calls, pageSize, maxPages int
-	stateCalls                int
+	stateCalls, concurrency   int
 	span, window, timeout     time.Duration
 	seed                      int64
-	tiers, logs               string
+	tiers, logs, faults       string
 	log                       logFlags
 }
 
@@ -31,6 +32,8 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.span, "history-span", 24*time.Hour, "the calls are spread over this span before the start")
 	fs.IntVar(&f.pageSize, "page-size", 1000, "the connector's --page-size")
 	fs.IntVar(&f.maxPages, "max-pages", 50, "the connector's --max-pages: with the page size, the records of one transaction")
+	fs.IntVar(&f.concurrency, "page-concurrency", 4, "the connector's --page-concurrency")
+	fs.StringVar(&f.faults, "faults", "", "the simulator's --faults, e.g. slow=1:50ms for an API that answers in 50 ms")
 	fs.DurationVar(&f.window, "backfill-window", time.Hour, "the connector's --backfill-window")
 	fs.StringVar(&f.tiers, "tiers", "recent=15m@0s,day=24h@5m,week=168h@1h", "the connector's --tiers")
 	fs.Int64Var(&f.seed, "seed", 1, "the simulator's --seed")
@@ -58,6 +61,12 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if f.calls < 1 {
 		return exitStatus(stderr, "bench", usagef("--calls: want at least 1, got %d", f.calls))
+	}
+	if f.concurrency < 1 {
+		return exitStatus(stderr, "bench", usagef("--page-concurrency: want at least 1, got %d", f.concurrency))
+	}
+	if _, err := simulator.ParseFaults(f.faults); err != nil {
+		return exitStatus(stderr, "bench", usagef("--faults: %v", err))
 	}
 	if f.stateCalls < 0 {
 		return exitStatus(stderr, "bench", usagef("--state-calls: want 0 or more, got %d", f.stateCalls))
@@ -109,7 +118,7 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 	defer broker.stop(30 * time.Second)
 	sim, err := startProc("simulator", logs, "simulate", "--listen", simAddr, "--app-id", "bench", "--app-key-file", keyFile,
 		"--seed", strconv.FormatInt(f.seed, 10), "--history", strconv.Itoa(f.calls), "--history-span", f.span.String(),
-		"--rate", "0", "--convert-after", "30s", "--log-level", "warn")
+		"--rate", "0", "--convert-after", "30s", "--faults", f.faults, "--log-level", "warn")
 	if err != nil {
 		return r, err
 	}
@@ -130,7 +139,8 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 	conn, err := startProc("connector", logs, "run", "--api-url", "http://"+simAddr, "--app-id", "bench",
 		"--app-key-file", keyFile, "--brokers", brokerAddr, "--listen", metricsAddr,
 		"--start-from", (f.span + time.Hour).String(), "--page-size", strconv.Itoa(f.pageSize),
-		"--max-pages", strconv.Itoa(f.maxPages), "--backfill-window", f.window.String(), "--tiers", f.tiers, "--log-level", "warn")
+		"--max-pages", strconv.Itoa(f.maxPages), "--page-concurrency", strconv.Itoa(f.concurrency),
+		"--backfill-window", f.window.String(), "--tiers", f.tiers, "--log-level", "warn")
 	if err != nil {
 		return r, err
 	}
@@ -213,8 +223,11 @@ func awaitOutput(ctx context.Context, simURL, broker string, calls int) (check.R
 
 func printBench(w io.Writer, f benchFlags, r benchResult) {
 	perCall := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 / float64(r.calls) }
-	fmt.Fprintf(w, "calls                      %d (history span %s, page size %d, max pages %d, backfill window %s)\n",
-		r.calls, f.span, f.pageSize, f.maxPages, f.window)
+	fmt.Fprintf(w, "calls                      %d (history span %s, page size %d, max pages %d, %d pages at once, backfill window %s)\n",
+		r.calls, f.span, f.pageSize, f.maxPages, f.concurrency, f.window)
+	if f.faults != "" {
+		fmt.Fprintf(w, "simulator faults           %s\n", f.faults)
+	}
 	fmt.Fprintf(w, "output                     %s\n", r.report)
 	if f.stateCalls > 0 {
 		fmt.Fprintf(w, "state at the start         %d calls (besides the simulator's)\n", f.stateCalls)

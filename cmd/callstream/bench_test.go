@@ -19,6 +19,8 @@ func TestBenchRejectsBadFlags(t *testing.T) {
 		{"no calls", []string{"--calls", "0"}, "--calls"},
 		{"short span", []string{"--history-span", "1s"}, "--history-span"},
 		{"negative state", []string{"--state-calls", "-1"}, "--state-calls"},
+		{"no pages at once", []string{"--page-concurrency", "0"}, "--page-concurrency"},
+		{"bad faults", []string{"--faults", "slow=2"}, "--faults"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
