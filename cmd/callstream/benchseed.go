@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/callstream/callstream/connector/sink"
@@ -50,21 +49,15 @@ func seedState(ctx context.Context, broker string, n int, now time.Time) error {
 	return nil
 }
 
-// awaitConnectorReady waits until url (the connector's /readyz) answers 2xx.
+// awaitConnectorReady waits until url (the connector's /readyz) answers
+// 2xx.
 func awaitConnectorReady(ctx context.Context, conn *proc, url string) error {
 	for {
 		if conn.exited() {
 			return fmt.Errorf("connector exited before it was ready: %v", conn.err)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode/100 == 2 {
-				return nil
-			}
+		if _, err := probe(ctx, url); err == nil {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
