@@ -1,9 +1,7 @@
 package main
 
 import (
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -88,7 +86,7 @@ func TestFencedHold(t *testing.T) {
 			old.awaitCommits(2, time.Minute)
 			next := w.start(nil, "--fenced-hold", "6s")
 			next.awaitCommits(2, time.Minute)
-			t.Logf("fenced pod's /readyz: %s", awaitFenced(t, old))
+			t.Logf("fenced pod's /readyz: %s", awaitReady(t, "http://"+old.listen, false, "fenced"))
 			if !strings.Contains(old.out.String(), "fenced by a newer instance") {
 				t.Errorf("the fenced pod did not log why it waits; its log ends:\n%s", lastLines(old.out.String(), 20))
 			}
@@ -111,26 +109,4 @@ func TestFencedHold(t *testing.T) {
 			w.finish("fenced-hold/"+proto.name, 2, last)
 		})
 	}
-}
-
-// awaitFenced waits until the pod's /readyz answers 503 with a reason
-// naming the fence, and returns the reason.
-func awaitFenced(t *testing.T, p *pod) string {
-	t.Helper()
-	var last string
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get("http://" + p.listen + "/readyz")
-		if err != nil {
-			last = err.Error()
-			continue
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		last = resp.Status + " " + string(body)
-		if resp.StatusCode == http.StatusServiceUnavailable && strings.Contains(string(body), "fenced") {
-			return string(body)
-		}
-	}
-	t.Fatalf("%s's /readyz never said it was fenced; last: %s; its log ends:\n%s", p.name, last, lastLines(p.out.String(), 20))
-	return ""
 }
