@@ -154,22 +154,12 @@ func (c *Client) readOnce(ctx context.Context, w Window, retry Retry) (*WindowRe
 }
 
 // fetchPages fetches pages from..to of w (none if to < from), up to
-// Config.PageConcurrency at once, and returns them in order. A page whose
-// retries run out cancels the others.
+// Config.PageConcurrency at once (in page order when that is 1), and
+// returns them in order. A page whose retries run out cancels the others.
 func (c *Client) fetchPages(ctx context.Context, w Window, from, to int, retry Retry) ([]*Page, error) {
 	out := make([]*Page, max(to-from+1, 0))
-	if c.cfg.PageConcurrency <= 1 || len(out) <= 1 {
-		for i := range out {
-			p, err := c.fetchRetry(ctx, w, from+i, retry)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = p
-		}
-		return out, nil
-	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(c.cfg.PageConcurrency)
+	g.SetLimit(max(c.cfg.PageConcurrency, 1))
 	for i := range out {
 		g.Go(func() error {
 			p, err := c.fetchRetry(gctx, w, from+i, retry)
