@@ -6,10 +6,11 @@ import (
 	"github.com/callstream/callstream/connector/source"
 )
 
-// Reasons of the callstream_fatal_errors_total metric.
+// The reasons of the callstream_fatal_errors_total metric are the classes
+// of sink.FatalClass.
 const (
-	fatalFenced = "fenced" // a newer instance with the same transactional id took over
-	fatalKafka  = "kafka"  // any other failure that leaves the producer unusable
+	fatalFenced = sink.ClassFenced
+	fatalKafka  = sink.ClassKafka
 )
 
 // initMetrics creates the series of every bounded label value, so that rates
@@ -48,9 +49,9 @@ func (c *Connector) countFatal(err error) {
 	if !sink.IsFatal(err) {
 		return
 	}
-	class, why := fatalKafka, "stopped on a fatal Kafka error"
-	if sink.IsFenced(err) {
-		class, why = fatalFenced, "fenced: a newer instance with the same transactional id took over"
+	class, why := sink.FatalClass(err), "stopped on a fatal Kafka error"
+	if class == fatalFenced {
+		why = "fenced: a newer instance with the same transactional id took over"
 	}
 	c.health.end(why)
 	c.m.FatalErrors.WithLabelValues(class).Inc()

@@ -210,14 +210,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // (any other fatal Kafka error) or fatal (anything else: the HTTP listener,
 // the state topic, the schema registry).
 func exitClass(err error) string {
-	switch {
-	case sink.IsFenced(err):
-		return "fenced"
-	case sink.IsFatal(err):
-		return "kafka"
-	default:
-		return "fatal"
+	if class := sink.FatalClass(err); class != "" {
+		return class
 	}
+	return "fatal"
 }
 
 // runConnector runs the connector and its HTTP endpoints until ctx is done
