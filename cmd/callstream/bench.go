@@ -144,39 +144,8 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 	if err != nil {
 		return r, err
 	}
-	start := time.Now()
 	r.calls = f.calls
-	if err := awaitConnectorReady(ctx, conn, "http://"+metricsAddr+"/readyz"); err != nil {
-		_, _ = conn.stop(30 * time.Second)
-		return r, err
-	}
-	r.ready = time.Since(start)
-	if err := awaitBackfill(ctx, conn, "http://"+metricsAddr+"/metrics"); err != nil {
-		_, _ = conn.stop(30 * time.Second)
-		return r, err
-	}
-	r.backfill = time.Since(start)
-	if r.report, err = awaitOutput(ctx, "http://"+simAddr, brokerAddr, f.calls); err != nil {
-		_, _ = conn.stop(30 * time.Second)
-		return r, err
-	}
-	read, err := scrapeMetric(ctx, "http://"+metricsAddr+"/metrics", "callstream_records_read_total")
-	if err != nil {
-		_, _ = conn.stop(30 * time.Second)
-		return r, err
-	}
-	r.read = int(read)
-	state, err := scrapeMetric(ctx, "http://"+metricsAddr+"/metrics", "callstream_state_entries")
-	if err != nil {
-		_, _ = conn.stop(30 * time.Second)
-		return r, err
-	}
-	r.state = int(state)
-	if r.endRSS, err = conn.rss(procstat.RSS); err != nil {
-		_, _ = conn.stop(30 * time.Second)
-		return r, err
-	}
-	if r.peakRSS, err = conn.rss(procstat.PeakRSS); err != nil {
+	if err := measure(ctx, &r, conn, "http://"+simAddr, brokerAddr, "http://"+metricsAddr); err != nil {
 		_, _ = conn.stop(30 * time.Second)
 		return r, err
 	}
@@ -186,6 +155,40 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 	r.simCPU, _ = sim.stop(30 * time.Second)
 	r.brokerCPU, _ = broker.stop(30 * time.Second)
 	return r, nil
+}
+
+// measure waits until the connector conn, just started, is ready, has
+// done its backfill and its output holds the simulator's truth, and fills
+// in r what it measured on the way and then: the times from the start, the
+// records read, the state held and the RSS.
+func measure(ctx context.Context, r *benchResult, conn *proc, simURL, broker, connURL string) error {
+	start := time.Now()
+	if err := awaitConnectorReady(ctx, conn, connURL+"/readyz"); err != nil {
+		return err
+	}
+	r.ready = time.Since(start)
+	if err := awaitBackfill(ctx, conn, connURL+"/metrics"); err != nil {
+		return err
+	}
+	r.backfill = time.Since(start)
+	var err error
+	if r.report, err = awaitOutput(ctx, simURL, broker, r.calls); err != nil {
+		return err
+	}
+	read, err := scrapeMetric(ctx, connURL+"/metrics", "callstream_records_read_total")
+	if err != nil {
+		return err
+	}
+	state, err := scrapeMetric(ctx, connURL+"/metrics", "callstream_state_entries")
+	if err != nil {
+		return err
+	}
+	r.read, r.state = int(read), int(state)
+	if r.endRSS, err = conn.rss(procstat.RSS); err != nil {
+		return err
+	}
+	r.peakRSS, err = conn.rss(procstat.PeakRSS)
+	return err
 }
 
 func threeAddrs() (a, b, c string, err error) {
