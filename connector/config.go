@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
@@ -31,7 +32,7 @@ type Config struct {
 	// PageConcurrency is how many pages of a window are fetched at once
 	// after page 1; 0 means source.DefaultPageConcurrency.
 	PageConcurrency int
-	Signer          source.Signer
+	Signer          calllist.Signer
 	RequestTimeout  time.Duration
 	Retry           source.Retry
 	// RateLimit caps the API requests a second, retries included; 0 means

@@ -32,6 +32,7 @@ type Connector struct {
 	onEvent func(Committed)
 	at      func(sink.Point)
 	apiLog  *apiLog
+	notes   *vendorNotes
 
 	lastPrune time.Time
 	backfill  backfillProgress
@@ -79,6 +80,7 @@ func New(cfg Config, opts Options) (*Connector, error) {
 	}
 	c.health = newHealth(cfg.ReadyMaxAge, cfg.Clock, c.m, c.labels)
 	c.apiLog = newAPILog(c.log, cfg.AuthLogEvery, cfg.Clock)
+	c.notes = newVendorNotes(c.log, c.m)
 	c.backfill.log = c.log.With("component", "backfill")
 	c.initMetrics()
 	if c.enc == nil {

@@ -1,17 +1,15 @@
 package connector
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
+	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/schedule"
-	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/connector/state"
-	"github.com/cespare/xxhash/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -43,49 +41,50 @@ type batch struct {
 	// aged is set when calls created before the batch's keepAfter were
 	// dropped or not kept: the state's watermark rises with the batch.
 	aged bool
-	err  error // set when the batch must not commit
+	// unknown names the keys the decoder did not know, once per record.
+	unknown []string
+	err     error // set when the batch must not commit
 }
 
-// diff compares each raw record of a window with the dedup state and adds
-// to b the events, dead letters and state changes it calls for:
+// diff compares each record of a window with the dedup state and adds to b
+// the events, dead letters and state changes it calls for:
 //
-//   - bytes unchanged since last seen: nothing, not even parsing;
+//   - bytes unchanged since last seen: nothing, not even decoding;
 //   - a call never emitted: CREATED;
 //   - a status different from the last emitted: STATUS_CHANGED;
-//   - inner JSON or times that do not parse: a dead letter, once per
-//     distinct raw content.
+//   - a record that cannot be read: a dead letter, once per distinct
+//     bytes.
 //
 // Calls created before keepAfter (Unix seconds) are past the deepest
 // re-scan horizon: their events go out, but no state is kept for them.
-func (c *Connector) diff(b *batch, t schedule.Task, raws []json.RawMessage, keepAfter int64) {
+func (c *Connector) diff(b *batch, t schedule.Task, raws []calllist.Raw, keepAfter int64) {
 	src := c.eventSource(t)
 	for _, raw := range raws {
 		b.read++
-		h := xxhash.Sum64(raw)
-		id, err := source.PeekID(raw)
-		if err != nil {
+		if raw.Err != nil {
 			// Without an id the record is kept under its hash: a negative
 			// id, which the vendor never uses.
-			pseudo := -int64(h>>1) - 1
-			if e, ok := b.state.Get(pseudo); ok && e.RawHash == h {
+			pseudo := -int64(raw.Hash>>1) - 1
+			if e, ok := b.state.Get(pseudo); ok && e.RawHash == raw.Hash {
 				b.skipped++
 				continue
 			}
-			c.deadLetter(b, src, nil, "record_json", err, raw)
-			b.state.Put(pseudo, state.Entry{RawHash: h, Created: t.Window.End.Unix(), Status: -1, Flags: state.DeadLettered})
+			c.deadLetter(b, src, nil, raw.Err, raw.JSON)
+			b.state.Put(pseudo, state.Entry{RawHash: raw.Hash, Created: t.Window.End.Unix(), Status: -1, Flags: state.DeadLettered})
 			continue
 		}
-		prev, seen := b.state.Get(id)
-		if seen && prev.RawHash == h {
+		prev, seen := b.state.Get(raw.ID)
+		if seen && prev.RawHash == raw.Hash {
 			b.skipped++
 			continue
 		}
-		c.diffRecord(b, src, id, h, raw, prev, seen, keepAfter)
+		c.diffRecord(b, src, raw, prev, seen, keepAfter)
 	}
 }
 
-func (c *Connector) diffRecord(b *batch, src event.Source, id int64, h uint64, raw []byte, prev state.Entry, seen bool, keepAfter int64) {
-	next := state.Entry{RawHash: h, Created: src.WindowEnd.Unix(), Status: prev.Status, Flags: prev.Flags &^ state.DeadLettered}
+func (c *Connector) diffRecord(b *batch, src event.Source, raw calllist.Raw, prev state.Entry, seen bool, keepAfter int64) {
+	id := raw.ID
+	next := state.Entry{RawHash: raw.Hash, Created: src.WindowEnd.Unix(), Status: prev.Status, Flags: prev.Flags &^ state.DeadLettered}
 	put := func() {
 		if next.Created >= keepAfter || seen {
 			b.state.Put(id, next)
@@ -93,37 +92,29 @@ func (c *Connector) diffRecord(b *batch, src event.Source, id int64, h uint64, r
 		}
 		b.aged = true
 	}
-	rec, err := source.DecodeRecord(raw)
+	rec, err := calllist.DecodeCall(raw.JSON)
+	if len(rec.Unknown) > 0 {
+		b.unknown = append(b.unknown, rec.Unknown...)
+	}
 	if err != nil {
-		c.deadLetter(b, src, &id, "record_json", err, raw)
+		if rec.Call != nil && !prev.Has(state.Emitted) {
+			next.Status = rec.Call.Status
+		}
+		c.deadLetter(b, src, &id, err, raw.JSON)
 		next.Flags |= state.DeadLettered
 		put()
 		return
 	}
-	call, err := event.FromRecord(&rec)
-	if err != nil {
-		reason := "record_json"
-		var pe *event.ParseError
-		if errors.As(err, &pe) {
-			reason = pe.Reason
-		}
-		if !prev.Has(state.Emitted) {
-			next.Status = rec.Status
-		}
-		c.deadLetter(b, src, &id, reason, err, raw)
-		next.Flags |= state.DeadLettered
-		put()
-		return
-	}
+	call := rec.Call
 	next.Created = call.GmtCreateTime.Unix()
-	if prev.Has(state.Emitted) && prev.Status == rec.Status {
+	if prev.Has(state.Emitted) && prev.Status == call.Status {
 		// Same status, other bytes: remember them so the next re-scan
 		// skips the record, emit nothing.
 		put()
 		return
 	}
 	ev := event.Event{
-		EventID: event.ID(id, rec.Status, rec.Content),
+		EventID: event.ID(id, call.Status, rec.Content),
 		Kind:    event.Created,
 		Call:    call,
 		Source:  src,
@@ -133,28 +124,39 @@ func (c *Connector) diffRecord(b *batch, src event.Source, id int64, h uint64, r
 		ev.Kind, ev.PreviousStatus = event.StatusChanged, &ps
 	}
 	topic := c.cfg.Topics.Calls
-	if rec.Status == 0 {
+	if call.Status == 0 {
 		topic = c.cfg.Topics.Failed
 	}
 	value, err := c.enc.AppendEvent(nil, &ev)
 	if err != nil {
-		c.deadLetter(b, src, &id, "encode", err, raw)
+		c.deadLetter(b, src, &id, &calllist.DecodeError{Reason: ReasonEncode, Err: err}, raw.JSON)
 		next.Flags |= state.DeadLettered
 		put()
 		return
 	}
 	b.records = append(b.records, &kgo.Record{Topic: topic, Key: callKey(id), Value: value})
 	b.events = append(b.events, Committed{Topic: topic, Kind: ev.Kind.String(), CallID: id, Call: call, Tier: src.Tier})
-	next.Status, next.Flags = rec.Status, next.Flags|state.Emitted
+	next.Status, next.Flags = call.Status, next.Flags|state.Emitted
 	put()
 }
+
+// ReasonEncode is the dead-letter reason of a call that could be read but
+// not Avro encoded.
+const ReasonEncode = "encode"
+
+// Reasons returns every dead-letter reason: the decoder's and ReasonEncode.
+func Reasons() []string { return append(calllist.Reasons(), ReasonEncode) }
 
 // deadLetter adds a record that cannot be read or encoded to the
 // dead-letter topic, with its raw JSON and the reason. Bytes that are not
 // UTF-8 are replaced, since Avro strings must be UTF-8; a dead letter that
 // still cannot be encoded is a bug in our schema, and the batch fails rather
 // than lose the record.
-func (c *Connector) deadLetter(b *batch, src event.Source, id *int64, reason string, cause error, raw []byte) {
+func (c *Connector) deadLetter(b *batch, src event.Source, id *int64, cause error, raw []byte) {
+	reason := calllist.ReasonRecordJSON
+	if de, ok := errors.AsType[*calllist.DecodeError](cause); ok {
+		reason = de.Reason
+	}
 	dl := event.DeadLetter{
 		CallID: id, Reason: reason, Source: src,
 		Error: strings.ToValidUTF8(cause.Error(), "\uFFFD"),

@@ -169,7 +169,11 @@ func (c *Connector) observe(b *batch, committed time.Time) {
 	c.m.StateEntries.Set(float64(c.store.Len()))
 	c.m.StateBytes.Set(float64(c.store.Bytes()))
 	c.m.StateTombstones.Add(float64(b.tombstones))
+	c.notes.unknownKeys(b.unknown)
 	for _, e := range b.events {
+		if e.Call != nil {
+			c.notes.status(e.Call.Status)
+		}
 		if e.Kind == KindDeadLetter {
 			c.m.DLQRecords.WithLabelValues(e.Reason).Inc()
 		} else {

@@ -34,7 +34,7 @@ func (c *Connector) initMetrics() {
 			m.Events.WithLabelValues(topic, kind.String())
 		}
 	}
-	for _, r := range event.Reasons() {
+	for _, r := range Reasons() {
 		m.DLQRecords.WithLabelValues(r)
 	}
 	m.Transactions.WithLabelValues("commit")

@@ -59,7 +59,7 @@ func TestMetricsExistBeforeEvents(t *testing.T) {
 		"callstream_transactions_total":             2,
 		"callstream_fatal_errors_total":             2,
 		"callstream_ready":                          1,
-		"callstream_dlq_records_total":              len(event.Reasons()),
+		"callstream_dlq_records_total":              len(Reasons()),
 		"callstream_source_lag_seconds":             0, // until the checkpoints are read
 		"callstream_last_success_timestamp_seconds": 1,
 	} {

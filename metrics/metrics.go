@@ -18,16 +18,21 @@ type Metrics struct {
 	// computed when scraped.
 	SourceLag *Lag
 	// LastSuccess is the Unix time of the last window read whole.
-	LastSuccess     *prometheus.GaugeVec
-	APIRequests     *prometheus.CounterVec
-	APIDuration     prometheus.Histogram
-	APIErrors       *prometheus.CounterVec
-	WindowsRead     *prometheus.CounterVec
-	WindowRereads   prometheus.Counter
-	RecordsRead     prometheus.Counter
-	RecordsSkipped  prometheus.Counter
-	Events          *prometheus.CounterVec
-	DLQRecords      *prometheus.CounterVec
+	LastSuccess    *prometheus.GaugeVec
+	APIRequests    *prometheus.CounterVec
+	APIDuration    prometheus.Histogram
+	APIErrors      *prometheus.CounterVec
+	WindowsRead    *prometheus.CounterVec
+	WindowRereads  prometheus.Counter
+	RecordsRead    prometheus.Counter
+	RecordsSkipped prometheus.Counter
+	Events         *prometheus.CounterVec
+	DLQRecords     *prometheus.CounterVec
+	// UnknownFields counts keys of vendor records that callstream does
+	// not know, kept as raw JSON in an extra map.
+	UnknownFields prometheus.Counter
+	// OtherStatuses counts calls whose status is not 0, 1 or 2, by value.
+	OtherStatuses   *prometheus.CounterVec
 	Transactions    *prometheus.CounterVec
 	TxnDuration     prometheus.Histogram
 	StateEntries    prometheus.Gauge
@@ -96,6 +101,14 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: Namespace, Name: "events_total",
 			Help: "Events committed, by topic and kind.",
 		}, []string{"topic", "kind"}),
+		UnknownFields: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "unknown_fields_total",
+			Help: "Keys of vendor records that callstream does not know, kept as raw JSON in extra; the log names each new key once.",
+		}),
+		OtherStatuses: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "other_status_total",
+			Help: "Calls read whose status is not 0, 1 or 2, by value (at most 16 values, then \"other\"), passed on as they are.",
+		}, []string{"status"}),
 		DLQRecords: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "dlq_records_total",
 			Help: "Records committed to the dead-letter topic, by reason.",

@@ -1,6 +1,8 @@
 package schemas
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -60,5 +62,28 @@ func TestResolveDecodesOldData(t *testing.T) {
 	}
 	if same, err := Resolve(r, r); err != nil || same != r {
 		t.Errorf("Resolve(r, r) = %p, %v; want r itself", same, err)
+	}
+}
+
+// TestReleasedVersions checks the embedded call event schema against every
+// version released before it (schemas/testdata/call_event.v*.avsc): data
+// of either reads with the other, as docs/schema-evolution.md promises.
+func TestReleasedVersions(t *testing.T) {
+	files, err := filepath.Glob("testdata/call_event.v*.avsc")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no released versions in testdata: %v", err)
+	}
+	for _, f := range files {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := mustParse(t, string(text))
+		if err := CheckCompatibility(old, CallEvent()); err != nil {
+			t.Errorf("%s data with the current reader: %v", f, err)
+		}
+		if err := CheckCompatibility(CallEvent(), old); err != nil {
+			t.Errorf("current data with the %s reader: %v", f, err)
+		}
 	}
 }

@@ -1,10 +1,8 @@
 package event
 
 import (
-	"encoding/json"
 	"testing"
 
-	"github.com/callstream/callstream/internal/cputime"
 )
 
 // BenchmarkAppendEvent measures the hot path: one event to one value,
@@ -44,20 +42,6 @@ func BenchmarkAppendEvent(b *testing.B) {
 	}
 }
 
-func BenchmarkFromRecord(b *testing.B) {
-	_, recs := sampleRecords(b)
-	b.ReportAllocs()
-	n := 0
-	for b.Loop() {
-		r := &recs[n%len(recs)]
-		if _, err := FromRecord(r); err != nil {
-			b.Fatal(err)
-		}
-		n++
-	}
-	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
-}
-
 func BenchmarkDecodeEvent(b *testing.B) {
 	value, err := NewEncoder().AppendEvent(nil, sampleEvents(b)[4])
 	if err != nil {
@@ -71,34 +55,4 @@ func BenchmarkDecodeEvent(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-}
-
-// BenchmarkInnerJSON decodes the sample records' content and
-// departmentName with the one-pass decoders and, for the ratio, with
-// encoding/json as before.
-func BenchmarkInnerJSON(b *testing.B) {
-	_, recs := sampleRecords(b)
-	for _, tc := range []struct {
-		name                string
-		content, department func(string) bool
-	}{
-		{"one-pass", func(s string) bool { _, ok := decodeContentFast(s); return ok },
-			func(s string) bool { _, ok := decodeDepartmentsFast(s); return ok }},
-		{"encoding-json", func(s string) bool { var c contentJSON; return json.Unmarshal([]byte(s), &c) == nil },
-			func(s string) bool { var d []departmentJSON; return json.Unmarshal([]byte(s), &d) == nil }},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			m := cputime.Start()
-			n := 0
-			for b.Loop() {
-				r := &recs[n%len(recs)]
-				if (r.Content != "" && !tc.content(r.Content)) || (r.DepartmentName != "" && !tc.department(r.DepartmentName)) {
-					b.Fatalf("record %d did not decode", r.ID)
-				}
-				n++
-			}
-			m.Report(b, n)
-		})
-	}
 }

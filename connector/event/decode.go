@@ -173,8 +173,8 @@ func decodeDeadLetter(s *schemas.Schema, datum []byte) (*DeadLetter, error) {
 	return &dl, nil
 }
 
-// normalize makes empty collections nil, as FromRecord makes them, so that
-// a decoded call equals the one encoded.
+// normalize makes empty collections nil, as calllist.DecodeCall makes them,
+// so that a decoded call equals the one encoded.
 func normalize(c *Call) {
 	if len(c.Departments) == 0 {
 		c.Departments = nil
@@ -189,6 +189,9 @@ func normalize(c *Call) {
 	}
 	if t, ok := c.Content.(*Transcript); ok && len(t.Sentences) == 0 {
 		t.Sentences = nil
+	}
+	if c.Message != nil && len(c.Message.Extra) == 0 {
+		c.Message.Extra = nil
 	}
 }
 
@@ -249,12 +252,31 @@ func (f *fields) transcript() (*Transcript, error) {
 			EndTimeMs:   field[int64](&sf, "endTimeMs"),
 			Text:        field[string](&sf, "text"),
 			ChannelID:   field[int32](&sf, "channelId"),
+			Extra:       sf.extra(),
 		})
 		if sf.err != nil {
 			return nil, sf.err
 		}
 	}
+	t.Extra = f.extra()
 	return &t, f.err
+}
+
+// extra reads the extra map of a record, nil when empty.
+func (f *fields) extra() map[string]string {
+	m := field[map[string]any](f, "extra")
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		s, ok := v.(string)
+		if !ok && f.err == nil {
+			f.err = fmt.Errorf("decoding content: extra %s is %T, want string", k, v)
+		}
+		out[k] = s
+	}
+	return out
 }
 
 func (f *fields) taskStatus() (*TaskStatus, error) {
@@ -264,6 +286,7 @@ func (f *fields) taskStatus() (*TaskStatus, error) {
 		RequestTime: field[time.Time](f, "requestTime"),
 		SolveTime:   field[time.Time](f, "solveTime"),
 		StatusCode:  field[int64](f, "statusCode"),
+		Extra:       f.extra(),
 	}
 	return ts, f.err
 }

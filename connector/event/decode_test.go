@@ -17,7 +17,7 @@ func TestDecodeErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dl, err := NewEncoder().AppendDeadLetter(nil, &DeadLetter{Reason: ReasonEncode})
+	dl, err := NewEncoder().AppendDeadLetter(nil, &DeadLetter{Reason: "encode"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/schemas"
 )
 
@@ -17,32 +16,6 @@ var testSource = Source{
 	App: "app-1", Type: "call", Tier: "live",
 	WindowStart: utc("2025-03-25T06:00:00Z"), WindowEnd: utc("2025-03-25T06:59:59Z"),
 	ObservedAt: utc("2025-03-25T07:00:05.123Z"), ConnectorVersion: "v1.2.3",
-}
-
-// sampleEvents returns an event for each sample record, alternating
-// Created and StatusChanged.
-func sampleEvents(t testing.TB) []*Event {
-	t.Helper()
-	_, recs := sampleRecords(t)
-	events := make([]*Event, len(recs))
-	for i, r := range recs {
-		events[i] = eventOf(t, &r, i%2 == 1)
-	}
-	return events
-}
-
-func eventOf(t testing.TB, r *source.Record, changed bool) *Event {
-	t.Helper()
-	c, err := FromRecord(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &Event{EventID: ID(r.ID, r.Status, r.Content), Kind: Created, Call: c, Source: testSource}
-	if changed {
-		prev := int32(1)
-		e.Kind, e.PreviousStatus = StatusChanged, &prev
-	}
-	return e
 }
 
 // registryLookup serves the embedded schemas under ids 7 and 8.
@@ -83,11 +56,10 @@ func TestEventRoundTrip(t *testing.T) {
 }
 
 func TestDeadLetterRoundTrip(t *testing.T) {
-	raws, _ := sampleRecords(t)
 	id := int64(661181201146016)
 	tests := []*DeadLetter{
-		{CallID: &id, Reason: ReasonContentJSON, Error: "parsing content: unexpected end", Raw: string(raws[0]), Source: testSource},
-		{Reason: ReasonRecordJSON, Error: "no id", Raw: `{"id":`, Source: testSource},
+		{CallID: &id, Reason: "content_json", Error: "parsing content: unexpected end", Raw: `{"id":661181201146016,"content":"{\"Sentences\":["}`, Source: testSource},
+		{Reason: "record_json", Error: "no id", Raw: `{"id":`, Source: testSource},
 	}
 	dec := NewDecoder(registryLookup)
 	for name, enc := range encoders() {
@@ -109,7 +81,7 @@ func TestDeadLetterRoundTrip(t *testing.T) {
 
 func TestFraming(t *testing.T) {
 	e := sampleEvents(t)[0]
-	d := &DeadLetter{Reason: ReasonEncode, Source: testSource}
+	d := &DeadLetter{Reason: "encode", Source: testSource}
 	ceFP, dlFP := schemas.CallEvent().Fingerprint(), schemas.DeadLetter().Fingerprint()
 	tests := []struct {
 		name       string

@@ -45,8 +45,8 @@ type Event struct {
 }
 
 // Call is a vendor record with its inner JSON parsed (record Call).
-// Collections that are empty are nil, as FromRecord and the Decoder make
-// them.
+// Collections that are empty are nil, as calllist.DecodeCall and the
+// Decoder make them.
 type Call struct {
 	ID            int64        `avro:"id" json:"id"`
 	TaskID        string       `avro:"taskId" json:"taskId"`
@@ -73,8 +73,9 @@ type Call struct {
 	// Content is nil (conversion in progress), *Transcript (converted) or
 	// *TaskStatus (failed); the encoder rejects any other type.
 	Content any `avro:"content" json:"content"`
-	// Extra holds the raw JSON of each vendor field documented as always
-	// null that was not null, keyed by the vendor's name; normally nil.
+	// Extra holds the raw JSON of each key the vendor sent that has no
+	// field here, and of each field documented as always null that was
+	// not null, keyed by the vendor's name; normally nil.
 	Extra map[string]string `avro:"extra" json:"extra"`
 }
 
@@ -96,11 +97,17 @@ type TaskStatus struct {
 	RequestTime time.Time `avro:"requestTime" json:"requestTime"`
 	SolveTime   time.Time `avro:"solveTime" json:"solveTime"`
 	StatusCode  int64     `avro:"statusCode" json:"statusCode"`
+	// Extra holds the raw JSON of each key the engine sent that has no
+	// field here; normally nil.
+	Extra map[string]string `avro:"extra" json:"extra"`
 }
 
 // Transcript is a converted call's text (record Transcript).
 type Transcript struct {
 	Sentences []Sentence `avro:"sentences" json:"sentences"`
+	// Extra holds the raw JSON of each key the engine sent beside the
+	// sentences; normally nil.
+	Extra map[string]string `avro:"extra" json:"extra"`
 }
 
 // Sentence is one sentence of a Transcript (record Sentence).
@@ -109,6 +116,9 @@ type Sentence struct {
 	EndTimeMs   int64  `avro:"endTimeMs" json:"endTimeMs"`
 	Text        string `avro:"text" json:"text"`
 	ChannelID   int32  `avro:"channelId" json:"channelId"`
+	// Extra holds the raw JSON of each key the engine sent that has no
+	// field here; normally nil.
+	Extra map[string]string `avro:"extra" json:"extra"`
 }
 
 // Source says where and when a record was observed (record Source).

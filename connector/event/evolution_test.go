@@ -3,6 +3,7 @@ package event_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -109,5 +110,48 @@ func TestSchemaEvolution(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, in) {
 		t.Errorf("next-version data read as\n%+v\nwant\n%+v", got, in)
+	}
+}
+
+// TestReadsFirstVersion reads data written with the first released schema,
+// which had no extra maps in Transcript, Sentence and TaskStatus, with the
+// current code: the maps take their default, empty, and the call is the same.
+func TestReadsFirstVersion(t *testing.T) {
+	text, err := os.ReadFile("../../schemas/testdata/call_event.v1.avsc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := schemas.Parse(string(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := evolutionEvent()
+	in.Call.Message = &event.TaskStatus{TaskID: "t", StatusText: "OK",
+		RequestTime: time.UnixMilli(1742884000000).UTC(), SolveTime: time.UnixMilli(1742884001000).UTC(), StatusCode: 1}
+	// The v1 datum of the event: the current encoding minus the extra maps,
+	// written by the v1 schema from the event's generic form.
+	value, err := event.NewRegistryEncoder(1, 2).AppendEvent(nil, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := schemas.Resolve(schemas.CallEvent(), v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var generic map[string]any
+	if err := rs.Decode(value[5:], &generic); err != nil {
+		t.Fatal(err)
+	}
+	datum, err := v1.Append(nil, generic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := event.NewDecoder(func(id int) (string, error) { return v1.Text(), nil })
+	got, err := dec.DecodeEvent(append([]byte{0, 0, 0, 0, 9}, datum...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, in) {
+		t.Errorf("v1 data read as\n%+v\nwant\n%+v", got, in)
 	}
 }

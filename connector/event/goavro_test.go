@@ -56,8 +56,8 @@ func TestDeadLetterWithGoavro(t *testing.T) {
 	codec, fp := goavroCodecs(t, "dead_letter.avsc")
 	id := int64(42)
 	for _, d := range []*DeadLetter{
-		{CallID: &id, Reason: ReasonMessageJSON, Error: "e", Raw: `{"id":42}`, Source: testSource},
-		{Reason: ReasonRecordJSON, Error: "no id", Raw: "{", Source: testSource},
+		{CallID: &id, Reason: "message_json", Error: "e", Raw: `{"id":42}`, Source: testSource},
+		{Reason: "record_json", Error: "no id", Raw: "{", Source: testSource},
 	} {
 		value, err := NewEncoder().AppendDeadLetter(nil, d)
 		if err != nil {
@@ -127,14 +127,12 @@ func eventNative(e *Event) map[string]any {
 		sentences := []any{}
 		for _, s := range v.Sentences {
 			sentences = append(sentences, map[string]any{
-				"beginTimeMs": s.BeginTimeMs, "endTimeMs": s.EndTimeMs, "text": s.Text, "channelId": s.ChannelID})
+				"beginTimeMs": s.BeginTimeMs, "endTimeMs": s.EndTimeMs, "text": s.Text, "channelId": s.ChannelID,
+				"extra": extraNative(s.Extra)})
 		}
-		content = map[string]any{"callstream.Transcript": map[string]any{"sentences": sentences}}
+		content = map[string]any{"callstream.Transcript": map[string]any{"sentences": sentences, "extra": extraNative(v.Extra)}}
 	}
-	extra := map[string]any{}
-	for k, v := range c.Extra {
-		extra[k] = v
-	}
+	extra := extraNative(c.Extra)
 	return map[string]any{
 		"eventId": e.EventID, "kind": string(e.Kind), "previousStatus": prev,
 		"call": map[string]any{
@@ -151,7 +149,16 @@ func eventNative(e *Event) map[string]any {
 
 func taskStatusNative(s *TaskStatus) map[string]any {
 	return map[string]any{"taskId": s.TaskID, "statusText": s.StatusText,
-		"requestTime": s.RequestTime, "solveTime": s.SolveTime, "statusCode": s.StatusCode}
+		"requestTime": s.RequestTime, "solveTime": s.SolveTime, "statusCode": s.StatusCode,
+		"extra": extraNative(s.Extra)}
+}
+
+func extraNative(m map[string]string) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 func sourceNative(s Source) map[string]any {

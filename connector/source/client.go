@@ -7,7 +7,6 @@ package source
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,12 +15,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/secret"
 	"golang.org/x/time/rate"
 )
-
-// Path is the endpoint's path, appended to Config.BaseURL.
-const Path = "/api/v3/app/getCallList"
 
 // Defaults of Config.
 const (
@@ -40,14 +37,14 @@ const (
 
 // Config configures a Client. BaseURL, AppID and AppKey are required.
 type Config struct {
-	BaseURL    string        // e.g. "https://open.example.com"; the client appends Path
-	AppID      string        // the appId header
-	AppKey     secret.String // the appKey header and, per Signer, part of the sign
-	Type       string        // the body's type; default "call"
-	PageSize   int           // records per page, 1..1000; default 100
-	Signer     Signer        // the sign recipe; the zero Signer is DefaultSignSpec
-	HTTPClient *http.Client  // default: a new client without a timeout of its own
-	Timeout    time.Duration // per request (one attempt); default 30s
+	BaseURL    string          // e.g. "https://open.example.com"; the client appends calllist.Path
+	AppID      string          // the appId header
+	AppKey     secret.String   // the appKey header and, per Signer, part of the sign
+	Type       string          // the body's type; default "call"
+	PageSize   int             // records per page, 1..1000; default 100
+	Signer     calllist.Signer // the sign recipe; the zero Signer is calllist.DefaultSignSpec
+	HTTPClient *http.Client    // default: a new client without a timeout of its own
+	Timeout    time.Duration   // per request (one attempt); default 30s
 	Clock      func() time.Time
 	Hooks      Hooks
 	// MaxPages caps the pages of one window: ReadWindow returns a
@@ -125,7 +122,6 @@ func NewClient(cfg Config) (*Client, error) {
 	if err := cfg.Signer.Validate(); err != nil {
 		return nil, fmt.Errorf("source config: %w", err)
 	}
-	cfg.Signer = cfg.Signer.normalized()
 	if cfg.Type == "" {
 		cfg.Type = DefaultType
 	}
@@ -151,27 +147,18 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.MaxRereads == 0 {
 		cfg.MaxRereads = DefaultMaxRereads
 	}
-	c := &Client{cfg: cfg, url: strings.TrimSuffix(cfg.BaseURL, "/") + Path}
+	c := &Client{cfg: cfg, url: strings.TrimSuffix(cfg.BaseURL, "/") + calllist.Path}
 	if cfg.RateLimit > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), max(cfg.RateBurst, 1))
 	}
 	return c, nil
 }
 
-// requestBody is the JSON body, in the field order of the vendor's example.
-type requestBody struct {
-	StartTime string `json:"startTime"`
-	EndTime   string `json:"endTime"`
-	Type      string `json:"type"`
-	PageNo    int    `json:"pageNo"`
-	PageSize  int    `json:"pageSize"`
-}
-
 // FetchPage makes ONE attempt at page pageNo (1-based) of window w. Failures
 // are *APIError (see Kind) wrapped with the page and window; if ctx is done
 // the error wraps ctx.Err() instead. The page's PageNo is checked against
 // pageNo; nothing else is checked across pages here (see ReadWindow).
-func (c *Client) FetchPage(ctx context.Context, w Window, pageNo int) (*Page, error) {
+func (c *Client) FetchPage(ctx context.Context, w Window, pageNo int) (*calllist.Page, error) {
 	if pageNo < 1 {
 		return nil, fmt.Errorf("fetching page %d of %s: page numbers start at 1", pageNo, w)
 	}
@@ -203,17 +190,8 @@ func (c *Client) FetchPage(ctx context.Context, w Window, pageNo int) (*Page, er
 }
 
 // fetch does the request; every error it returns is an *APIError.
-func (c *Client) fetch(ctx context.Context, w Window, pageNo int) (*Page, error) {
-	body, err := json.Marshal(requestBody{
-		StartTime: FormatTime(w.Start),
-		EndTime:   FormatTime(w.End),
-		Type:      c.cfg.Type,
-		PageNo:    pageNo,
-		PageSize:  c.cfg.PageSize,
-	})
-	if err != nil {
-		return nil, &APIError{Kind: KindTransport, Err: fmt.Errorf("encoding request: %w", err)}
-	}
+func (c *Client) fetch(ctx context.Context, w Window, pageNo int) (*calllist.Page, error) {
+	body := calllist.NewRequest(w.Start, w.End, c.cfg.Type, pageNo, c.cfg.PageSize).Body()
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
@@ -256,8 +234,23 @@ func (c *Client) fetch(ctx context.Context, w Window, pageNo int) (*Page, error)
 	if p.PageNo != pageNo {
 		return nil, &APIError{Kind: KindDecode, Err: fmt.Errorf("decoding response: page %d answered for page %d", p.PageNo, pageNo)}
 	}
-	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
-		p.ServerDate = d
+	return p, nil
+}
+
+// decodePage decodes a response body. Its errors are *APIError of kind
+// decode, business or auth; vendor texts in them are scrubbed of secrets.
+func decodePage(body []byte, secrets ...string) (*calllist.Page, error) {
+	p, err := calllist.DecodePage(body)
+	var ce *calllist.CodeError
+	switch {
+	case errors.As(err, &ce):
+		kind := KindBusiness
+		if authCodes[ce.Code] {
+			kind = KindAuth
+		}
+		return nil, &APIError{Kind: kind, Code: ce.Code, Err: fmt.Errorf("vendor says %s", vendorText(ce.Message, secrets...))}
+	case err != nil:
+		return nil, &APIError{Kind: KindDecode, Err: fmt.Errorf("decoding response of %d bytes: %w", len(body), err)}
 	}
 	return p, nil
 }

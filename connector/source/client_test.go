@@ -1,6 +1,8 @@
 package source
 
 import (
+	"github.com/callstream/callstream/connector/calllist"
+
 	"bytes"
 	"context"
 	"crypto/md5"
@@ -58,24 +60,17 @@ func TestFetchPageSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.TotalCount != 8 || p.TotalPage != 1 || p.PageNo != 1 || p.PageSize != 30 || p.Message != "38秒" || len(p.Records) != 8 {
+	if p.TotalCount != 8 || p.TotalPage != 1 || p.PageNo != 1 || p.PageSize != 30 || len(p.Records) != 8 {
 		t.Errorf("page = %+v", p)
 	}
-	if want := time.Date(2025, 3, 25, 6, 30, 0, 0, time.UTC); !p.ServerDate.Equal(want) {
-		t.Errorf("ServerDate = %s, want %s", p.ServerDate, want)
-	}
-	if !bytes.HasPrefix(p.Records[0], []byte(`{`)) || !bytes.Contains(p.Records[0], []byte(`"id": 661181201146016`)) {
-		t.Errorf("first record is not the raw element: %.80s", p.Records[0])
+	if !bytes.HasPrefix(p.Records[0].JSON, []byte(`{`)) || !bytes.Contains(p.Records[0].JSON, []byte(`"id": 661181201146016`)) {
+		t.Errorf("first record is not the raw element: %.80s", p.Records[0].JSON)
 	}
 	wantIDs := []int64{661181201146016, 661148725483680, 661147465132192, 660479264807072,
 		660475461327008, 660472554074272, 660472472553632, 660472349397152}
-	for i, raw := range p.Records {
-		r, err := DecodeRecord(raw)
-		if err != nil {
-			t.Fatalf("record %d: %v", i, err)
-		}
-		if r.ID != wantIDs[i] {
-			t.Errorf("record %d id = %d, want %d", i, r.ID, wantIDs[i])
+	for i, r := range p.Records {
+		if r.Err != nil || r.ID != wantIDs[i] {
+			t.Errorf("record %d id = %d, %v, want %d", i, r.ID, r.Err, wantIDs[i])
 		}
 	}
 }
@@ -269,7 +264,7 @@ func TestNewClientValidates(t *testing.T) {
 		{"no app id", func(c *Config) { c.AppID = "" }, "app id"},
 		{"no app key", func(c *Config) { c.AppKey = "" }, "app key"},
 		{"page size", func(c *Config) { c.PageSize = 1001 }, "page size"},
-		{"signer", func(c *Config) { c.Signer = Signer{Digest: "crc32"} }, "digest"},
+		{"signer", func(c *Config) { c.Signer = calllist.Signer{Digest: "crc32"} }, "digest"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package source
 
 import (
+	"github.com/callstream/callstream/connector/calllist"
+
 	"encoding/json"
 	"fmt"
 	"io"
@@ -38,7 +40,7 @@ type fakeVendor struct {
 	calls   int
 	// before, when set, runs first for every request (1-based call count);
 	// returning true means it answered.
-	before func(w http.ResponseWriter, call int, req requestBody) bool
+	before func(w http.ResponseWriter, call int, req calllist.Request) bool
 	// count, when set, overrides the totalCount of the answer.
 	count func(call int, real int) int
 }
@@ -55,12 +57,12 @@ func newFakeVendor(t testing.TB, n int) (*fakeVendor, *httptest.Server) {
 
 func (f *fakeVendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	want := Signer{}.Sign(testAppID, testKey, r.Header.Get("timestamp"), body).Reveal()
+	want := calllist.Signer{}.Sign(testAppID, testKey, r.Header.Get("timestamp"), body).Reveal()
 	if r.Header.Get("sign") != want || r.Header.Get("appId") != testAppID || r.Header.Get("appKey") != testKey.Reveal() {
 		fmt.Fprint(w, `{"code":401,"message":"sign invalid","data":null}`)
 		return
 	}
-	var req requestBody
+	var req calllist.Request
 	if err := json.Unmarshal(body, &req); err != nil {
 		f.t.Errorf("bad request body %s: %v", body, err)
 	}
@@ -109,6 +111,6 @@ func newTestClient(t testing.TB, url string, mod func(*Config)) *Client {
 var fastRetry = Retry{Initial: time.Millisecond, Max: 5 * time.Millisecond}
 
 func testWindow() Window {
-	s := time.Date(2025, 3, 21, 0, 0, 0, 0, CST)
+	s := time.Date(2025, 3, 21, 0, 0, 0, 0, calllist.CST)
 	return Window{Start: s, End: s.Add(time.Hour - time.Second)}
 }

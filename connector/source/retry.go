@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/callstream/callstream/connector/calllist"
 )
 
 // Defaults of Retry.
@@ -56,7 +58,7 @@ func (r Retry) delay(n int, err error) time.Duration {
 
 // fetchRetry fetches one page until it succeeds, ctx is done or the attempts
 // run out.
-func (c *Client) fetchRetry(ctx context.Context, w Window, pageNo int, r Retry) (*Page, error) {
+func (c *Client) fetchRetry(ctx context.Context, w Window, pageNo int, r Retry) (*calllist.Page, error) {
 	for n := 0; ; n++ {
 		p, err := c.FetchPage(ctx, w, pageNo)
 		if err == nil {

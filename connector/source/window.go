@@ -2,32 +2,12 @@ package source
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
+	"github.com/callstream/callstream/connector/calllist"
 	"golang.org/x/sync/errgroup"
 )
-
-// CST is China Standard Time, UTC+8 all year: the zone of every time the
-// vendor sends or expects.
-var CST = time.FixedZone("CST", 8*3600)
-
-// TimeLayout is the vendor's time format (yyyy-MM-dd HH:mm:ss), in CST.
-const TimeLayout = "2006-01-02 15:04:05"
-
-// ParseTime parses a vendor time such as "2025-03-21 14:17:44" as CST.
-func ParseTime(s string) (time.Time, error) {
-	t, err := time.ParseInLocation(TimeLayout, s, CST)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("parsing vendor time: %w", err)
-	}
-	return t, nil
-}
-
-// FormatTime formats t as the vendor does, in CST, dropping fractions of a
-// second.
-func FormatTime(t time.Time) string { return t.In(CST).Format(TimeLayout) }
 
 // Window is a range of gmtCreateTime, both ends inclusive, in whole seconds
 // (fractions are dropped when it is sent).
@@ -36,7 +16,9 @@ type Window struct {
 }
 
 // String formats w in CST, e.g. "2025-03-21 00:00:00..2025-03-21 00:59:59".
-func (w Window) String() string { return FormatTime(w.Start) + ".." + FormatTime(w.End) }
+func (w Window) String() string {
+	return calllist.FormatTime(w.Start) + ".." + calllist.FormatTime(w.End)
+}
 
 // CanSplit reports whether w spans at least two whole seconds.
 func (w Window) CanSplit() bool {
@@ -58,11 +40,9 @@ func (w Window) Split() (Window, Window) {
 // WindowRead is a window read whole.
 type WindowRead struct {
 	Window  Window
-	Records []json.RawMessage // every record, pages in order, as received
-	Pages   int               // pages fetched in the read that succeeded
-	Rereads int               // times the window was read again because it drifted
-	// ServerDate is the Date header of page 1 of the read that succeeded.
-	ServerDate time.Time
+	Records []calllist.Raw // every record, pages in order, as received
+	Pages   int            // pages fetched in the read that succeeded
+	Rereads int            // times the window was read again because it drifted
 }
 
 // drift is why a read of a window is not whole; it is one of the reasons
@@ -123,7 +103,7 @@ func (c *Client) readOnce(ctx context.Context, w Window, retry Retry) (*WindowRe
 	if size <= 0 {
 		size = c.cfg.PageSize
 	}
-	wr := &WindowRead{Window: w, Pages: 1, ServerDate: first.ServerDate}
+	wr := &WindowRead{Window: w, Pages: 1}
 	wr.Records = append(wr.Records, first.Records...)
 	pages := max(first.TotalPage, 1)
 	if pages > 1 && len(first.Records) < size {
@@ -156,8 +136,8 @@ func (c *Client) readOnce(ctx context.Context, w Window, retry Retry) (*WindowRe
 // fetchPages fetches pages from..to of w (none if to < from), up to
 // Config.PageConcurrency at once (in page order when that is 1), and
 // returns them in order. A page whose retries run out cancels the others.
-func (c *Client) fetchPages(ctx context.Context, w Window, from, to int, retry Retry) ([]*Page, error) {
-	out := make([]*Page, max(to-from+1, 0))
+func (c *Client) fetchPages(ctx context.Context, w Window, from, to int, retry Retry) ([]*calllist.Page, error) {
+	out := make([]*calllist.Page, max(to-from+1, 0))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(c.cfg.PageConcurrency, 1))
 	for i := range out {
@@ -174,18 +154,17 @@ func (c *Client) fetchPages(ctx context.Context, w Window, from, to int, retry R
 }
 
 // duplicateID reports whether two records share an id. Records without a
-// readable id are left to the caller's decoding.
-func duplicateID(recs []json.RawMessage) bool {
+// readable id are left to the caller.
+func duplicateID(recs []calllist.Raw) bool {
 	seen := make(map[int64]struct{}, len(recs))
 	for _, r := range recs {
-		id, err := PeekID(r)
-		if err != nil {
+		if r.Err != nil {
 			continue
 		}
-		if _, ok := seen[id]; ok {
+		if _, ok := seen[r.ID]; ok {
 			return true
 		}
-		seen[id] = struct{}{}
+		seen[r.ID] = struct{}{}
 	}
 	return false
 }

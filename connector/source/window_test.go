@@ -1,6 +1,8 @@
 package source
 
 import (
+	"github.com/callstream/callstream/connector/calllist"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,14 +23,14 @@ func TestReadWindowWhole(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.EqualFunc(wr.Records, f.records, func(a, b json.RawMessage) bool { return string(a) == string(b) }) {
-				t.Errorf("records = %s, want %s", wr.Records, f.records)
+			if !slices.EqualFunc(wr.Records, f.records, func(a calllist.Raw, b json.RawMessage) bool { return string(a.JSON) == string(b) }) {
+				t.Errorf("records = %v, want %s", wr.Records, f.records)
 			}
 			if want := max((n+2)/3, 1); wr.Pages != want || wr.Rereads != 0 || f.callCount() != want {
 				t.Errorf("pages %d, rereads %d, calls %d; want %d pages, no reread", wr.Pages, wr.Rereads, f.callCount(), want)
 			}
-			if wr.ServerDate.IsZero() || wr.Window != testWindow() {
-				t.Errorf("ServerDate %s, Window %s", wr.ServerDate, wr.Window)
+			if wr.Window != testWindow() {
+				t.Errorf("Window %s", wr.Window)
 			}
 		})
 	}
@@ -41,7 +43,7 @@ func TestReadWindowRereads(t *testing.T) {
 		reason string
 	}{
 		{"insert while paging", func(f *fakeVendor) {
-			f.before = func(_ http.ResponseWriter, call int, _ requestBody) bool {
+			f.before = func(_ http.ResponseWriter, call int, _ calllist.Request) bool {
 				if call == 2 {
 					f.mu.Lock()
 					f.records = append([]json.RawMessage{json.RawMessage(`{"id":661181201146017}`)}, f.records...)
@@ -59,7 +61,7 @@ func TestReadWindowRereads(t *testing.T) {
 			}
 		}, "count_mismatch"},
 		{"short page", func(f *fakeVendor) {
-			f.before = func(w http.ResponseWriter, call int, req requestBody) bool {
+			f.before = func(w http.ResponseWriter, call int, req calllist.Request) bool {
 				if call != 2 {
 					return false
 				}
@@ -68,7 +70,7 @@ func TestReadWindowRereads(t *testing.T) {
 			}
 		}, "short_page"},
 		{"duplicate id", func(f *fakeVendor) {
-			f.before = func(w http.ResponseWriter, call int, req requestBody) bool {
+			f.before = func(w http.ResponseWriter, call int, req calllist.Request) bool {
 				if call != 2 {
 					return false
 				}
@@ -114,7 +116,7 @@ func TestReadWindowDriftExhausted(t *testing.T) {
 
 func TestReadWindowRetriesPages(t *testing.T) {
 	f, srv := newFakeVendor(t, 10)
-	f.before = func(w http.ResponseWriter, call int, _ requestBody) bool {
+	f.before = func(w http.ResponseWriter, call int, _ calllist.Request) bool {
 		switch call {
 		case 2:
 			w.Header().Set("Retry-After", "0")
@@ -145,7 +147,7 @@ func TestReadWindowRetriesPages(t *testing.T) {
 
 func TestReadWindowAttempts(t *testing.T) {
 	f, srv := newFakeVendor(t, 10)
-	f.before = func(w http.ResponseWriter, _ int, _ requestBody) bool { w.WriteHeader(500); return true }
+	f.before = func(w http.ResponseWriter, _ int, _ calllist.Request) bool { w.WriteHeader(500); return true }
 	c := newTestClient(t, srv.URL, nil)
 	r := fastRetry
 	r.Attempts = 3
@@ -157,7 +159,7 @@ func TestReadWindowAttempts(t *testing.T) {
 
 func TestReadWindowStopsWithContext(t *testing.T) {
 	f, srv := newFakeVendor(t, 10)
-	f.before = func(w http.ResponseWriter, _ int, _ requestBody) bool { w.WriteHeader(500); return true }
+	f.before = func(w http.ResponseWriter, _ int, _ calllist.Request) bool { w.WriteHeader(500); return true }
 	c := newTestClient(t, srv.URL, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -234,7 +236,7 @@ func TestReadWindowFetchesPagesAtOnce(t *testing.T) {
 			want := slices.Clone(f.records)
 			var inFlight, most atomic.Int32
 			var inserted atomic.Bool
-			f.before = func(_ http.ResponseWriter, _ int, req requestBody) bool {
+			f.before = func(_ http.ResponseWriter, _ int, req calllist.Request) bool {
 				n := inFlight.Add(1)
 				defer inFlight.Add(-1)
 				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
@@ -259,8 +261,8 @@ func TestReadWindowFetchesPagesAtOnce(t *testing.T) {
 			if drift {
 				want = append(want, json.RawMessage(`{"id":661181201140000,"status":2}`))
 			}
-			if !slices.EqualFunc(wr.Records, want, func(a, b json.RawMessage) bool { return string(a) == string(b) }) {
-				t.Errorf("records = %s\nwant %s", wr.Records, want)
+			if !slices.EqualFunc(wr.Records, want, func(a calllist.Raw, b json.RawMessage) bool { return string(a.JSON) == string(b) }) {
+				t.Errorf("records = %v\nwant %s", wr.Records, want)
 			}
 			if got := most.Load(); got < 2 || got > 4 {
 				t.Errorf("at most %d requests in flight, want 2..4", got)

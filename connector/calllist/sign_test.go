@@ -1,4 +1,4 @@
-package source
+package calllist
 
 import (
 	"crypto/hmac"

@@ -1,4 +1,4 @@
-package source
+package calllist
 
 import (
 	"crypto/hmac"
@@ -212,7 +212,7 @@ func (s Signer) Timestamp(t time.Time) string {
 func (s Signer) Sign(appID string, appKey secret.String, timestamp string, body []byte) secret.String {
 	s = s.normalized()
 	if err := s.Validate(); err != nil {
-		panic("source: Sign with an invalid Signer: " + err.Error())
+		panic("calllist: Sign with an invalid Signer: " + err.Error())
 	}
 	var h hash.Hash
 	switch s.Digest {

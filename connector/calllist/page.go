@@ -1,0 +1,352 @@
+package calllist
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// Page is one answered getCallList page.
+type Page struct {
+	TotalCount int // records in the window, as the vendor counted them for this page
+	TotalPage  int // pages in the window at the page size the vendor used
+	PageNo     int // 1-based
+	PageSize   int // the page size the vendor used, which may be less than asked
+	// Records are data.result's elements in the order received (newest
+	// first), each sliced out of the body with its id and hash.
+	Records []Raw
+}
+
+// Raw is one record of a page as received.
+type Raw struct {
+	// JSON is the record's bytes, a slice of the response body.
+	JSON []byte
+	// Hash is the xxhash of JSON: equal bytes, equal hash.
+	Hash uint64
+	// ID is the record's id; 0 when Err is set.
+	ID int64
+	// Err is why no id could be read: a *DecodeError with ReasonRecordJSON
+	// (not an object, an id that is not an integer) or ReasonNoID.
+	Err error
+}
+
+// CodeError is an answer whose code is not 0: a business error, or a
+// refusal of the credentials. Message is the vendor's text, unscrubbed:
+// callers quote it only after removing secrets.
+type CodeError struct {
+	Code    int
+	Message string
+}
+
+func (e *CodeError) Error() string { return fmt.Sprintf("code %d: %s", e.Code, e.Message) }
+
+// ErrMalformed is wrapped by every error of DecodePage that is not a
+// *CodeError: the body is not the envelope the vendor documents.
+var ErrMalformed = errors.New("malformed response")
+
+// DecodePage decodes a response body in one pass: the envelope
+// {"code","message","data":{"totalCount","totalPage","pageNo","pageSize",
+// "result","message"}} and, for each record of result, its bytes, hash
+// and id. Keys of the envelope it does not know are skipped. A body that is
+// not valid JSON, lacks code or data, or holds a negative count wraps
+// ErrMalformed; a code other than 0 is a *CodeError.
+func DecodePage(body []byte) (*Page, error) {
+	d := newDecoder(body)
+	var (
+		p         Page
+		code      *int
+		message   string
+		sawData   bool
+		dataIsNil bool
+	)
+	err := readObject(d, func(name string) error {
+		switch name {
+		case "code":
+			v, null, err := readInt(d, 0)
+			if err == nil && !null {
+				c := int(v)
+				code = &c
+			} else if null {
+				code = nil
+			}
+			return err
+		case "message":
+			_, err := readString(d, &message)
+			return err
+		case "data":
+			sawData = true
+			if d.PeekKind() == 'n' {
+				dataIsNil = true
+				return d.SkipValue()
+			}
+			dataIsNil = false
+			return readObject(d, func(name string) error { return p.field(d, body, name) })
+		}
+		return d.SkipValue()
+	})
+	if err == nil {
+		err = endOfInput(d)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, jsonError(err))
+	}
+	switch {
+	case code == nil:
+		return nil, fmt.Errorf("%w: no code", ErrMalformed)
+	case *code != 0:
+		return nil, &CodeError{Code: *code, Message: message}
+	case !sawData || dataIsNil:
+		return nil, fmt.Errorf("%w: no data", ErrMalformed)
+	case p.TotalCount < 0 || p.TotalPage < 0 || p.PageNo < 0 || p.PageSize < 0:
+		return nil, fmt.Errorf("%w: negative count (totalCount %d, totalPage %d, pageNo %d, pageSize %d)",
+			ErrMalformed, p.TotalCount, p.TotalPage, p.PageNo, p.PageSize)
+	}
+	return &p, nil
+}
+
+// field reads one key of data.
+func (p *Page) field(d *jsontext.Decoder, body []byte, name string) error {
+	var dst *int
+	switch name {
+	case "totalCount":
+		dst = &p.TotalCount
+	case "totalPage":
+		dst = &p.TotalPage
+	case "pageNo":
+		dst = &p.PageNo
+	case "pageSize":
+		dst = &p.PageSize
+	case "result":
+		return p.readResult(d, body)
+	default:
+		return d.SkipValue()
+	}
+	v, _, err := readInt(d, 0)
+	if err == nil {
+		*dst = int(v)
+	}
+	return err
+}
+
+// readResult slices each element of the result array out of body.
+func (p *Page) readResult(d *jsontext.Decoder, body []byte) error {
+	p.Records = p.Records[:0]
+	switch d.PeekKind() {
+	case 'n':
+		return d.SkipValue()
+	case '[':
+	default:
+		return errors.New("result is not an array")
+	}
+	if _, err := d.ReadToken(); err != nil {
+		return err
+	}
+	for d.PeekKind() != ']' {
+		r, err := sliceRecord(d, body)
+		if err != nil {
+			return err
+		}
+		p.Records = append(p.Records, r)
+	}
+	_, err := d.ReadToken()
+	return err
+}
+
+// sliceRecord reads one element of result: its bytes, hash and id.
+func sliceRecord(d *jsontext.Decoder, body []byte) (Raw, error) {
+	if d.PeekKind() != '{' {
+		v, err := d.ReadValue()
+		if err != nil {
+			return Raw{}, err
+		}
+		end := int(d.InputOffset())
+		raw := body[end-len(v) : end : end]
+		return Raw{JSON: raw, Hash: xxhash.Sum64(raw),
+			Err: &DecodeError{Reason: ReasonRecordJSON, Err: fmt.Errorf("record is a JSON %s, not an object", kindName(v.Kind()))}}, nil
+	}
+	if _, err := d.ReadToken(); err != nil {
+		return Raw{}, err
+	}
+	start := int(d.InputOffset()) - 1
+	var (
+		id    int64
+		idErr error
+	)
+	for d.PeekKind() != '}' {
+		name, err := d.ReadToken()
+		if err != nil {
+			return Raw{}, err
+		}
+		if name.String() != "id" {
+			if err := d.SkipValue(); err != nil {
+				return Raw{}, err
+			}
+			continue
+		}
+		v, null, err := readInt(d, 64)
+		switch {
+		case errors.As(err, new(*typeError)):
+			idErr = err
+		case err != nil:
+			return Raw{}, err
+		case !null:
+			id, idErr = v, nil
+		}
+	}
+	if _, err := d.ReadToken(); err != nil {
+		return Raw{}, err
+	}
+	end := int(d.InputOffset())
+	r := Raw{JSON: body[start:end:end]}
+	r.Hash = xxhash.Sum64(r.JSON)
+	switch {
+	case idErr != nil:
+		r.Err = &DecodeError{Reason: ReasonRecordJSON, Err: fmt.Errorf("reading id: %w", idErr)}
+	case id == 0:
+		r.Err = &DecodeError{Reason: ReasonNoID, Err: errors.New("record has no id")}
+	default:
+		r.ID = id
+	}
+	return r, nil
+}
+
+// newDecoder returns a tokenizer reading b in place.
+func newDecoder(b []byte) *jsontext.Decoder {
+	return jsontext.NewDecoder(bytes.NewBuffer(b), jsonOptions...)
+}
+
+// endOfInput checks that nothing but whitespace follows the value read.
+func endOfInput(d *jsontext.Decoder) error {
+	if _, err := d.ReadToken(); err != io.EOF {
+		if err == nil {
+			return errors.New("data after the top-level value")
+		}
+		return err
+	}
+	return nil
+}
+
+// readObject reads an object, calling field for each key with the decoder
+// before the key's value; field must read or skip the value.
+func readObject(d *jsontext.Decoder, field func(name string) error) error {
+	if k := d.PeekKind(); k != '{' {
+		if k == 0 {
+			_, err := d.ReadToken() // the syntax error
+			return err
+		}
+		return &typeError{want: "an object", got: k}
+	}
+	if _, err := d.ReadToken(); err != nil {
+		return err
+	}
+	for d.PeekKind() != '}' {
+		name, err := d.ReadToken()
+		if err != nil {
+			return err
+		}
+		if err := field(name.String()); err != nil {
+			return err
+		}
+	}
+	_, err := d.ReadToken()
+	return err
+}
+
+// typeError is valid JSON of another kind than the field needs.
+type typeError struct {
+	want string
+	got  jsontext.Kind
+}
+
+func (e *typeError) Error() string {
+	return fmt.Sprintf("want %s, got a JSON %s", e.want, kindName(e.got))
+}
+
+// readInt reads an integer of bits bits (0: int's size) or null.
+func readInt(d *jsontext.Decoder, bits int) (v int64, null bool, err error) {
+	switch k := d.PeekKind(); k {
+	case 'n':
+		return 0, true, d.SkipValue()
+	case '0':
+	case 0:
+		_, err := d.ReadToken()
+		return 0, false, err
+	default:
+		if err := d.SkipValue(); err != nil {
+			return 0, false, err
+		}
+		return 0, false, &typeError{want: "an integer", got: k}
+	}
+	tok, err := d.ReadToken()
+	if err != nil {
+		return 0, false, err
+	}
+	v, err = tok.Int()
+	if err != nil {
+		return 0, false, &typeError{want: "an integer", got: '0'}
+	}
+	if bits == 0 {
+		bits = 64 // int is 64 bits on every platform we build for
+	}
+	if bits < 64 && (v < -1<<(bits-1) || v >= 1<<(bits-1)) {
+		return 0, false, fmt.Errorf("number %d out of range of int%d", v, bits)
+	}
+	return v, false, nil
+}
+
+// readString reads a string into dst, or null, which leaves dst as it was.
+func readString(d *jsontext.Decoder, dst *string) (null bool, err error) {
+	switch k := d.PeekKind(); k {
+	case 'n':
+		return true, d.SkipValue()
+	case '"':
+	case 0:
+		_, err := d.ReadToken()
+		return false, err
+	default:
+		if err := d.SkipValue(); err != nil {
+			return false, err
+		}
+		return false, &typeError{want: "a string", got: k}
+	}
+	tok, err := d.ReadToken()
+	if err != nil {
+		return false, err
+	}
+	*dst = tok.String()
+	return false, nil
+}
+
+// jsonError drops the tokenizer's package prefix from a syntax error.
+func jsonError(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
+		return errors.New("truncated JSON")
+	}
+	var se *jsontext.SyntacticError
+	if errors.As(err, &se) {
+		return fmt.Errorf("invalid JSON at byte %d: %w", se.ByteOffset, se.Err)
+	}
+	return err
+}
+
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case 'n':
+		return "null"
+	case 'f', 't':
+		return "boolean"
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return "value"
+}
