@@ -138,7 +138,7 @@ func newSecureWorld(t *testing.T, p *prodSetup, history int) *secureWorld {
 	t.Cleanup(srv.Close)
 	sim, err := simulator.New(simulator.Config{
 		AppID: "prod-app", AppKey: prodAppKey, Seed: 9, History: history, HistorySpan: time.Hour,
-		ConvertAfter: time.Second, FailRatio: 0.3,
+		ConvertAfter: time.Second, FailRatio: 0.3, Types: []string{source.DefaultType},
 	})
 	if err != nil {
 		t.Fatal(err)
