@@ -21,6 +21,7 @@ import (
 	"github.com/callstream/callstream/connector/registry"
 	"github.com/callstream/callstream/connector/security"
 	"github.com/callstream/callstream/connector/security/testpki"
+	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/secret"
 	"github.com/callstream/callstream/simulator"
 	"github.com/linkedin/goavro/v2"
