@@ -37,7 +37,11 @@ func TestAwaitReportsWhatNeverArrived(t *testing.T) {
 	if !strings.Contains(err.Error(), "4 lost") {
 		t.Errorf("error %q does not carry the last report", err)
 	}
-	if truth := sim.Records(); !Settled(truth) {
+	truth, err := FetchTruth(context.Background(), srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !Settled(truth) {
 		t.Error("history older than ConvertAfter reads as in progress")
 	}
 }

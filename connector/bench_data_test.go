@@ -26,7 +26,7 @@ func simPages(tb testing.TB, n int) (bodies [][]byte, raws []json.RawMessage) {
 	tb.Helper()
 	clock := time.Date(2026, 3, 21, 12, 0, 0, 0, time.UTC)
 	sim, err := simulator.New(simulator.Config{
-		AppID: testAppID, AppKey: testAppKey, Seed: 3, History: n, HistorySpan: 24 * time.Hour,
+		AppID: testAppID, AppKey: testAppKey, Types: []string{testType}, Seed: 3, History: n, HistorySpan: 24 * time.Hour,
 		ConvertAfter: time.Minute, FailRatio: 0.1, Clock: func() time.Time { return clock },
 	})
 	if err != nil {
@@ -34,7 +34,7 @@ func simPages(tb testing.TB, n int) (bodies [][]byte, raws []json.RawMessage) {
 	}
 	h := sim.Handler()
 	for page := 1; (page-1)*benchPageSize < n; page++ {
-		body := fmt.Sprintf(`{"type":"call","pageNo":%d,"pageSize":%d}`, page, benchPageSize)
+		body := fmt.Sprintf(`{"type":%q,"pageNo":%d,"pageSize":%d}`, testType, page, benchPageSize)
 		ts := strconv.FormatInt(clock.UnixMilli(), 10)
 		req := httptest.NewRequest(http.MethodPost, source.Path, strings.NewReader(body))
 		req.Header.Set("appId", testAppID)
@@ -77,7 +77,7 @@ func benchConfig(tb testing.TB, apiURL string, brokers []string) Config {
 		tb.Fatal(err)
 	}
 	return Config{
-		APIURL: apiURL, AppID: testAppID, AppKey: testAppKey, Type: "call",
+		APIURL: apiURL, AppID: testAppID, AppKey: testAppKey, Type: testType,
 		PageSize: benchPageSize, MaxPages: 1000, RequestTimeout: 30 * time.Second,
 		Retry:   source.Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 		Brokers: brokers, TransactionalID: "bench", CreateTopics: true,

@@ -129,7 +129,7 @@ func runPipeline(b *testing.B, calls int) {
 		b.Fatal(err)
 	}
 	defer cluster.Close()
-	s, err := simulator.New(simulator.Config{AppID: testAppID, AppKey: testAppKey, Seed: 9, History: calls,
+	s, err := simulator.New(simulator.Config{AppID: testAppID, AppKey: testAppKey, Types: []string{testType}, Seed: 9, History: calls,
 		HistorySpan: 24 * time.Hour, ConvertAfter: time.Minute, FailRatio: 0.1})
 	if err != nil {
 		b.Fatal(err)

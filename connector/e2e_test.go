@@ -34,9 +34,13 @@ func newCluster(t *testing.T) *kfake.Cluster {
 	return c
 }
 
+// testType is the request type the tests' connectors ask and their
+// simulators list.
+const testType = "call"
+
 func newSimulator(t *testing.T, cfg simulator.Config) *httptest.Server {
 	t.Helper()
-	cfg.AppID, cfg.AppKey = testAppID, testAppKey
+	cfg.AppID, cfg.AppKey, cfg.Types = testAppID, testAppKey, []string{testType}
 	sim, err := simulator.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +59,7 @@ func testConfig(t *testing.T, apiURL string, brokers []string) Config {
 		t.Fatal(err)
 	}
 	return Config{
-		APIURL: apiURL, AppID: testAppID, AppKey: testAppKey, Type: "call",
+		APIURL: apiURL, AppID: testAppID, AppKey: testAppKey, Type: testType,
 		PageSize: 20, MaxPages: 5, RequestTimeout: 5 * time.Second,
 		Retry:   source.Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 		Brokers: brokers, TransactionalID: "e2e", CreateTopics: true,

@@ -1,15 +1,12 @@
 package simulator
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/callstream/callstream/connector/source"
 )
 
 // BenchmarkPage answers one page of 1000 out of 100,000 and out of
@@ -23,16 +20,12 @@ func BenchmarkPage(b *testing.B) {
 func benchmarkPage(b *testing.B, history int) {
 	s, _ := newSim(b, func(c *Config) { c.History = history; c.HistorySpan = 7 * 24 * time.Hour })
 	h := s.Handler()
-	body := `{"type":"call","pageNo":50,"pageSize":1000}`
-	ts := "1742536800000"
-	sign := source.Signer{}.Sign(testAppID, testKey, ts, []byte(body)).Reveal()
+	body := `{"type":"chat","pageNo":50,"pageSize":1000}`
+	signed := signedRequest(b, body, "1742536800000")
 	b.ReportAllocs()
 	for b.Loop() {
-		req := httptest.NewRequest(http.MethodPost, source.Path, strings.NewReader(body))
-		req.Header.Set("appId", testAppID)
-		req.Header.Set("appKey", testKey.Reveal())
-		req.Header.Set("timestamp", ts)
-		req.Header.Set("sign", sign)
+		req := httptest.NewRequest(http.MethodPost, callListPath, strings.NewReader(body))
+		req.Header = signed.Header
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != 200 {
@@ -42,18 +35,16 @@ func benchmarkPage(b *testing.B, history int) {
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "records/s")
 }
 
-// BenchmarkReadWindow pages through 100,000 history calls with the client.
+// BenchmarkReadWindow pages through 100,000 history calls, 1000 a page.
 func BenchmarkReadWindow(b *testing.B) {
 	s, clock := newSim(b, func(c *Config) { c.History = 100_000; c.HistorySpan = 24 * time.Hour })
-	c := clientOf(b, s, func(c *source.Config) { c.PageSize = 1000 })
+	from, to := whole(clock)
+	h := s.Handler()
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
-		wr, err := c.ReadWindow(context.Background(), whole(clock), fastRetry)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n += len(wr.Records)
+		recs, _ := readAll(b, h, from, to, 1000)
+		n += len(recs)
 	}
 	if n != b.N*100_000 {
 		b.Fatalf("read %d records", n)

@@ -4,13 +4,11 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/callstream/callstream/connector/source"
 )
 
 // appendRecord appends r as the vendor writes a record: all 34 fields in the
 // vendor's order, the always-null ones as null (or their raw value if set).
-func appendRecord(b []byte, r *source.Record) []byte {
+func appendRecord(b []byte, r *Record) []byte {
 	b = append(b, `{"id":`...)
 	b = strconv.AppendInt(b, r.ID, 10)
 	b = appendField(b, "taskId", r.TaskID)

@@ -17,7 +17,8 @@ type Faults interface {
 }
 
 // Request is a getCallList request body as the simulator understood it.
-// StartTime and EndTime are zero when the request gave none.
+// StartTime and EndTime are zero when the request gave none; PageSize is
+// the one answered, at most Config.MaxPageSize.
 type Request struct {
 	StartTime, EndTime string // as sent, yyyy-MM-dd HH:mm:ss in CST
 	Type               string

@@ -1,18 +1,16 @@
 package simulator
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/callstream/callstream/connector/event"
-	"github.com/callstream/callstream/connector/source"
 )
 
 func TestParseFaults(t *testing.T) {
@@ -51,19 +49,19 @@ func TestParseFaults(t *testing.T) {
 	}
 }
 
-// Each fault of one answer, on every request, reaches the client as its
-// class of error.
+// Each fault of one answer, on every request, is answered as that fault
+// looks on the wire.
 func TestAnswerFaults(t *testing.T) {
 	for _, tc := range []struct {
 		spec   string
-		kind   source.Kind
 		status int
+		code   int // the envelope's code; -1: the body is not JSON
 	}{
-		{"http500=1", source.KindHTTP, 500},
-		{"http429=1,retry-after=2s", source.KindHTTP, 429},
-		{"business=1", source.KindBusiness, 0},
-		{"malformed=1", source.KindDecode, 0},
-		{"truncated=1", source.KindDecode, 0},
+		{"http500=1", 500, -1},
+		{"http429=1,retry-after=2s", 429, 429},
+		{"business=1", 200, 500},
+		{"malformed=1", 200, -1},
+		{"truncated=1", 200, -1},
 	} {
 		t.Run(tc.spec, func(t *testing.T) {
 			fs, err := ParseFaults(tc.spec)
@@ -71,18 +69,37 @@ func TestAnswerFaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The host's clock: an HTTP-date Retry-After is read against it.
-			s, clock := newSim(t, func(c *Config) { c.FaultSpec, c.Clock = fs, time.Now })
-			c := clientOf(t, s, nil)
+			s, _ := newSim(t, func(c *Config) { c.FaultSpec, c.Clock = fs, time.Now })
+			forms := map[bool]bool{}
 			for range 2 { // 429 answers Retry-After in both forms by turns
-				_, err := c.FetchPage(context.Background(), whole(clock), 1)
-				var ae *source.APIError
-				if !errors.As(err, &ae) || ae.Kind != tc.kind || ae.Status != tc.status {
-					t.Fatalf("FetchPage = %v, want a %s error with status %d", err, tc.kind, tc.status)
+				rec := httptest.NewRecorder()
+				s.Handler().ServeHTTP(rec, signedRequest(t, `{"type":"chat","pageNo":1,"pageSize":10}`, "1742536800000"))
+				var env struct{ Code int }
+				code := -1
+				if json.Unmarshal(rec.Body.Bytes(), &env) == nil {
+					code = env.Code
 				}
-				// An HTTP date has whole seconds: 1s..2s from now.
-				if tc.status == 429 && (ae.RetryAfter < time.Second || ae.RetryAfter > 2*time.Second) {
-					t.Errorf("Retry-After %s, want 2s", ae.RetryAfter)
+				if rec.Code != tc.status || code != tc.code {
+					t.Fatalf("answer %d %.80s, want status %d and code %d", rec.Code, rec.Body.String(), tc.status, tc.code)
 				}
+				if tc.status == 429 {
+					ra := rec.Header().Get("Retry-After")
+					secs, err := strconv.Atoi(ra)
+					forms[err == nil] = true
+					if err != nil {
+						// An HTTP date has whole seconds: 1s..2s from now.
+						at, perr := http.ParseTime(ra)
+						d := time.Until(at)
+						if perr != nil || d < 0 || d > 2*time.Second {
+							t.Errorf("Retry-After %q is %s from now, want 2s", ra, d)
+						}
+					} else if secs != 2 {
+						t.Errorf("Retry-After %q, want 2", ra)
+					}
+				}
+			}
+			if tc.status == 429 && len(forms) != 2 {
+				t.Errorf("Retry-After in one form only: %v", forms)
 			}
 			name := strings.Split(tc.spec, "=")[0]
 			if got := s.FaultCounts()[name]; got != 2 {
@@ -95,11 +112,9 @@ func TestAnswerFaults(t *testing.T) {
 func TestSlowAnswerIsLate(t *testing.T) {
 	fs, _ := ParseFaults("slow=1:60ms")
 	s, clock := newSim(t, func(c *Config) { c.FaultSpec = fs })
-	c := clientOf(t, s, nil)
+	from, to := whole(clock)
 	start := time.Now()
-	if _, err := c.FetchPage(context.Background(), whole(clock), 1); err != nil {
-		t.Fatal(err)
-	}
+	ask(t, s.Handler(), pageBody(from, to, 1, 10))
 	if d := time.Since(start); d < 60*time.Millisecond {
 		t.Errorf("slow answer took %s, want at least 60ms", d)
 	}
@@ -110,12 +125,14 @@ func TestSlowAnswerIsLate(t *testing.T) {
 func TestAnswerFaultsFollowTheSeed(t *testing.T) {
 	fs, _ := ParseFaults("http500=0.3,business=0.3")
 	outcomes := func() string {
-		s, clock := newSim(t, func(c *Config) { c.FaultSpec = fs })
-		c := clientOf(t, s, nil)
+		s, _ := newSim(t, func(c *Config) { c.FaultSpec = fs })
 		var b strings.Builder
 		for range 40 {
-			_, err := c.FetchPage(context.Background(), whole(clock), 1)
-			b.WriteString(string(source.KindOf(err)) + ".")
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, signedRequest(t, `{"type":"chat","pageNo":1,"pageSize":10}`, "1742536800000"))
+			var env struct{ Code int }
+			json.Unmarshal(rec.Body.Bytes(), &env)
+			fmt.Fprintf(&b, "%d/%d.", rec.Code, env.Code)
 		}
 		return b.String()
 	}
@@ -123,7 +140,7 @@ func TestAnswerFaultsFollowTheSeed(t *testing.T) {
 	if a != b {
 		t.Errorf("two runs met different faults:\n%s\n%s", a, b)
 	}
-	if !strings.Contains(a, "http") || !strings.Contains(a, "business") || !strings.Contains(a, "..") && !strings.HasPrefix(a, ".") {
+	if !strings.Contains(a, "500/0.") || !strings.Contains(a, "200/500.") || !strings.Contains(a, "200/0.") {
 		t.Errorf("40 requests at 30%%+30%% met %s", a)
 	}
 }
@@ -133,16 +150,13 @@ func TestAnswerFaultsFollowTheSeed(t *testing.T) {
 func TestInsertWhilePaging(t *testing.T) {
 	fs, _ := ParseFaults("insert-while-paging=1:10s")
 	s, clock := newSim(t, func(c *Config) { c.FaultSpec = fs; c.History = 0; c.Rate = 10 })
-	c := clientOf(t, s, nil)
 	clock.Advance(5 * time.Second)
 	arrived := s.tl.arrived(clock.Now())
 	early := len(s.Records())
-	wr, err := c.ReadWindow(context.Background(), whole(clock), fastRetry)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(wr.Records) != early || early >= arrived {
-		t.Errorf("list holds %d, truth %d of %d arrived calls; want list = truth < arrived", len(wr.Records), early, arrived)
+	from, to := whole(clock)
+	list, _ := readAll(t, s.Handler(), from, to, 10)
+	if len(list) != early || early >= arrived {
+		t.Errorf("list holds %d, truth %d of %d arrived calls; want list = truth < arrived", len(list), early, arrived)
 	}
 	clock.Advance(10 * time.Second)
 	if got, want := len(s.Records()), s.tl.arrived(clock.Now().Add(-10*time.Second)); got < want {
@@ -158,7 +172,7 @@ func TestLateStatus(t *testing.T) {
 	s, clock := newSim(t, func(c *Config) { c.FaultSpec = fs })
 	clock.Advance(time.Hour) // the history is older than ConvertAfter now
 	for _, r := range s.Records() {
-		if created, _ := source.ParseTime(r.GmtCreateTime); clock.Now().Sub(created) < time.Hour && r.Status != 1 {
+		if created, _ := parseTime(r.GmtCreateTime); clock.Now().Sub(created) < time.Hour && r.Status != 1 {
 			t.Fatalf("call %d, created %s, has status %d before its late conversion", r.ID, r.GmtCreateTime, r.Status)
 		}
 	}
@@ -193,11 +207,11 @@ func TestBrokenJSON(t *testing.T) {
 	}
 	var broken int
 	for _, r := range s.Records() {
-		_, perr := event.FromRecord(&r)
-		if (perr != nil) != want[r.ID] {
-			t.Errorf("call %d status %d: parse error %v, listed broken %v", r.ID, r.Status, perr, want[r.ID])
+		cut := notJSON(r)
+		if cut != want[r.ID] {
+			t.Errorf("call %d status %d: inner JSON cut %v, listed broken %v", r.ID, r.Status, cut, want[r.ID])
 		}
-		if perr != nil {
+		if cut {
 			broken++
 		}
 	}
@@ -209,6 +223,36 @@ func TestBrokenJSON(t *testing.T) {
 		if r.Content != again[i].Content {
 			t.Fatalf("call %d content changed between reads", r.ID)
 		}
+	}
+}
+
+// notJSON reports whether r has inner JSON that does not parse: content,
+// or message when set.
+func notJSON(r Record) bool {
+	return (r.Content != "" && !json.Valid([]byte(r.Content))) || (r.Message != nil && !json.Valid([]byte(*r.Message)))
+}
+
+// Config.BrokenEvery cuts the inner JSON of every n-th call, history
+// included, once it is converted or failed, and /_sim/broken lists them.
+func TestBrokenEvery(t *testing.T) {
+	s, clock := newSim(t, func(c *Config) { c.BrokenEvery = 5; c.Rate = 1 })
+	clock.Advance(20 * time.Second) // new calls, still converting
+	recs := s.Records()
+	var want []int64
+	for i, r := range recs {
+		done := r.Status != statusConverting
+		if cut := notJSON(r); cut != ((i+1)%5 == 0 && done) {
+			t.Errorf("call %d (index %d, status %d): inner JSON cut %v", r.ID, i, r.Status, cut)
+		}
+		if (i+1)%5 == 0 && done {
+			want = append(want, r.ID)
+		}
+	}
+	if got := s.Broken(); len(want) != 19 || !slices.Equal(got, want) {
+		t.Errorf("Broken() = %v, want the %d calls %v", got, len(want), want)
+	}
+	if got := s.FaultCounts()["broken-json"]; got != int64(len(recs)/5) {
+		t.Errorf("FaultCounts()[broken-json] = %d, want %d", got, len(recs)/5)
 	}
 }
 
@@ -230,13 +274,9 @@ func TestSkew(t *testing.T) {
 		{"host time", clock.Now(), `"code":402`},
 		{"server time", clock.Now().Add(90 * time.Second), `"code":0`},
 	} {
-		body := `{"type":"call","pageNo":1,"pageSize":10}`
-		ts := source.Signer{}.Timestamp(tc.at)
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+source.Path, strings.NewReader(body))
-		req.Header.Set("appId", testAppID)
-		req.Header.Set("appKey", testKey.Reveal())
-		req.Header.Set("timestamp", ts)
-		req.Header.Set("sign", source.Signer{}.Sign(testAppID, testKey, ts, []byte(body)).Reveal())
+		body := `{"type":"chat","pageNo":1,"pageSize":10}`
+		req := signedRequest(t, body, strconv.FormatInt(tc.at.UnixMilli(), 10))
+		req.RequestURI, req.URL.Scheme, req.URL.Host = "", "http", srv.Listener.Addr().String()
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/callstream/callstream/connector/source"
 )
 
 // Call types the vendor records.
@@ -63,7 +61,7 @@ func newWorld(seed uint64) world {
 
 // record makes call i as it is at now. The random draws never depend on the
 // status, so a call keeps its ids, names and texts as its status changes.
-func (s *Simulator) record(i int, now time.Time) source.Record {
+func (s *Simulator) record(i int, now time.Time) Record {
 	tl, w := &s.tl, &s.world
 	arrival := tl.arrival(i)
 	r := newRNG(tl.seed, uint64(i), saltRecord)
@@ -93,11 +91,11 @@ func (s *Simulator) record(i int, now time.Time) source.Record {
 		msgID = fmt.Sprintf("%s_%d_%d", hex(&r, 16), msgMillis, 1+r.intn(9))
 		folder = "resource"
 	}
-	mt := msgTime.In(source.CST)
-	rec := source.Record{
+	mt := msgTime.In(cst)
+	rec := Record{
 		ID: id, TaskID: taskID, CorpID: w.corpID, Type: "call", MsgID: msgID,
 		PreCost: preCost, Method: "web", SalesID: sales.id, SalesName: sales.name,
-		GmtCreateTime: source.FormatTime(arrival), MsgTime: source.FormatTime(msgTime),
+		GmtCreateTime: formatTime(arrival), MsgTime: formatTime(msgTime),
 		DepartmentName: "[" + depts + "]", SendName: sendName, ReceiveName: receiveName,
 		CallType: callType,
 		URL:      w.ossPrefix + mt.Format("200601/02/") + folder + "/" + hex(&r, 32) + ".mp3",

@@ -2,21 +2,17 @@ package simulator
 
 import (
 	"bufio"
-	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/callstream/callstream/connector/source"
 )
 
 // Business error codes the simulator answers with, HTTP status 200.
 const (
 	codeBadRequest  = 400
 	codeSignInvalid = 401
-	maxPageSize     = 1000
 	maxRequestBody  = 1 << 20
 )
 
@@ -35,7 +31,7 @@ func (s *Simulator) serveCallList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, codeTimestamp, "timestamp expired")
 		return
 	}
-	req, from, to, msg := parseRequest(body)
+	req, from, to, msg := parseRequest(body, s.cfg.MaxPageSize)
 	if msg != "" {
 		s.fail(w, codeBadRequest, msg)
 		return
@@ -52,18 +48,9 @@ func (s *Simulator) serveCallList(w http.ResponseWriter, r *http.Request) {
 	page.ServeHTTP(w, r)
 }
 
-// signValid checks the appId, the appKey and the sign, the latter computed
-// by the same code as the client's.
-func (s *Simulator) signValid(h http.Header, body []byte) bool {
-	want := s.cfg.Signer.Sign(s.cfg.AppID, s.cfg.AppKey, h.Get("timestamp"), body)
-	ok := subtle.ConstantTimeCompare([]byte(h.Get("appId")), []byte(s.cfg.AppID))
-	ok &= subtle.ConstantTimeCompare([]byte(h.Get("appKey")), []byte(s.cfg.AppKey.Reveal()))
-	ok &= subtle.ConstantTimeCompare([]byte(h.Get("sign")), []byte(want.Reveal()))
-	return ok == 1 && h.Get("timestamp") != ""
-}
-
-// parseRequest validates a body; msg is the business error, if any.
-func parseRequest(body []byte) (req Request, from, to time.Time, msg string) {
+// parseRequest validates a body; msg is the business error, if any. A
+// pageSize above maxSize is lowered to it: req is the request as answered.
+func parseRequest(body []byte, maxSize int) (req Request, from, to time.Time, msg string) {
 	var in struct {
 		StartTime string `json:"startTime"`
 		EndTime   string `json:"endTime"`
@@ -80,17 +67,18 @@ func parseRequest(body []byte) (req Request, from, to time.Time, msg string) {
 		return req, from, to, "type is required"
 	case in.PageNo < 1:
 		return req, from, to, "pageNo must be at least 1"
-	case in.PageSize < 1 || in.PageSize > maxPageSize:
-		return req, from, to, "pageSize must be between 1 and " + strconv.Itoa(maxPageSize)
+	case in.PageSize < 1:
+		return req, from, to, "pageSize must be at least 1"
 	}
+	req.PageSize = min(req.PageSize, maxSize)
 	var err error
 	if in.StartTime != "" {
-		if from, err = source.ParseTime(in.StartTime); err != nil {
+		if from, err = parseTime(in.StartTime); err != nil {
 			return req, from, to, "startTime must be yyyy-MM-dd HH:mm:ss"
 		}
 	}
 	if in.EndTime != "" {
-		if to, err = source.ParseTime(in.EndTime); err != nil {
+		if to, err = parseTime(in.EndTime); err != nil {
 			return req, from, to, "endTime must be yyyy-MM-dd HH:mm:ss"
 		}
 	}
@@ -99,11 +87,11 @@ func parseRequest(body []byte) (req Request, from, to time.Time, msg string) {
 
 // writePage answers a valid request: the window's calls that exist now,
 // newest first (gmtCreateTime, then id, both descending, which is
-// descending index).
+// descending index). A type outside Config.Types lists nothing.
 func (s *Simulator) writePage(w http.ResponseWriter, req Request, from, to time.Time) {
 	now := s.cfg.Clock()
 	lo, hi := 0, 0
-	if req.Type == "call" || req.Type == "chat" {
+	if s.types[req.Type] {
 		lo, hi = s.tl.window(from, to, now)
 	}
 	calls := s.tl.visible(lo, hi, now)

@@ -2,15 +2,14 @@ package simulator
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/secret"
 )
 
@@ -60,34 +59,28 @@ func newSim(t testing.TB, mod func(*Config)) (*Simulator, *fakeClock) {
 	return s, clock
 }
 
-// clientOf serves s and returns a client of it.
-func clientOf(t testing.TB, s *Simulator, mod func(*source.Config)) *source.Client {
+// signedRequest is a getCallList request with body, signed with the
+// default recipe at timestamp ts.
+func signedRequest(t testing.TB, body, ts string) *http.Request {
 	t.Helper()
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	cfg := source.Config{BaseURL: srv.URL, AppID: testAppID, AppKey: testKey, PageSize: 10}
-	if mod != nil {
-		mod(&cfg)
-	}
-	c, err := source.NewClient(cfg)
+	recipe, err := parseSign("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
-}
-
-// post sends a signed body straight to the handler and returns the decoded
-// envelope.
-func post(t testing.TB, h http.Handler, body string) (code int, raw []byte) {
-	t.Helper()
-	ts := "1742536800000"
-	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, source.Path, bytes.NewBufferString(body))
+	req := httptest.NewRequest(http.MethodPost, callListPath, bytes.NewBufferString(body))
 	req.Header.Set("appId", testAppID)
 	req.Header.Set("appKey", testKey.Reveal())
 	req.Header.Set("timestamp", ts)
-	req.Header.Set("sign", source.Signer{}.Sign(testAppID, testKey, ts, []byte(body)).Reveal())
+	req.Header.Set("sign", recipe.sum(testAppID, testKey.Reveal(), ts, []byte(body)))
+	return req
+}
+
+// post sends a signed body straight to the handler and returns the
+// envelope's code and the whole answer.
+func post(t testing.TB, h http.Handler, body string) (code int, raw []byte) {
+	t.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	h.ServeHTTP(rec, signedRequest(t, body, "1742536800000"))
 	var env struct {
 		Code int `json:"code"`
 	}
@@ -97,9 +90,63 @@ func post(t testing.TB, h http.Handler, body string) (code int, raw []byte) {
 	return env.Code, rec.Body.Bytes()
 }
 
-// whole is the window from a day before the clock to a day after.
-func whole(c *fakeClock) source.Window {
-	return source.Window{Start: c.Now().Add(-24 * time.Hour), End: c.Now().Add(24 * time.Hour)}
+// answer is a getCallList answer, read with encoding/json.
+type answer struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Data    *struct {
+		TotalCount int      `json:"totalCount"`
+		TotalPage  int      `json:"totalPage"`
+		PageNo     int      `json:"pageNo"`
+		PageSize   int      `json:"pageSize"`
+		Result     []Record `json:"result"`
+		Message    string   `json:"message"`
+	} `json:"data"`
 }
 
-var fastRetry = source.Retry{Initial: time.Millisecond, Max: 5 * time.Millisecond, Attempts: 3}
+// ask posts body and decodes the answer, which must be code 0.
+func ask(t testing.TB, h http.Handler, body string) answer {
+	t.Helper()
+	code, raw := post(t, h, body)
+	var a answer
+	if err := json.Unmarshal(raw, &a); err != nil || code != 0 || a.Data == nil {
+		t.Fatalf("request %s: answer %.200s (%v)", body, raw, err)
+	}
+	return a
+}
+
+// pageBody is a request for page pageNo of [from, to] at size, of the type
+// "chat"; a zero time is left out.
+func pageBody(from, to time.Time, pageNo, size int) string {
+	return pageBodyOf("chat", from, to, pageNo, size)
+}
+
+func pageBodyOf(typ string, from, to time.Time, pageNo, size int) string {
+	b := fmt.Sprintf(`{"type":%q,"pageNo":%d,"pageSize":%d`, typ, pageNo, size)
+	if !from.IsZero() {
+		b += fmt.Sprintf(`,"startTime":%q`, formatTime(from))
+	}
+	if !to.IsZero() {
+		b += fmt.Sprintf(`,"endTime":%q`, formatTime(to))
+	}
+	return b + "}"
+}
+
+// readAll reads pages 1..totalPage of [from, to] at size and returns the
+// records in the order sent, and the pages read.
+func readAll(t testing.TB, h http.Handler, from, to time.Time, size int) ([]Record, int) {
+	t.Helper()
+	var out []Record
+	pages := 1
+	for p := 1; p <= pages; p++ {
+		a := ask(t, h, pageBody(from, to, p, size))
+		pages = a.Data.TotalPage
+		out = append(out, a.Data.Result...)
+	}
+	return out, max(pages, 1)
+}
+
+// whole is the window from a day before the clock to a day after.
+func whole(c *fakeClock) (from, to time.Time) {
+	return c.Now().Add(-24 * time.Hour), c.Now().Add(24 * time.Hour)
+}

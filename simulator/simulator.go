@@ -5,16 +5,26 @@
 // clock when asked, so there is no background work and nothing per call is
 // stored: a million calls cost no memory until they are paged.
 //
+// It speaks the vendor's format from its own code (record type, encoder,
+// China Standard Time, sign check), written from the vendor's page and
+// sample, and imports nothing of the client: a mistake the two made alike
+// would otherwise never show in a test.
+//
 // Requests: the appId, appKey and sign headers must match (a mismatch is
 // HTTP 200 with {"code":401,"message":"sign invalid","data":null}); the
-// timestamp must be present but its age is not checked. A body without
-// type, with pageNo below 1, pageSize outside 1..1000 or a malformed
-// startTime or endTime is answered with code 400. Both times are optional
-// and inclusive.
+// timestamp must be a number in the recipe's unit (milliseconds from 10^12,
+// seconds below 10^11) but its age is not checked, except under the skew
+// fault. A body without
+// type, with pageNo or pageSize below 1 or a malformed startTime or endTime
+// is answered with code 400. Both times are optional and inclusive. A
+// pageSize above Config.MaxPageSize is answered with that many records a
+// page and says so in its pageSize, as a vendor with a cap would.
 //
-// Type filter: the vendor's own example asks type "chat" and gets records
-// of type "call", so both "call" and "chat" match every call; any other type
-// matches none.
+// Type filter: the request's type is a category of the archive, not the
+// record's: the vendor's own example asks type "chat" and gets records of
+// type "call". The types of Config.Types list every call; any other type
+// gets what a real server would most harmfully answer, code 0 with an empty
+// page.
 //
 // GET /_sim/records answers {"records":[…]}, every call created so far with
 // its current status in the vendor's format, by ascending id: the truth that
@@ -31,7 +41,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/secret"
 )
 
@@ -39,8 +48,17 @@ import (
 type Config struct {
 	AppID  string        // the appId every request must carry
 	AppKey secret.String // the appKey every request must carry, and the sign's key
-	Signer source.Signer // the sign recipe; the zero Signer is source.DefaultSignSpec
-	Seed   int64         // the same seed and config give the same calls
+	// Sign is the sign recipe, a spec as the client's --sign takes it (see
+	// signRecipe); empty is DefaultSign.
+	Sign string
+	// Types are the request types that list the calls; empty is
+	// DefaultTypes. Any other type is answered with an empty page.
+	Types []string
+	// MaxPageSize caps the records of one page: a larger pageSize is
+	// answered with MaxPageSize records and pageSize MaxPageSize. 0 is
+	// DefaultMaxPageSize.
+	MaxPageSize int
+	Seed        int64 // the same seed and config give the same calls
 	// History calls exist at the start, their gmtCreateTime spread over the
 	// HistorySpan before it (whole seconds).
 	History     int
@@ -60,12 +78,26 @@ type Config struct {
 	// FaultSpec injects the faults it names (see ParseFaults), before
 	// Faults sees the request.
 	FaultSpec FaultSpec
+	// BrokenEvery, when above 0, breaks the inner JSON of every
+	// BrokenEvery-th call in order of arrival (the history's included), as
+	// the broken-json fault does to a share of calls: a dead letter that
+	// shows early and at a known pace. 0 is off.
+	BrokenEvery int
 }
+
+// Defaults of Config.
+const DefaultMaxPageSize = 1000
+
+// DefaultTypes are the request types listing the calls when Config.Types
+// is empty: "chat", the only one the vendor's documentation shows.
+var DefaultTypes = []string{"chat"}
 
 // Simulator is a vendor API made up from a seed. It is safe for concurrent
 // use; nothing in it changes after New.
 type Simulator struct {
 	cfg    Config
+	sign   signRecipe
+	types  map[string]bool
 	tl     timeline
 	world  world
 	inject *injector // nil without faults of one answer
@@ -95,9 +127,27 @@ func New(cfg Config) (*Simulator, error) {
 		return nil, fmt.Errorf("simulator config: negative convert-after %s", cfg.ConvertAfter)
 	case !(cfg.FailRatio >= 0 && cfg.FailRatio <= 1):
 		return nil, fmt.Errorf("simulator config: fail ratio %v outside 0..1", cfg.FailRatio)
+	case cfg.MaxPageSize < 0:
+		return nil, fmt.Errorf("simulator config: negative max page size %d", cfg.MaxPageSize)
+	case cfg.BrokenEvery < 0:
+		return nil, fmt.Errorf("simulator config: negative broken-every %d", cfg.BrokenEvery)
 	}
-	if err := cfg.Signer.Validate(); err != nil {
+	sign, err := parseSign(cfg.Sign)
+	if err != nil {
 		return nil, fmt.Errorf("simulator config: %w", err)
+	}
+	if len(cfg.Types) == 0 {
+		cfg.Types = DefaultTypes
+	}
+	types := make(map[string]bool, len(cfg.Types))
+	for _, t := range cfg.Types {
+		if t == "" {
+			return nil, errors.New("simulator config: empty request type")
+		}
+		types[t] = true
+	}
+	if cfg.MaxPageSize == 0 {
+		cfg.MaxPageSize = DefaultMaxPageSize
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -109,7 +159,9 @@ func New(cfg Config) (*Simulator, error) {
 	seed := uint64(cfg.Seed)
 	fs := cfg.FaultSpec
 	sim := &Simulator{
-		cfg: cfg,
+		cfg:   cfg,
+		sign:  sign,
+		types: types,
 		tl: timeline{
 			seed:         seed,
 			start:        start,
@@ -121,7 +173,7 @@ func New(cfg Config) (*Simulator, error) {
 			convertAfter: cfg.ConvertAfter,
 			failRatio:    cfg.FailRatio,
 			faults: dataFaults{insert: fs.Insert, insertLag: fs.InsertLag, lateStatus: fs.LateStatus,
-				lateAfter: fs.LateStatusAfter, broken: fs.BrokenJSON},
+				lateAfter: fs.LateStatusAfter, broken: fs.BrokenJSON, brokenEvery: cfg.BrokenEvery},
 		},
 		world: newWorld(seed),
 	}
@@ -137,10 +189,10 @@ func (s *Simulator) Start() time.Time { return s.tl.start }
 
 // Records returns every call created so far with its current status, by
 // ascending id: the truth now.
-func (s *Simulator) Records() []source.Record {
+func (s *Simulator) Records() []Record {
 	now := s.cfg.Clock()
 	calls := s.tl.visible(0, s.tl.arrived(now), now)
-	out := make([]source.Record, 0, calls.len())
+	out := make([]Record, 0, calls.len())
 	calls.each(func(i int) bool {
 		out = append(out, s.record(i, now))
 		return true
@@ -152,7 +204,7 @@ func (s *Simulator) Records() []source.Record {
 // /_sim/broken and GET /_sim/faults.
 func (s *Simulator) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+source.Path, s.serveCallList)
+	mux.HandleFunc("POST "+callListPath, s.serveCallList)
 	mux.HandleFunc("GET /_sim/records", s.serveRecords)
 	mux.HandleFunc("GET /_sim/broken", s.serveBroken)
 	mux.HandleFunc("GET /_sim/faults", s.serveFaults)

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/internal/vendortest"
 )
 
 func truthBytes(s *Simulator) []byte {
@@ -47,7 +46,7 @@ func TestTimeline(t *testing.T) {
 	}
 	seconds := map[string]int{}
 	for i, r := range recs {
-		at, err := source.ParseTime(r.GmtCreateTime)
+		at, err := parseTime(r.GmtCreateTime)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +150,7 @@ func TestRecordFormat(t *testing.T) {
 	if err := json.Unmarshal(truthBytes(s), &env); err != nil {
 		t.Fatal(err)
 	}
-	wantKeys := sampleKeys(t)
+	wantKeys := vendortest.SampleKeys
 	types := map[string]int{}
 	for _, rec := range env.Records {
 		if len(rec) != len(wantKeys) {
@@ -196,32 +195,6 @@ func TestRecordFormat(t *testing.T) {
 	}
 }
 
-// sampleKeys lists the keys of the vendor's example record, in order.
-func sampleKeys(t *testing.T) []string {
-	b, err := os.ReadFile("../connector/source/testdata/getCallList.sample-response.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var env struct {
-		Data struct {
-			Result []json.RawMessage `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(b, &env); err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(env.Data.Result[0]))
-	dec.Token()
-	var keys []string
-	for dec.More() {
-		k, _ := dec.Token()
-		keys = append(keys, k.(string))
-		var skip json.RawMessage
-		dec.Decode(&skip)
-	}
-	return keys
-}
-
 func TestNewValidates(t *testing.T) {
 	tests := []struct {
 		name string
@@ -233,7 +206,10 @@ func TestNewValidates(t *testing.T) {
 		{"negative rate", func(c *Config) { c.Rate = -1 }},
 		{"calls at rate 0", func(c *Config) { c.Calls = 3; c.Rate = 0 }},
 		{"fail ratio", func(c *Config) { c.FailRatio = 1.5 }},
-		{"signer", func(c *Config) { c.Signer = source.Signer{Digest: "crc"} }},
+		{"sign", func(c *Config) { c.Sign = "crc" }},
+		{"empty type", func(c *Config) { c.Types = []string{""} }},
+		{"max page size", func(c *Config) { c.MaxPageSize = -1 }},
+		{"broken every", func(c *Config) { c.BrokenEvery = -1 }},
 	}
 	for _, tc := range tests {
 		cfg := Config{AppID: "a", AppKey: "k", Rate: 1}

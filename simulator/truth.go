@@ -12,12 +12,12 @@ import (
 const codeTimestamp = 402
 
 // Broken returns the ids of the calls created so far whose current record
-// has inner JSON cut by the broken-json fault, ascending: the calls whose
+// has inner JSON cut by the broken-json fault or Config.BrokenEvery, ascending: the calls whose
 // records a connector must dead-letter.
 func (s *Simulator) Broken() []int64 {
 	now := s.cfg.Clock()
 	ids := []int64{}
-	if s.tl.faults.broken <= 0 {
+	if s.tl.faults.broken <= 0 && s.tl.faults.brokenEvery <= 0 {
 		return ids
 	}
 	s.tl.visible(0, s.tl.arrived(now), now).each(func(i int) bool {
@@ -43,7 +43,7 @@ func (s *Simulator) FaultCounts() map[string]int64 {
 		out[faultTimestamp] = s.refusedStamps.Load()
 	}
 	f := s.tl.faults
-	if f.insert <= 0 && f.lateStatus <= 0 && f.broken <= 0 {
+	if f.insert <= 0 && f.lateStatus <= 0 && f.broken <= 0 && f.brokenEvery <= 0 {
 		return out
 	}
 	var inserted, late, broken int64
@@ -75,7 +75,7 @@ func (s *Simulator) timestampOK(ts string) bool {
 		return false
 	}
 	t := time.UnixMilli(n)
-	if s.cfg.Signer.Seconds {
+	if s.sign.seconds {
 		t = time.Unix(n, 0)
 	}
 	d := s.cfg.Clock().Sub(t)

@@ -10,6 +10,8 @@ type dataFaults struct {
 	lateStatus float64       // share of calls converting lateAfter instead of convertAfter
 	lateAfter  time.Duration
 	broken     float64 // share of calls whose inner JSON is cut once converted or failed
+	// brokenEvery cuts the inner JSON of every brokenEvery-th call too.
+	brokenEvery int
 }
 
 // lag is how long after its arrival call i is listed.
@@ -30,6 +32,9 @@ func (tl *timeline) convertFor(i int) time.Duration {
 
 // isBroken reports whether call i's inner JSON is cut once it has any.
 func (tl *timeline) isBroken(i int) bool {
+	if n := tl.faults.brokenEvery; n > 0 && (i+1)%n == 0 {
+		return true
+	}
 	return tl.faults.broken > 0 && unit(tl.seed, uint64(i), saltBroken) < tl.faults.broken
 }
 

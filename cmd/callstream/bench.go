@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/check"
+	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/internal/procstat"
 	"github.com/callstream/callstream/simulator"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -118,7 +119,8 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 	defer broker.stop(30 * time.Second)
 	sim, err := startProc("simulator", logs, "simulate", "--listen", simAddr, "--app-id", "bench", "--app-key-file", keyFile,
 		"--seed", strconv.FormatInt(f.seed, 10), "--history", strconv.Itoa(f.calls), "--history-span", f.span.String(),
-		"--rate", "0", "--convert-after", "30s", "--faults", f.faults, "--log-level", "warn")
+		"--rate", "0", "--convert-after", "30s", "--faults", f.faults, "--log-level", "warn",
+		"--types", source.DefaultType) // what the connector below asks without --type
 	if err != nil {
 		return r, err
 	}

@@ -67,6 +67,9 @@ func demo(ctx context.Context, listen string, stdout io.Writer, run func(connect
 		AppID: demoAppID, AppKey: demoAppKey, Seed: time.Now().UnixNano(),
 		History: 12, HistorySpan: 30 * time.Minute, Rate: 0.5,
 		ConvertAfter: 8 * time.Second, FailRatio: 0.2,
+		// The type the connector below asks; every 10th call's content is
+		// not JSON, so that a dead letter shows among the first events.
+		Types: []string{source.DefaultType}, BrokenEvery: 10,
 	})
 	if err != nil {
 		return fmt.Errorf("starting simulator: %w", err)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/check"
+	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/simulator"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kversion"
@@ -94,6 +95,7 @@ func newWorld(t *testing.T, cfg worldConfig) *world {
 		AppID: crashAppID, AppKey: crashAppKey, Seed: 42,
 		History: cfg.history, HistorySpan: 2 * time.Hour, Calls: cfg.calls, Rate: cfg.rate,
 		ConvertAfter: 2 * time.Second, FailRatio: 0.25, FaultSpec: faults,
+		Types: []string{source.DefaultType}, // what `run` asks without --type
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -40,7 +40,7 @@ func failingAPI(t *testing.T, fail *atomic.Bool) *httptest.Server {
 	t.Helper()
 	sim, err := simulator.New(simulator.Config{
 		AppID: obsAppID, AppKey: obsAppKey, Seed: 3, History: 150, HistorySpan: time.Hour,
-		Rate: 20, ConvertAfter: time.Second, FailRatio: 0.2,
+		Rate: 20, ConvertAfter: time.Second, FailRatio: 0.2, Types: []string{source.DefaultType},
 	})
 	if err != nil {
 		t.Fatal(err)

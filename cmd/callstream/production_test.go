@@ -21,6 +21,7 @@ import (
 	"github.com/callstream/callstream/connector/registry"
 	"github.com/callstream/callstream/connector/security"
 	"github.com/callstream/callstream/connector/security/testpki"
+	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/secret"
 	"github.com/callstream/callstream/simulator"
 	"github.com/linkedin/goavro/v2"
@@ -138,7 +139,7 @@ func newSecureWorld(t *testing.T, p *prodSetup, history int) *secureWorld {
 	t.Cleanup(srv.Close)
 	sim, err := simulator.New(simulator.Config{
 		AppID: "prod-app", AppKey: prodAppKey, Seed: 9, History: history, HistorySpan: time.Hour,
-		ConvertAfter: time.Second, FailRatio: 0.3,
+		ConvertAfter: time.Second, FailRatio: 0.3, Types: []string{source.DefaultType},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -7,10 +7,10 @@ import (
 	"math"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/secret"
 	"github.com/callstream/callstream/simulator"
 )
@@ -18,8 +18,9 @@ import (
 // simulateFlags are the flags of callstream simulate.
 type simulateFlags struct {
 	listen, appID, appKey, appKeyFile, sign, faults string
+	types                                           string
 	seed                                            int64
-	history, calls                                  int
+	history, calls, maxPageSize, brokenEvery        int
 	historySpan, convertAfter                       time.Duration
 	rate, failRatio                                 float64
 	log                                             logFlags
@@ -30,7 +31,12 @@ func (f *simulateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.appID, "app-id", "", "the appId requests must carry (required)")
 	fs.StringVar(&f.appKey, "app-key", "", "the appKey requests must carry and sign with")
 	fs.StringVar(&f.appKeyFile, "app-key-file", "", "file holding the app key, instead of --app-key")
-	fs.StringVar(&f.sign, "sign", source.DefaultSignSpec, "sign recipe DIGEST:FIELD+FIELD…:CASE:UNIT, as the client's --sign")
+	fs.StringVar(&f.sign, "sign", simulator.DefaultSign, "sign recipe DIGEST:FIELD+FIELD…:CASE:UNIT, as the client's --sign")
+	fs.StringVar(&f.types, "types", strings.Join(simulator.DefaultTypes, ","),
+		"request types, comma-separated, that list the calls; any other type is answered code 0 with an empty page, "+
+			"as a real server would (the vendor documents chat; records say \"type\":\"call\" whatever was asked)")
+	fs.IntVar(&f.maxPageSize, "max-page-size", simulator.DefaultMaxPageSize,
+		"most records a page: a larger pageSize is answered with this many and says so in its pageSize")
 	fs.Int64Var(&f.seed, "seed", 1, "seed of the made-up calls")
 	fs.IntVar(&f.history, "history", 0, "calls that exist at the start")
 	fs.DurationVar(&f.historySpan, "history-span", time.Hour, "the history's calls are spread over this span before the start")
@@ -38,6 +44,9 @@ func (f *simulateFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.rate, "rate", 1, "new calls per second (0: none)")
 	fs.DurationVar(&f.convertAfter, "convert-after", 30*time.Second, "how long a call stays in status 1 (converting)")
 	fs.Float64Var(&f.failRatio, "fail-ratio", 0.1, "share of calls whose conversion fails (status 0)")
+	fs.IntVar(&f.brokenEvery, "broken-every", 0,
+		"every Nth call (in order of arrival, history included) gets content that is not JSON once converted or failed: "+
+			"a dead letter early and at a known pace (0: off; --faults broken-json=P picks a share by the seed instead)")
 	fs.StringVar(&f.faults, "faults", "", "faults to inject, NAME=VALUE,… e.g. http500=0.05,http429=0.05,slow=0.02:3s,skew=90s (see README)")
 	f.log.register(fs)
 }
@@ -50,7 +59,7 @@ func (f *simulateFlags) config() (simulator.Config, error) {
 	if err != nil {
 		return c, err
 	}
-	signer, err := source.ParseSigner(f.sign)
+	types := strings.Split(f.types, ",")
 	switch {
 	case f.listen == "":
 		return c, usagef("--listen: required")
@@ -58,8 +67,12 @@ func (f *simulateFlags) config() (simulator.Config, error) {
 		return c, usagef("--app-id: required")
 	case key.Reveal() == "":
 		return c, usagef("--app-key: required (or --app-key-file)")
-	case err != nil:
-		return c, usagef("--sign: %v", err)
+	case slices.Contains(types, ""):
+		return c, usagef("--types: want request types separated by commas, got %q", f.types)
+	case f.maxPageSize < 1:
+		return c, usagef("--max-page-size: want at least 1, got %d", f.maxPageSize)
+	case f.brokenEvery < 0:
+		return c, usagef("--broken-every: want at least 0, got %d", f.brokenEvery)
 	case f.history < 0:
 		return c, usagef("--history: want at least 0, got %d", f.history)
 	case f.historySpan < 0:
@@ -79,10 +92,13 @@ func (f *simulateFlags) config() (simulator.Config, error) {
 	if err != nil {
 		return c, usagef("--faults: %v", err)
 	}
+	if err := simulator.CheckSign(f.sign); err != nil {
+		return c, usagef("--sign: %v", err)
+	}
 	return simulator.Config{
-		AppID: f.appID, AppKey: key, Signer: signer, Seed: f.seed,
+		AppID: f.appID, AppKey: key, Sign: f.sign, Types: types, MaxPageSize: f.maxPageSize, Seed: f.seed,
 		History: f.history, HistorySpan: f.historySpan, Calls: f.calls, Rate: f.rate,
-		ConvertAfter: f.convertAfter, FailRatio: f.failRatio, FaultSpec: faults,
+		ConvertAfter: f.convertAfter, FailRatio: f.failRatio, FaultSpec: faults, BrokenEvery: f.brokenEvery,
 	}, nil
 }
 
@@ -124,7 +140,7 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return exitStatus(stderr, "simulate", usagef("--listen: %v", err))
 	}
-	logger.Info("simulator listening", "addr", ln.Addr().String(), "app_id", cfg.AppID, "sign", cfg.Signer.String(),
+	logger.Info("simulator listening", "addr", ln.Addr().String(), "app_id", cfg.AppID, "sign", cfg.Sign, "types", cfg.Types, "max_page_size", cfg.MaxPageSize, "broken_every", cfg.BrokenEvery,
 		"seed", cfg.Seed, "history", cfg.History, "calls", cfg.Calls, "rate", cfg.Rate, "faults", cfg.FaultSpec.String())
 	if err := sim.Serve(ctx, ln); err != nil {
 		return exitStatus(stderr, "simulate", err)

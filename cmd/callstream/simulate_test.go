@@ -39,6 +39,9 @@ func TestSimulateBadFlags(t *testing.T) {
 		{append(base, "--app-key", "k", "--convert-after", "-1s"), "--convert-after"},
 		{append(base, "--app-key", "k", "--fail-ratio", "1.5"), "--fail-ratio"},
 		{append(base, "--app-key", "k", "--sign", "md7"), "--sign"},
+		{append(base, "--app-key", "k", "--types", "chat,"), "--types"},
+		{append(base, "--app-key", "k", "--max-page-size", "0"), "--max-page-size"},
+		{append(base, "--app-key", "k", "--broken-every", "-1"), "--broken-every"},
 		{append(base, "--app-key", "k", "--faults", "http500=2"), "--faults"},
 		{append(base, "--app-key", "k", "--faults", "gremlins=0.1"), "--faults"},
 		{[]string{"--listen", "not an address", "--app-id", "a", "--app-key", "k"}, "--listen"},
@@ -60,7 +63,7 @@ func TestSimulateServes(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- cmdSimulate(ctx, []string{"--listen", "127.0.0.1:0", "--app-id", "app", "--app-key", "key",
-			"--history", "40", "--rate", "0", "--log-format", "json"}, &bytes.Buffer{}, &stderr)
+			"--history", "40", "--rate", "0", "--max-page-size", "25", "--log-format", "json"}, &bytes.Buffer{}, &stderr)
 	}()
 	var addr string
 	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); {
@@ -84,14 +87,21 @@ func TestSimulateServes(t *testing.T) {
 	if err != nil || len(truth.Records) != 40 {
 		t.Fatalf("truth: %d records, %v", len(truth.Records), err)
 	}
-	c, err := source.NewClient(source.Config{BaseURL: "http://" + addr, AppID: "app", AppKey: "key"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The default --types is chat: another type reads as an empty list,
+	// and a page holds at most --max-page-size records.
 	now := time.Now()
-	p, err := c.FetchPage(ctx, source.Window{Start: now.Add(-2 * time.Hour), End: now}, 1)
-	if err != nil || p.TotalCount != 40 {
-		t.Fatalf("FetchPage: %v", err)
+	for _, tc := range []struct {
+		typ          string
+		total, pages int
+	}{{"chat", 40, 2}, {"call", 0, 0}} {
+		c, err := source.NewClient(source.Config{BaseURL: "http://" + addr, AppID: "app", AppKey: "key", Type: tc.typ, PageSize: 30})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := c.FetchPage(ctx, source.Window{Start: now.Add(-2 * time.Hour), End: now}, 1)
+		if err != nil || p.TotalCount != tc.total || p.TotalPage != tc.pages || (tc.total > 0 && (p.PageSize != 25 || len(p.Records) != 25)) {
+			t.Fatalf("FetchPage of type %s: %+v, %v", tc.typ, p, err)
+		}
 	}
 	cancel()
 	select {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/internal/vendortest"
 	"github.com/callstream/callstream/secret"
 )
 
@@ -117,5 +118,32 @@ func TestTimestamp(t *testing.T) {
 	}
 	if got := s.Timestamp(at); got != "1742553261" {
 		t.Errorf("s timestamp = %s", got)
+	}
+}
+
+// The client signs exactly as the table shared with the simulator's tests
+// says, and refuses the recipes the table calls bad.
+func TestSharedSignVectors(t *testing.T) {
+	for _, v := range vendortest.SignVectors {
+		s, err := ParseSigner(v.Spec)
+		if err != nil {
+			t.Fatalf("ParseSigner(%q): %v", v.Spec, err)
+		}
+		at := time.UnixMilli(1742553261641)
+		if ts := s.Timestamp(at); ts != v.Timestamp {
+			t.Errorf("spec %q: timestamp %s, want %s", v.Spec, ts, v.Timestamp)
+		}
+		got := s.Sign(vendortest.SignAppID, vendortest.SignAppKey, v.Timestamp, []byte(vendortest.SignBody)).Reveal()
+		if got != v.Sign {
+			t.Errorf("spec %q: sign %s, want %s", v.Spec, got, v.Sign)
+		}
+	}
+	if DefaultSignSpec != vendortest.DefaultSignSpec {
+		t.Errorf("DefaultSignSpec %q, the table's %q", DefaultSignSpec, vendortest.DefaultSignSpec)
+	}
+	for _, spec := range vendortest.BadSignSpecs {
+		if _, err := ParseSigner(spec); err == nil {
+			t.Errorf("ParseSigner(%q) accepted it", spec)
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/callstream/callstream/check"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/registry"
+	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/secret"
 	"github.com/callstream/callstream/simulator"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -62,6 +63,7 @@ func (s *services) check(t *testing.T, bin, name string, kills int) {
 	sim, err := simulator.New(simulator.Config{
 		AppID: "real", AppKey: appKey, Seed: 7, History: history, HistorySpan: time.Hour,
 		Calls: calls, Rate: 10, ConvertAfter: 2 * time.Second, FailRatio: 0.25,
+		Types: []string{source.DefaultType}, // what `run` asks without --type
 	})
 	if err != nil {
 		t.Fatal(err)
