@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector/event"
-	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/simulator"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -52,7 +52,7 @@ func TestCompareFailsAbortedReadAsCommitted(t *testing.T) {
 	opts, cl := committedOutput(t, ctx)
 	produceTxn(t, ctx, cl, kgo.TryAbort,
 		eventRecord(t, "calls", 1, 1, nil), eventRecord(t, "calls", 1, 2, st(1)), eventRecord(t, "calls", 9, 2, nil))
-	truth := []source.Record{{ID: 1, Status: 1}, {ID: 2, Status: 0}, {ID: 4, Status: 2}}
+	truth := []simulator.Record{{ID: 1, Status: 1}, {ID: 2, Status: 0}, {ID: 4, Status: 2}}
 	dlq := map[int64]bool{4: true}
 
 	committed, err := ReadOutput(ctx, opts, Topics{})

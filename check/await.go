@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector/event"
-	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/simulator"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -83,7 +83,7 @@ func (t Target) compare(ctx context.Context, want Want, dec *event.Decoder, last
 
 // Settled reports whether no call of the truth is still in progress: every
 // status is converted (2) or failed (0).
-func Settled(truth []source.Record) bool {
+func Settled(truth []simulator.Record) bool {
 	for _, r := range truth {
 		if r.Status != 0 && r.Status != 2 {
 			return false

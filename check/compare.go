@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/simulator"
 )
 
 // maxProblems caps Report.Problems: past it, one last line counts the rest.
@@ -44,7 +44,7 @@ type comparer struct {
 	Report
 	topics  Topics
 	total   int // problems found, including those past the cap
-	truth   map[int64]source.Record
+	truth   map[int64]simulator.Record
 	wantDLQ map[int64]bool
 }
 
@@ -75,8 +75,8 @@ func (c *comparer) problem(format string, args ...any) {
 //
 // The calls of wantDLQ need no events, and their last status is not
 // checked, but any events they have must still be well formed.
-func Compare(truth []source.Record, out *Output, wantDLQ map[int64]bool) Report {
-	c := &comparer{topics: out.Topics.withDefaults(), truth: make(map[int64]source.Record, len(truth)), wantDLQ: wantDLQ}
+func Compare(truth []simulator.Record, out *Output, wantDLQ map[int64]bool) Report {
+	c := &comparer{topics: out.Topics.withDefaults(), truth: make(map[int64]simulator.Record, len(truth)), wantDLQ: wantDLQ}
 	c.Calls, c.Events = len(truth), len(out.Events)
 	for _, r := range truth {
 		c.truth[r.ID] = r

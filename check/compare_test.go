@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/callstream/callstream/connector/event"
-	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/simulator"
 )
 
 func ev(topic string, offset, id int64, status int32, prev *int32) EventRecord {
@@ -28,15 +28,15 @@ func st(s int32) *int32 { return &s }
 func dead(offset, id int64, raw string) DeadLetterRecord {
 	return DeadLetterRecord{
 		Meta:       Meta{Topic: "calls.dlq", Offset: offset, Key: strconv.FormatInt(id, 10)},
-		DeadLetter: &event.DeadLetter{CallID: &id, Reason: event.ReasonContentJSON, Raw: raw},
+		DeadLetter: &event.DeadLetter{CallID: &id, Reason: "content_json", Raw: raw},
 	}
 }
 
 // fixture is a correct output: call 1 converts after being seen in
 // progress, call 2 fails after being seen in progress, call 3 is first
 // seen converted, call 4 is dead-lettered, call 5 is first seen failed.
-func fixture() ([]source.Record, *Output, map[int64]bool) {
-	truth := []source.Record{{ID: 1, Status: 2}, {ID: 2, Status: 0}, {ID: 3, Status: 2}, {ID: 4, Status: 2}, {ID: 5, Status: 0}}
+func fixture() ([]simulator.Record, *Output, map[int64]bool) {
+	truth := []simulator.Record{{ID: 1, Status: 2}, {ID: 2, Status: 0}, {ID: 3, Status: 2}, {ID: 4, Status: 2}, {ID: 5, Status: 0}}
 	out := &Output{
 		Topics: DefaultTopics(),
 		Events: []EventRecord{
@@ -117,9 +117,9 @@ func TestCompare(t *testing.T) {
 }
 
 func TestCompareCapsProblems(t *testing.T) {
-	var truth []source.Record
+	var truth []simulator.Record
 	for id := range int64(120) {
-		truth = append(truth, source.Record{ID: id + 1, Status: 2})
+		truth = append(truth, simulator.Record{ID: id + 1, Status: 2})
 	}
 	r := Compare(truth, &Output{}, nil)
 	if r.OK() || r.Lost != 120 {

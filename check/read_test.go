@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector/event"
-	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/simulator"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -100,7 +100,7 @@ func TestReadOutputSkipsAborted(t *testing.T) {
 			t.Errorf("event of call %d at %s key %q, want offset 0 and the call id as key", er.Event.Call.ID, er.Meta, er.Key)
 		}
 	}
-	truth := []source.Record{{ID: 1, Status: 1}, {ID: 2, Status: 0}, {ID: 4, Status: 2}}
+	truth := []simulator.Record{{ID: 1, Status: 1}, {ID: 2, Status: 0}, {ID: 4, Status: 2}}
 	if r := Compare(truth, out, map[int64]bool{4: true}); !r.OK() {
 		t.Errorf("Compare: %s", r)
 	}

@@ -8,15 +8,15 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/simulator"
 )
 
 // FetchTruth returns every call the simulator at simURL has created so
 // far, with its current status: GET {simURL}/_sim/records, which answers
 // {"records":[…]} in the vendor's record format.
-func FetchTruth(ctx context.Context, simURL string) ([]source.Record, error) {
+func FetchTruth(ctx context.Context, simURL string) ([]simulator.Record, error) {
 	var body struct {
-		Records *[]source.Record `json:"records"`
+		Records *[]simulator.Record `json:"records"`
 	}
 	if err := getJSON(ctx, simURL, "/_sim/records", "truth", &body); err != nil {
 		return nil, err

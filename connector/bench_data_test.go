@@ -1,8 +1,8 @@
 package connector
 
 import (
-	"encoding/json"
 	"fmt"
+	"github.com/callstream/callstream/connector/calllist"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -22,7 +22,7 @@ const benchPageSize = 1000
 
 // simPages returns n calls of a seeded simulator as the vendor sends them:
 // the bodies of pages of benchPageSize, and every record's raw bytes.
-func simPages(tb testing.TB, n int) (bodies [][]byte, raws []json.RawMessage) {
+func simPages(tb testing.TB, n int) (bodies [][]byte, raws []calllist.Raw) {
 	tb.Helper()
 	clock := time.Date(2026, 3, 21, 12, 0, 0, 0, time.UTC)
 	sim, err := simulator.New(simulator.Config{
@@ -36,23 +36,19 @@ func simPages(tb testing.TB, n int) (bodies [][]byte, raws []json.RawMessage) {
 	for page := 1; (page-1)*benchPageSize < n; page++ {
 		body := fmt.Sprintf(`{"type":%q,"pageNo":%d,"pageSize":%d}`, testType, page, benchPageSize)
 		ts := strconv.FormatInt(clock.UnixMilli(), 10)
-		req := httptest.NewRequest(http.MethodPost, source.Path, strings.NewReader(body))
+		req := httptest.NewRequest(http.MethodPost, calllist.Path, strings.NewReader(body))
 		req.Header.Set("appId", testAppID)
 		req.Header.Set("appKey", testAppKey.Reveal())
 		req.Header.Set("timestamp", ts)
-		req.Header.Set("sign", source.Signer{}.Sign(testAppID, testAppKey, ts, []byte(body)).Reveal())
+		req.Header.Set("sign", calllist.Signer{}.Sign(testAppID, testAppKey, ts, []byte(body)).Reveal())
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		var resp struct {
-			Data struct {
-				Result []json.RawMessage `json:"result"`
-			} `json:"data"`
-		}
-		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || len(resp.Data.Result) == 0 {
-			tb.Fatalf("page %d: %v (%d records)", page, err, len(resp.Data.Result))
+		p, err := calllist.DecodePage(rec.Body.Bytes())
+		if err != nil || len(p.Records) == 0 {
+			tb.Fatalf("page %d: %v", page, err)
 		}
 		bodies = append(bodies, rec.Body.Bytes())
-		raws = append(raws, resp.Data.Result...)
+		raws = append(raws, p.Records...)
 	}
 	return bodies, raws
 }

@@ -7,11 +7,10 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/sink"
-	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/internal/cputime"
-	"github.com/cespare/xxhash/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -39,41 +38,34 @@ func perRecord(b *testing.B, n int, fn func(i int) error) {
 // BenchmarkParts measures each step of one record's way alone.
 func BenchmarkParts(b *testing.B) {
 	bodies, raws := simPages(b, benchCalls)
-	recs := make([]source.Record, len(raws))
 	calls := make([]*event.Call, len(raws))
 	for i, raw := range raws {
-		var err error
-		if recs[i], err = source.DecodeRecord(raw); err != nil {
+		rec, err := calllist.DecodeCall(raw.JSON)
+		if err != nil {
 			b.Fatal(err)
 		}
-		if calls[i], err = event.FromRecord(&recs[i]); err != nil {
-			b.Fatal(err)
-		}
+		calls[i] = rec.Call
 	}
 	b.Run("page-read", func(b *testing.B) { benchPageRead(b, bodies) })
-	b.Run("peek-hash", func(b *testing.B) {
-		perRecord(b, len(raws), func(i int) error {
-			_ = xxhash.Sum64(raws[i])
-			_, err := source.PeekID(raws[i])
-			return err
-		})
+	b.Run("page-slice", func(b *testing.B) {
+		// DecodePage per page, reported per record: the id, hash and
+		// bytes of every record of a page in one pass.
+		b.ReportAllocs()
+		m := cputime.Start()
+		records, page := 0, 0
+		for b.Loop() {
+			p, err := calllist.DecodePage(bodies[page%len(bodies)])
+			if err != nil {
+				b.Fatal(err)
+			}
+			records += len(p.Records)
+			page++
+		}
+		m.Report(b, records)
 	})
-	b.Run("decode-record", func(b *testing.B) {
+	b.Run("decode-call", func(b *testing.B) {
 		perRecord(b, len(raws), func(i int) error {
-			_, err := source.DecodeRecord(raws[i])
-			return err
-		})
-	})
-	// The reflection decoder the fast path replaced, for the ratio.
-	b.Run("decode-record-encoding-json", func(b *testing.B) {
-		perRecord(b, len(raws), func(i int) error {
-			var r source.Record
-			return json.Unmarshal(raws[i], &r)
-		})
-	})
-	b.Run("inner-json", func(b *testing.B) {
-		perRecord(b, len(raws), func(i int) error {
-			_, err := event.FromRecord(&recs[i])
+			_, err := calllist.DecodeCall(raws[i].JSON)
 			return err
 		})
 	})
@@ -124,7 +116,7 @@ func benchPageRead(b *testing.B, bodies [][]byte) {
 // of the same bytes (each skipped unparsed).
 func BenchmarkDiff(b *testing.B) {
 	_, raws := simPages(b, benchCalls)
-	windows := make([][]json.RawMessage, 0, len(raws)/benchPageSize)
+	windows := make([][]calllist.Raw, 0, len(raws)/benchPageSize)
 	for i := 0; i < len(raws); i += benchPageSize {
 		windows = append(windows, raws[i:min(i+benchPageSize, len(raws))])
 	}

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"context"
+	"github.com/callstream/callstream/connector/calllist"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -187,7 +188,7 @@ func TestStateIsBoundedByTheDeepestHorizon(t *testing.T) {
 	horizon := time.Now().Add(-5*time.Minute - 2*cfg.Schedule.PollInterval)
 	var inside int
 	for _, r := range truth {
-		if created, err := source.ParseTime(r.GmtCreateTime); err == nil && created.After(horizon) {
+		if created, err := calllist.ParseTime(r.GmtCreateTime); err == nil && created.After(horizon) {
 			inside++
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/metrics"

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/internal/syncbuf"
 	"io"
 	"log/slog"
@@ -47,7 +48,7 @@ func failingAPI(t *testing.T, fail *atomic.Bool) *httptest.Server {
 	}
 	h := sim.Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if fail.Load() && r.URL.Path == source.Path {
+		if fail.Load() && r.URL.Path == calllist.Path {
 			http.Error(w, "injected failure", http.StatusInternalServerError)
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/callstream/callstream/connector/calllist"
 	"io"
 	"log/slog"
 	"os"
@@ -49,12 +50,12 @@ type runFlags struct {
 
 func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.String("config", "", "YAML file of settings; keys are the flag names")
-	fs.StringVar(&f.apiURL, "api-url", "", "base URL of the vendor API (the client appends "+source.Path+")")
+	fs.StringVar(&f.apiURL, "api-url", "", "base URL of the vendor API (the client appends "+calllist.Path+")")
 	fs.StringVar(&f.appID, "app-id", "", "the vendor app id")
 	fs.StringVar(&f.appKey, "app-key", "", "the vendor app key (prefer CALLSTREAM_APP_KEY or --app-key-file)")
 	fs.StringVar(&f.appKeyFile, "app-key-file", "", "file holding the vendor app key")
 	fs.StringVar(&f.typ, "type", source.DefaultType, "record type to request")
-	fs.StringVar(&f.sign, "sign", source.DefaultSignSpec, "sign recipe DIGEST:FIELD+FIELD…:CASE:UNIT (see README)")
+	fs.StringVar(&f.sign, "sign", calllist.DefaultSignSpec, "sign recipe DIGEST:FIELD+FIELD…:CASE:UNIT (see README)")
 	fs.IntVar(&f.pageSize, "page-size", source.DefaultPageSize, "records per page")
 	fs.IntVar(&f.maxPages, "max-pages", 50, "pages of one window before it is split")
 	fs.IntVar(&f.pageConcurrency, "page-concurrency", source.DefaultPageConcurrency, "pages of a window fetched at once after the first (1: one at a time); --rate-limit still applies")
@@ -98,7 +99,7 @@ func (f *runFlags) toConfig(now time.Time) (connector.Config, error) {
 	if f.pageConcurrency < 1 {
 		return cfg, usagef("--page-concurrency: want 1..64, got %d", f.pageConcurrency)
 	}
-	signer, err := source.ParseSigner(f.sign)
+	signer, err := calllist.ParseSigner(f.sign)
 	if err != nil {
 		return cfg, usagef("--sign: %v", err)
 	}

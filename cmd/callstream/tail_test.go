@@ -44,7 +44,7 @@ func tailCluster(t *testing.T) string {
 				Content:       &event.Transcript{Sentences: []event.Sentence{{EndTimeMs: 5, Text: "<您好>"}}}}}),
 			tailEvent(t, enc, "calls.failed", &event.Event{EventID: "e2", Kind: event.StatusChanged, PreviousStatus: &prev,
 				Call: &event.Call{ID: 12, Status: 0, Content: &event.TaskStatus{StatusCode: 21050003}}}),
-			tailDeadLetter(t, enc, &event.DeadLetter{Reason: event.ReasonContentJSON, Raw: "{"}),
+			tailDeadLetter(t, enc, &event.DeadLetter{Reason: "content_json", Raw: "{"}),
 		}},
 		{kgo.TryAbort, []*kgo.Record{
 			tailEvent(t, enc, "calls", &event.Event{EventID: "aborted", Kind: event.Created, Call: &event.Call{ID: 13}}),
