@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"regexp"
@@ -112,8 +113,14 @@ func checkDemoTail(t *testing.T, out string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	code, lines, errOut := runTail(t, ctx, append(strings.Fields(m[1]), "--exit-at-end")...)
-	if code != 0 || strings.Count(lines, "\n") < 4 || strings.Contains(lines, `"error"`) {
+	if code != 0 || strings.Count(lines, "\n") < 4 {
 		t.Errorf("callstream tail %s --exit-at-end: exit %d, stderr %q, stdout (head) %.600s", m[1], code, errOut, lines)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(lines, "\n"), "\n") {
+		var l tailLine
+		if err := json.Unmarshal([]byte(line), &l); err != nil || l.Error != "" || l.Value == nil {
+			t.Errorf("tail line %.300s: %v %s", line, err, l.Error)
+		}
 	}
 }
 
