@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 )
 
 // startBroker starts a single-node Kafka-compatible broker (franz-go's
@@ -49,6 +52,7 @@ func cmdBroker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	listen := fs.String("listen", "127.0.0.1:9092", "HOST:PORT to listen on")
 	dataDir := fs.String("data-dir", "", "directory that keeps the log across restarts")
 	partitions := fs.Int("partitions", 3, "default partitions of created topics")
+	registryListen := fs.String("registry-listen", "", "HOST:PORT to serve a Schema Registry on as well (in memory, for development); empty: none")
 	var lf logFlags
 	lf.register(fs)
 	if err := parseLayered(fs, args, noEnv); err != nil {
@@ -61,16 +65,52 @@ func cmdBroker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return exitStatus(stderr, "broker", err)
 	}
+	if *registryListen != "" {
+		if _, _, err := net.SplitHostPort(*registryListen); err != nil {
+			return exitStatus(stderr, "broker", usagef("--registry-listen: %v", err))
+		}
+	}
 	c, err := startBroker(*listen, *dataDir, *partitions)
 	if err != nil {
 		return exitStatus(stderr, "broker", err)
 	}
 	logger.Info("broker listening", "addrs", c.ListenAddrs(), "data_dir", *dataDir)
+	if *registryListen != "" {
+		reg, err := startRegistry(*registryListen)
+		if err != nil {
+			c.Close()
+			return exitStatus(stderr, "broker", err)
+		}
+		defer reg.Close()
+		logger.Info("schema registry listening", "url", reg.url)
+	}
 	<-ctx.Done()
 	c.Close()
 	logger.Info("broker stopped")
 	return 0
 }
+
+// devRegistry is a Schema Registry for development, franz-go's srfake,
+// served over HTTP. It keeps its schemas in memory: they are gone when it
+// stops, and a connector registers them again at its next start.
+type devRegistry struct {
+	srv *http.Server
+	url string
+}
+
+// startRegistry serves a registry on addr until Close.
+func startRegistry(addr string) (*devRegistry, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("starting schema registry: %w", err)
+	}
+	srv := &http.Server{Handler: srfake.NewRegistry().Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return &devRegistry{srv: srv, url: "http://" + ln.Addr().String()}, nil
+}
+
+// Close stops serving, closing open connections.
+func (r *devRegistry) Close() { _ = r.srv.Close() }
 
 // noEnv is the environment of commands whose flags have no variables.
 func noEnv(string) (string, bool) { return "", false }

@@ -45,13 +45,13 @@ var commands = map[string]command{
 const usage = `usage: callstream <command> [flags]
 
 commands:
-  run        the connector: poll the API, produce to Kafka exactly once
-  demo       broker, simulator and connector in one process
-  simulate   a simulator of the vendor API
-  broker     a single-node Kafka-compatible broker for development
-  tail       print the output topics, decoded, one JSON object a line
-  bench      measure the connector's CPU per record against a simulator and a broker
-  version    print the version
+  run          the connector: poll the API, produce to Kafka exactly once
+  demo         broker, simulator and connector in one process
+  simulate     a simulator of the vendor API
+  broker       a single-node Kafka-compatible broker for development
+  tail         print the output topics, decoded, one JSON object a line
+  bench        measure the connector's CPU per record against a simulator and a broker
+  version      print the version
   healthcheck  GET a health URL; exit 0 if it answers 2xx (for container health checks)
 
 "callstream <command> -h" lists a command's flags.

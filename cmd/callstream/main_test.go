@@ -70,3 +70,33 @@ func crashHook(spec string) (func(sink.Point), error) {
 		}
 	}, nil
 }
+
+// TestMainHelp checks that `callstream --help` lists every command once,
+// each description starting in the same column.
+func TestMainHelp(t *testing.T) {
+	var out, errOut strings.Builder
+	if code := run([]string{"--help"}, &out, &errOut); code != 0 {
+		t.Fatalf("callstream --help: exit %d, stderr %q", code, errOut.String())
+	}
+	listed := map[string]bool{}
+	col := -1
+	for _, line := range strings.Split(out.String(), "\n") {
+		name, _, ok := strings.Cut(strings.TrimPrefix(line, "  "), " ")
+		if !strings.HasPrefix(line, "  ") || !ok || commands[name] == nil {
+			continue
+		}
+		listed[name] = true
+		at := len(line) - len(strings.TrimLeft(line[2+len(name):], " "))
+		if col == -1 {
+			col = at
+		}
+		if at != col {
+			t.Errorf("%q: description at column %d, the first one's at %d", line, at, col)
+		}
+	}
+	for name := range commands {
+		if !listed[name] {
+			t.Errorf("--help does not list %q:\n%s", name, out.String())
+		}
+	}
+}

@@ -206,8 +206,14 @@ func lineOf(r *kgo.Record, dec *event.Decoder) tailLine {
 	v, err := dec.Decode(r.Value)
 	if err != nil {
 		l.Error = err.Error()
-	} else {
-		l.Value = v
+		return l
 	}
+	// The decoder gives an empty map as nil, which JSON prints as null;
+	// the schema's default for extra is {}, and a reader comparing the
+	// two outputs should see the same value.
+	if e, ok := v.(*event.Event); ok && e.Call != nil && e.Call.Extra == nil {
+		e.Call.Extra = map[string]string{}
+	}
+	l.Value = v
 	return l
 }

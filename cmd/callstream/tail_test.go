@@ -43,7 +43,8 @@ func tailCluster(t *testing.T) string {
 				GmtCreateTime: time.Date(2025, 3, 25, 6, 26, 23, 0, time.UTC),
 				Content:       &event.Transcript{Sentences: []event.Sentence{{EndTimeMs: 5, Text: "<您好>"}}}}}),
 			tailEvent(t, enc, "calls.failed", &event.Event{EventID: "e2", Kind: event.StatusChanged, PreviousStatus: &prev,
-				Call: &event.Call{ID: 12, Status: 0, Content: &event.TaskStatus{StatusCode: 21050003}}}),
+				Call: &event.Call{ID: 12, Status: 0, Content: &event.TaskStatus{StatusCode: 21050003},
+					Extra: map[string]string{"userId": `"u-7"`}}}),
 			tailDeadLetter(t, enc, &event.DeadLetter{Reason: "content_json", Raw: "{"}),
 		}},
 		{kgo.TryAbort, []*kgo.Record{
@@ -103,7 +104,7 @@ func TestTailPrintsCommitted(t *testing.T) {
 			`"call":{"id":11,"taskId":"","corpId":"","type":"","msgId":"","preCost":0,"cost":0,"status":1,"statusStr":"","method":"",` +
 			`"salesId":0,"salesName":"","gmtCreateTime":"2025-03-25T06:26:23Z","msgTime":"0001-01-01T00:00:00Z","departments":null,` +
 			`"sendName":"","receiveName":"","callType":"","url":"","message":null,` +
-			`"content":{"sentences":[{"beginTimeMs":0,"endTimeMs":5,"text":"<您好>","channelId":0}]},"extra":null},` +
+			`"content":{"sentences":[{"beginTimeMs":0,"endTimeMs":5,"text":"<您好>","channelId":0}]},"extra":{}},` +
 			`"source":{"app":"","type":"","tier":"","windowStart":"0001-01-01T00:00:00Z","windowEnd":"0001-01-01T00:00:00Z",` +
 			`"observedAt":"0001-01-01T00:00:00Z","connectorVersion":""}}}`,
 	}
@@ -124,6 +125,8 @@ func TestTailPrintsCommitted(t *testing.T) {
 			t.Errorf("line:\n got %s\nwant %s", line, want[l.Topic])
 		case l.Topic == "calls.failed" && (l.Value["kind"] != "STATUS_CHANGED" || l.Value["previousStatus"] != 1.0):
 			t.Errorf("failed line %s", line)
+		case l.Topic == "calls.failed" && !strings.Contains(line, `"extra":{"userId":"\"u-7\""}`):
+			t.Errorf("failed line %s: extra is not the map sent", line)
 		case l.Topic == "calls.dlq" && (l.Key != nil || l.Value["reason"] != "content_json"):
 			t.Errorf("dead letter line %s", line)
 		}
