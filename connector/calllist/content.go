@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector/event"
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // content is the union of the shapes the vendor puts in content and
@@ -32,9 +31,10 @@ var errNotContent = errors.New("neither a transcript (Sentences) nor a task stat
 func decodeContent(text, prefix string, unknown *[]string) (*content, error) {
 	var c content
 	d := newDecoder([]byte(text))
-	err := readObject(d, func(name string) error {
+	defer d.release()
+	err := readObject(d, func(name []byte) error {
 		var err error
-		switch name {
+		switch string(name) {
 		case "Sentences":
 			c.sentences, c.hasSentence = nil, d.PeekKind() != 'n'
 			err = readArray(d, func() error {
@@ -73,14 +73,14 @@ func decodeContent(text, prefix string, unknown *[]string) (*content, error) {
 	return &c, nil
 }
 
-func decodeSentence(d *jsontext.Decoder, prefix string, unknown *[]string) (event.Sentence, error) {
+func decodeSentence(d *tokenizer, prefix string, unknown *[]string) (event.Sentence, error) {
 	var s event.Sentence
 	if d.PeekKind() == 'n' {
 		return s, d.SkipValue()
 	}
-	err := readObject(d, func(name string) error {
+	err := readObject(d, func(name []byte) error {
 		var err error
-		switch name {
+		switch string(name) {
 		case "BeginTime":
 			s.BeginTimeMs, _, err = readInt(d, 64)
 		case "EndTime":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/go-json-experiment/json/jsontext"
@@ -56,6 +57,7 @@ var ErrMalformed = errors.New("malformed response")
 // ErrMalformed; a code other than 0 is a *CodeError.
 func DecodePage(body []byte) (*Page, error) {
 	d := newDecoder(body)
+	defer d.release()
 	var (
 		p         Page
 		code      *int
@@ -63,8 +65,8 @@ func DecodePage(body []byte) (*Page, error) {
 		sawData   bool
 		dataIsNil bool
 	)
-	err := readObject(d, func(name string) error {
-		switch name {
+	err := readObject(d, func(name []byte) error {
+		switch string(name) {
 		case "code":
 			v, null, err := readInt(d, 0)
 			if err == nil && !null {
@@ -84,7 +86,7 @@ func DecodePage(body []byte) (*Page, error) {
 				return d.SkipValue()
 			}
 			dataIsNil = false
-			return readObject(d, func(name string) error { return p.field(d, body, name) })
+			return readObject(d, func(name []byte) error { return p.field(d, body, name) })
 		}
 		return d.SkipValue()
 	})
@@ -109,9 +111,9 @@ func DecodePage(body []byte) (*Page, error) {
 }
 
 // field reads one key of data.
-func (p *Page) field(d *jsontext.Decoder, body []byte, name string) error {
+func (p *Page) field(d *tokenizer, body []byte, name []byte) error {
 	var dst *int
-	switch name {
+	switch string(name) {
 	case "totalCount":
 		dst = &p.TotalCount
 	case "totalPage":
@@ -133,7 +135,7 @@ func (p *Page) field(d *jsontext.Decoder, body []byte, name string) error {
 }
 
 // readResult slices each element of the result array out of body.
-func (p *Page) readResult(d *jsontext.Decoder, body []byte) error {
+func (p *Page) readResult(d *tokenizer, body []byte) error {
 	p.Records = p.Records[:0]
 	switch d.PeekKind() {
 	case 'n':
@@ -157,7 +159,7 @@ func (p *Page) readResult(d *jsontext.Decoder, body []byte) error {
 }
 
 // sliceRecord reads one element of result: its bytes, hash and id.
-func sliceRecord(d *jsontext.Decoder, body []byte) (Raw, error) {
+func sliceRecord(d *tokenizer, body []byte) (Raw, error) {
 	if d.PeekKind() != '{' {
 		v, err := d.ReadValue()
 		if err != nil {
@@ -177,11 +179,11 @@ func sliceRecord(d *jsontext.Decoder, body []byte) (Raw, error) {
 		idErr error
 	)
 	for d.PeekKind() != '}' {
-		name, err := d.ReadToken()
+		name, err := d.readName()
 		if err != nil {
 			return Raw{}, err
 		}
-		if name.String() != "id" {
+		if string(name) != "id" {
 			if err := d.SkipValue(); err != nil {
 				return Raw{}, err
 			}
@@ -214,13 +216,34 @@ func sliceRecord(d *jsontext.Decoder, body []byte) (Raw, error) {
 	return r, nil
 }
 
-// newDecoder returns a tokenizer reading b in place.
-func newDecoder(b []byte) *jsontext.Decoder {
-	return jsontext.NewDecoder(bytes.NewBuffer(b), jsonOptions...)
+// tokenizer is a jsontext.Decoder reading a byte slice in place (a
+// bytes.Buffer is read without a copy), kept in a pool: a decoder is large,
+// and a record needs up to four.
+type tokenizer struct {
+	jsontext.Decoder
+	in   bytes.Buffer
+	name []byte // scratch for an escaped key
+}
+
+var tokenizers = sync.Pool{New: func() any { return new(tokenizer) }}
+
+// newDecoder returns a pooled tokenizer reading b; release it when done.
+func newDecoder(b []byte) *tokenizer {
+	t := tokenizers.Get().(*tokenizer)
+	t.in = *bytes.NewBuffer(b)
+	t.Reset(&t.in, jsonOptions...)
+	return t
+}
+
+// release returns t to the pool. Nothing read from it may be used after.
+func (t *tokenizer) release() {
+	t.in = bytes.Buffer{}
+	t.Reset(&t.in)
+	tokenizers.Put(t)
 }
 
 // endOfInput checks that nothing but whitespace follows the value read.
-func endOfInput(d *jsontext.Decoder) error {
+func endOfInput(d *tokenizer) error {
 	if _, err := d.ReadToken(); err != io.EOF {
 		if err == nil {
 			return errors.New("data after the top-level value")
@@ -231,8 +254,9 @@ func endOfInput(d *jsontext.Decoder) error {
 }
 
 // readObject reads an object, calling field for each key with the decoder
-// before the key's value; field must read or skip the value.
-func readObject(d *jsontext.Decoder, field func(name string) error) error {
+// before the key's value; field must read or skip the value. name is valid
+// until field returns.
+func readObject(d *tokenizer, field func(name []byte) error) error {
 	if k := d.PeekKind(); k != '{' {
 		if k == 0 {
 			_, err := d.ReadToken() // the syntax error
@@ -244,16 +268,30 @@ func readObject(d *jsontext.Decoder, field func(name string) error) error {
 		return err
 	}
 	for d.PeekKind() != '}' {
-		name, err := d.ReadToken()
+		name, err := d.readName()
 		if err != nil {
 			return err
 		}
-		if err := field(name.String()); err != nil {
+		if err := field(name); err != nil {
 			return err
 		}
 	}
 	_, err := d.ReadToken()
 	return err
+}
+
+// readName reads an object's key without allocating: a slice of the input,
+// or of t.name when the key has escapes.
+func (t *tokenizer) readName() ([]byte, error) {
+	v, err := t.ReadValue()
+	if err != nil {
+		return nil, err
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		return v[1 : len(v)-1], nil
+	}
+	t.name, err = jsontext.AppendUnquote(t.name[:0], v)
+	return t.name, err
 }
 
 // typeError is valid JSON of another kind than the field needs.
@@ -267,7 +305,7 @@ func (e *typeError) Error() string {
 }
 
 // readInt reads an integer of bits bits (0: int's size) or null.
-func readInt(d *jsontext.Decoder, bits int) (v int64, null bool, err error) {
+func readInt(d *tokenizer, bits int) (v int64, null bool, err error) {
 	switch k := d.PeekKind(); k {
 	case 'n':
 		return 0, true, d.SkipValue()
@@ -299,7 +337,7 @@ func readInt(d *jsontext.Decoder, bits int) (v int64, null bool, err error) {
 }
 
 // readString reads a string into dst, or null, which leaves dst as it was.
-func readString(d *jsontext.Decoder, dst *string) (null bool, err error) {
+func readString(d *tokenizer, dst *string) (null bool, err error) {
 	switch k := d.PeekKind(); k {
 	case 'n':
 		return true, d.SkipValue()

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector/event"
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Reasons a record cannot be read: the bounded values of the dead letter's
@@ -77,9 +76,10 @@ func DecodeCall(raw []byte) (Record, error) {
 		hasGmt             bool
 	)
 	d := newDecoder(raw)
-	err := readObject(d, func(name string) error {
+	defer d.release()
+	err := readObject(d, func(name []byte) error {
 		var err error
-		switch name {
+		switch string(name) {
 		case "id":
 			var null bool
 			c.ID, null, err = readInt(d, 64)
@@ -160,8 +160,8 @@ func DecodeCall(raw []byte) (Record, error) {
 }
 
 // stringField returns the Call field of a plain string key of the record.
-func stringField(c *event.Call, name string) *string {
-	switch name {
+func stringField(c *event.Call, name []byte) *string {
+	switch string(name) {
 	case "taskId":
 		return &c.TaskID
 	case "corpId":
@@ -191,7 +191,8 @@ func stringField(c *event.Call, name string) *string {
 // extraField keeps the value of a key that has no field of its own as raw
 // JSON in *extra, unless it is a documented always-null key sent as null.
 // Keys that are not documented are named in *unknown, with prefix.
-func extraField(d *jsontext.Decoder, extra *map[string]string, unknown *[]string, prefix, name string) error {
+func extraField(d *tokenizer, extra *map[string]string, unknown *[]string, prefix string, key []byte) error {
+	name := string(key)
 	v, err := d.ReadValue()
 	if err != nil {
 		return err
@@ -227,6 +228,7 @@ func parseDepartments(s string) ([]event.Department, error) {
 		return nil, nil
 	}
 	d := newDecoder([]byte(s))
+	defer d.release()
 	var deps []event.Department
 	err := readArray(d, func() error {
 		var dep event.Department
@@ -234,8 +236,8 @@ func parseDepartments(s string) ([]event.Department, error) {
 			deps = append(deps, dep)
 			return d.SkipValue()
 		}
-		err := readObject(d, func(name string) error {
-			switch name {
+		err := readObject(d, func(name []byte) error {
+			switch string(name) {
 			case "id":
 				var err error
 				dep.ID, _, err = readInt(d, 64)
@@ -286,7 +288,7 @@ func parseLevel(level string) ([]int64, error) {
 
 // readArray reads an array or null, calling elem for each element; elem
 // must read or skip it.
-func readArray(d *jsontext.Decoder, elem func() error) error {
+func readArray(d *tokenizer, elem func() error) error {
 	switch k := d.PeekKind(); k {
 	case 'n':
 		return d.SkipValue()

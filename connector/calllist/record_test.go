@@ -193,7 +193,9 @@ func TestDecodeCallVariants(t *testing.T) {
 		{"no departmentName", func(m map[string]any) { m["departmentName"] = "" },
 			func(c *event.Call) bool { return c.Departments == nil }, nil},
 		{"empty level", func(m map[string]any) { m["departmentName"] = `[{"id":1,"level":"","name":"n"}]` },
-			func(c *event.Call) bool { return reflect.DeepEqual(c.Departments, []event.Department{{ID: 1, Name: "n"}}) }, nil},
+			func(c *event.Call) bool {
+				return reflect.DeepEqual(c.Departments, []event.Department{{ID: 1, Name: "n"}})
+			}, nil},
 		{"non-null documented nulls are kept raw", func(m map[string]any) {
 			m["sendIsWx"], m["chatId"], m["userId"] = true, "c1", nil
 		}, func(c *event.Call) bool {
