@@ -183,7 +183,7 @@ func (c *Connector) eventSource(t schedule.Task) event.Source {
 	return event.Source{
 		App: c.cfg.AppID, Type: c.cfg.Type, Tier: t.Name,
 		WindowStart: t.Window.Start, WindowEnd: t.Window.End,
-		ObservedAt: c.now(), ConnectorVersion: c.cfg.Version,
+		ObservedAt: c.now(), ConnectorVersion: c.cfg.Version, Name: c.cfg.SourceName,
 	}
 }
 

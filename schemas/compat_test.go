@@ -65,24 +65,28 @@ func TestResolveDecodesOldData(t *testing.T) {
 	}
 }
 
-// TestReleasedVersions checks the embedded call event schema against every
-// version released before it (schemas/testdata/call_event.v*.avsc): data
-// of either reads with the other, as docs/schema-evolution.md promises.
+// TestReleasedVersions checks each embedded schema against every version
+// released before it (schemas/testdata/<schema>.v*.avsc): data of either
+// reads with the other, as docs/schema-evolution.md promises.
 func TestReleasedVersions(t *testing.T) {
-	files, err := filepath.Glob("testdata/call_event.v*.avsc")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no released versions in testdata: %v", err)
+	files, err := filepath.Glob("testdata/*.v*.avsc")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("released versions in testdata: %q, %v", files, err)
 	}
 	for _, f := range files {
+		current := CallEvent()
+		if strings.HasPrefix(filepath.Base(f), "dead_letter.") {
+			current = DeadLetter()
+		}
 		text, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		old := mustParse(t, string(text))
-		if err := CheckCompatibility(old, CallEvent()); err != nil {
+		if err := CheckCompatibility(old, current); err != nil {
 			t.Errorf("%s data with the current reader: %v", f, err)
 		}
-		if err := CheckCompatibility(CallEvent(), old); err != nil {
+		if err := CheckCompatibility(current, old); err != nil {
 			t.Errorf("current data with the %s reader: %v", f, err)
 		}
 	}

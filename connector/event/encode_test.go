@@ -15,7 +15,7 @@ import (
 var testSource = Source{
 	App: "app-1", Type: "call", Tier: "live",
 	WindowStart: utc("2025-03-25T06:00:00Z"), WindowEnd: utc("2025-03-25T06:59:59Z"),
-	ObservedAt: utc("2025-03-25T07:00:05.123Z"), ConnectorVersion: "v1.2.3",
+	ObservedAt: utc("2025-03-25T07:00:05.123Z"), ConnectorVersion: "v1.2.3", Name: "scrm",
 }
 
 // registryLookup serves the embedded schemas under ids 7 and 8.

@@ -130,6 +130,8 @@ type Source struct {
 	WindowEnd        time.Time `avro:"windowEnd" json:"windowEnd"`
 	ObservedAt       time.Time `avro:"observedAt" json:"observedAt"`
 	ConnectorVersion string    `avro:"connectorVersion" json:"connectorVersion"`
+	// Name is the configured source's name.
+	Name string `avro:"name" json:"name"`
 }
 
 // DeadLetter is one value of the dead-letter topic (record DeadLetter).

@@ -164,5 +164,5 @@ func extraNative(m map[string]string) map[string]any {
 func sourceNative(s Source) map[string]any {
 	return map[string]any{"app": s.App, "type": s.Type, "tier": s.Tier,
 		"windowStart": s.WindowStart, "windowEnd": s.WindowEnd, "observedAt": s.ObservedAt,
-		"connectorVersion": s.ConnectorVersion}
+		"connectorVersion": s.ConnectorVersion, "name": s.Name}
 }
