@@ -71,7 +71,10 @@ func (c *comparer) problem(format string, args ...any) {
 //     calls topic, and the failed topic holds exactly the calls whose
 //     status in the truth is 0;
 //   - the dead-letter topic holds exactly the ids of wantDLQ, once per
-//     distinct raw record.
+//     distinct raw record;
+//   - when the current-state topic holds records: the last record of
+//     each call there is the call's last event, and every record there is
+//     one of the events.
 //
 // The calls of wantDLQ need no events, and their last status is not
 // checked, but any events they have must still be well formed.
@@ -97,6 +100,7 @@ func Compare(truth []simulator.Record, out *Output, wantDLQ map[int64]bool) Repo
 		c.checkCall(id, evs)
 	}
 	c.checkFailedTopic(byCall)
+	c.checkLatest(byCall, out.Latest)
 	c.checkDeadLetters(out.DeadLetters)
 	if c.total > maxProblems {
 		c.Problems = append(c.Problems, fmt.Sprintf("... and %d more problems", c.total-maxProblems))
@@ -212,6 +216,50 @@ func (c *comparer) checkCall(id int64, evs []*EventRecord) {
 		if want := c.truth[id].Status; last != want {
 			c.Lost++
 			c.problem("call %d: last status %d, truth says %d", id, last, want)
+		}
+	}
+}
+
+// checkLatest checks the current-state topic: the last record of each call
+// there has the call's status in the truth, and every record there is one
+// of the events.
+func (c *comparer) checkLatest(byCall map[int64][]*EventRecord, latest []EventRecord) {
+	if len(latest) == 0 {
+		return
+	}
+	events := make(map[string]bool)
+	for _, evs := range byCall {
+		for _, er := range evs {
+			events[er.Event.EventID] = true
+		}
+	}
+	last := make(map[int64]*EventRecord)
+	for i := range latest {
+		lr := &latest[i]
+		id := lr.Event.Call.ID
+		if lr.Key != strconv.FormatInt(id, 10) {
+			c.problem("%s: key %q, want the call id %d", lr.Meta, lr.Key, id)
+		}
+		if !events[lr.Event.EventID] {
+			c.problem("%s: call %d event %s is in no event topic", lr.Meta, id, lr.Event.EventID)
+		}
+		if prev, ok := last[id]; ok && prev.Partition != lr.Partition {
+			c.problem("%s: call %d on partitions %d and %d", lr.Meta, id, prev.Partition, lr.Partition)
+		}
+		last[id] = lr
+	}
+	for _, id := range slices.Sorted(maps.Keys(byCall)) {
+		if _, known := c.truth[id]; !known || c.wantDLQ[id] {
+			continue // reported by checkCall, or needs no events
+		}
+		got, ok := last[id]
+		switch want := c.truth[id].Status; {
+		case !ok:
+			c.Lost++
+			c.problem("call %d: not in the current-state topic", id)
+		case got.Event.Call.Status != want:
+			c.Lost++
+			c.problem("%s: call %d latest status %d, truth says %d", got.Meta, id, got.Event.Call.Status, want)
 		}
 	}
 }

@@ -48,6 +48,14 @@ func fixture() ([]simulator.Record, *Output, map[int64]bool) {
 			ev("calls.failed", 1, 5, 0, nil),
 		},
 		DeadLetters: []DeadLetterRecord{dead(0, 4, `{"id":4}`)},
+		Latest: []EventRecord{
+			ev("calls.latest", 0, 1, 1, nil),
+			ev("calls.latest", 1, 2, 1, nil),
+			ev("calls.latest", 2, 1, 2, st(1)),
+			ev("calls.latest", 3, 3, 2, nil),
+			ev("calls.latest", 4, 2, 0, st(1)),
+			ev("calls.latest", 5, 5, 0, nil),
+		},
 	}
 	return truth, out, map[int64]bool{4: true}
 }
@@ -90,6 +98,11 @@ func TestCompare(t *testing.T) {
 		{"CREATED with previous status", func(o *Output) { eventAt(o, 3, 2).Event.PreviousStatus = st(1) }, "CREATED with previous status 1", 0, 0},
 		{"STATUS_CHANGED without previous", func(o *Output) { eventAt(o, 1, 2).Event.PreviousStatus = nil }, "STATUS_CHANGED without previous status", 1, 0},
 		{"two partitions", func(o *Output) { eventAt(o, 1, 2).Partition = 1 }, "events on two partitions of calls", 0, 0},
+		{"stale latest", func(o *Output) { o.Latest = o.Latest[:2] }, "calls.latest/0@1: call 2 latest status 1, truth says 0", 4, 0},
+		{"latest missing a call", func(o *Output) { o.Latest = slices.Delete(o.Latest, 3, 4) }, "call 3: not in the current-state topic", 1, 0},
+		{"latest not an event", func(o *Output) { o.Latest = append(o.Latest, ev("calls.latest", 6, 5, 1, nil)) },
+			"call 5 event", 1, 0},
+		{"latest wrong key", func(o *Output) { o.Latest[5].Key = "55" }, `key "55", want the call id 5`, 0, 0},
 		{"undecodable value", func(o *Output) {
 			o.Bad = append(o.Bad, BadRecord{Meta{Topic: "calls", Offset: 9}, errors.New("bad magic")})
 		}, "calls/0@9: value does not decode: bad magic", 0, 0},

@@ -16,6 +16,7 @@ type Topics struct {
 	Calls  string // default "calls"
 	Failed string // default "calls.failed"
 	DLQ    string // default "calls.dlq"
+	Latest string // default "calls.latest"
 }
 
 // DefaultTopics returns the default topic names.
@@ -30,6 +31,9 @@ func (t Topics) withDefaults() Topics {
 	}
 	if t.DLQ == "" {
 		t.DLQ = "calls.dlq"
+	}
+	if t.Latest == "" {
+		t.Latest = "calls.latest"
 	}
 	return t
 }
@@ -65,7 +69,10 @@ type Output struct {
 	Topics Topics
 	// Events holds the calls and failed topics, each partition in offset
 	// order.
-	Events      []EventRecord
+	Events []EventRecord
+	// Latest holds the current-state topic, each partition in offset
+	// order.
+	Latest      []EventRecord
 	DeadLetters []DeadLetterRecord
 	Bad         []BadRecord
 }
@@ -148,6 +155,10 @@ func (o *Output) add(r *kgo.Record, dec *event.Decoder) {
 		o.Bad = append(o.Bad, BadRecord{m, err})
 		return
 	}
+	if r.Topic == o.Topics.Latest {
+		o.Latest = append(o.Latest, EventRecord{m, e})
+		return
+	}
 	o.Events = append(o.Events, EventRecord{m, e})
 }
 
@@ -165,7 +176,7 @@ func listOffsets(ctx context.Context, opts []kgo.Opt, topics Topics) (map[string
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	names := []string{topics.Calls, topics.Failed, topics.DLQ}
+	names := []string{topics.Calls, topics.Failed, topics.DLQ, topics.Latest}
 	startList, err := adm.ListStartOffsets(ctx, names...)
 	if err == nil {
 		err = listError(startList)

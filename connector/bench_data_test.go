@@ -77,7 +77,7 @@ func benchConfig(tb testing.TB, apiURL string, brokers []string) Config {
 		PageSize: benchPageSize, MaxPages: 1000, RequestTimeout: 30 * time.Second,
 		Retry:   source.Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 		Brokers: brokers, TransactionalID: "bench", CreateTopics: true,
-		Topics: sink.Topics{Calls: "calls", Failed: "calls.failed", DLQ: "calls.dlq", State: "callstream.state"},
+		Topics: sink.DefaultTopics(),
 		Schedule: schedule.Config{
 			Tiers: tiers, Settle: time.Second, PollInterval: time.Second,
 			StartFrom: time.Now().Add(-25 * time.Hour), BackfillWindow: time.Hour, SweepWindow: time.Hour,

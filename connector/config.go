@@ -101,7 +101,11 @@ func (c *Config) Validate() error {
 	need(c.Retry.Max >= 0, "retry-max", "want a duration ≥ 0")
 	t := c.Topics
 	need(t.Calls != "" && t.Failed != "" && t.DLQ != "" && t.State != "", "topic-calls", "topic names must not be empty")
-	need(distinct(t.Calls, t.Failed, t.DLQ, t.State), "topic-state", "the four topics must differ")
+	names := []string{t.Calls, t.Failed, t.DLQ, t.State}
+	if t.Latest != "" {
+		names = append(names, t.Latest)
+	}
+	need(distinct(names...), "topic-state", "the topics must differ")
 	return errors.Join(errs...)
 }
 

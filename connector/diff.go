@@ -22,6 +22,8 @@ type Committed struct {
 	CallID int64  // 0 when a dead record had no readable id
 	// Call is the call after the change; nil for a dead letter.
 	Call *event.Call
+	// PreviousStatus is the status before a STATUS_CHANGED; nil otherwise.
+	PreviousStatus *int32
 	// Reason is the dead letter's reason.
 	Reason string
 	// Tier is the read that found it: "live", "backfill" or the name of a
@@ -134,8 +136,18 @@ func (c *Connector) diffRecord(b *batch, src event.Source, raw calllist.Raw, pre
 		put()
 		return
 	}
-	b.records = append(b.records, &kgo.Record{Topic: topic, Key: callKey(id), Value: value})
-	b.events = append(b.events, Committed{Topic: topic, Kind: ev.Kind.String(), CallID: id, Call: call, Tier: src.Tier})
+	headers := []kgo.RecordHeader{
+		{Key: HeaderKind, Value: []byte(ev.Kind.String())},
+		{Key: HeaderStatus, Value: strconv.AppendInt(nil, int64(call.Status), 10)},
+		{Key: HeaderSource, Value: []byte(src.Name)},
+	}
+	key := callKey(id)
+	b.records = append(b.records, &kgo.Record{Topic: topic, Key: key, Value: value, Headers: headers})
+	if latest := c.cfg.Topics.Latest; latest != "" {
+		b.records = append(b.records, &kgo.Record{Topic: latest, Key: key, Value: value, Headers: headers})
+	}
+	b.events = append(b.events, Committed{Topic: topic, Kind: ev.Kind.String(), CallID: id, Call: call,
+		PreviousStatus: ev.PreviousStatus, Tier: src.Tier})
 	next.Status, next.Flags = call.Status, next.Flags|state.Emitted
 	put()
 }
@@ -171,7 +183,12 @@ func (c *Connector) deadLetter(b *batch, src event.Source, id *int64, cause erro
 	if id != nil {
 		key = callKey(*id)
 	}
-	b.records = append(b.records, &kgo.Record{Topic: c.cfg.Topics.DLQ, Key: key, Value: value})
+	headers := []kgo.RecordHeader{
+		{Key: HeaderKind, Value: []byte(KindDeadLetter)},
+		{Key: HeaderReason, Value: []byte(reason)},
+		{Key: HeaderSource, Value: []byte(src.Name)},
+	}
+	b.records = append(b.records, &kgo.Record{Topic: c.cfg.Topics.DLQ, Key: key, Value: value, Headers: headers})
 	dead := Committed{Topic: c.cfg.Topics.DLQ, Kind: KindDeadLetter, Reason: reason, Tier: src.Tier}
 	if id != nil {
 		dead.CallID = *id
@@ -189,6 +206,15 @@ func (c *Connector) eventSource(t schedule.Task) event.Source {
 
 // KindDeadLetter is the Kind of a Committed dead letter.
 const KindDeadLetter = "DEAD_LETTER"
+
+// Record headers, for routing without decoding the value
+// (docs/consumers.md).
+const (
+	HeaderKind   = "callstream-kind"   // CREATED, STATUS_CHANGED or DEAD_LETTER
+	HeaderStatus = "callstream-status" // the call's status in decimal; events only
+	HeaderSource = "callstream-source" // the configured source's name
+	HeaderReason = "callstream-reason" // the dead letter's reason; dead letters only
+)
 
 // callKey is the record key of a call: its id in decimal ASCII.
 func callKey(id int64) []byte { return strconv.AppendInt(nil, id, 10) }

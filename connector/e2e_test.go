@@ -64,7 +64,7 @@ func testConfig(t *testing.T, apiURL string, brokers []string) Config {
 		PageSize: 20, MaxPages: 5, RequestTimeout: 5 * time.Second,
 		Retry:   source.Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 		Brokers: brokers, TransactionalID: "e2e", CreateTopics: true,
-		Topics: sink.Topics{Calls: "calls", Failed: "calls.failed", DLQ: "calls.dlq", State: "callstream.state"},
+		Topics: sink.DefaultTopics(),
 		Schedule: schedule.Config{
 			Tiers: tiers, Settle: time.Second, PollInterval: 200 * time.Millisecond,
 			StartFrom: time.Now().Add(-3 * time.Hour), BackfillWindow: 20 * time.Minute, SweepWindow: time.Hour,

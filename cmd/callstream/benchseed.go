@@ -23,7 +23,7 @@ const seedFirstID = 1 << 62
 func seedState(ctx context.Context, broker string, n int, now time.Time) error {
 	sk, err := sink.New(ctx, sink.Config{
 		TransactionalID: "callstream-bench-seed",
-		Topics:          sink.Topics{Calls: "calls", Failed: "calls.failed", DLQ: "calls.dlq", State: "callstream.state"},
+		Topics:          sink.DefaultTopics(),
 		CreateTopics:    true, Partitions: 3, ReplicationFactor: -1,
 		ClientOpts: []kgo.Opt{kgo.SeedBrokers(broker)},
 	})

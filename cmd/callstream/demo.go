@@ -106,7 +106,7 @@ func demo(ctx context.Context, o demoOptions, stdout io.Writer, run demoRun) err
 		Type: source.DefaultType, PageSize: 50, MaxPages: 20, RequestTimeout: 5 * time.Second,
 		Retry:   source.Retry{Initial: 200 * time.Millisecond, Max: 2 * time.Second},
 		Brokers: broker.ListenAddrs(), TransactionalID: "callstream-demo", CreateTopics: true, Partitions: 3,
-		Topics: sink.Topics{Calls: "calls", Failed: "calls.failed", DLQ: "calls.dlq", State: "callstream.state"},
+		Topics: sink.DefaultTopics(),
 		Schedule: schedule.Config{
 			Tiers: tiers, Settle: time.Second, PollInterval: time.Second,
 			StartFrom: time.Now().Add(-time.Hour), BackfillWindow: 10 * time.Minute, SweepWindow: 10 * time.Minute,

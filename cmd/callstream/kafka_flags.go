@@ -165,12 +165,15 @@ func registryEncoder(ctx context.Context, c *registry.Client, cfg connector.Conf
 		return nil, nil
 	}
 	t := cfg.Topics
-	ids, err := c.RegisterTopics(ctx, t.Calls, t.Failed, t.DLQ)
+	ids, err := c.RegisterTopics(ctx, t.DLQ, t.Calls, t.Failed, t.Latest)
 	if err != nil {
 		return nil, fmt.Errorf("schema registry: %w", err)
 	}
-	logger.Info("schemas registered", "call_event_id", ids.CallEvent, "dead_letter_id", ids.DeadLetter,
-		"subjects", []string{registry.Subject(t.Calls), registry.Subject(t.Failed), registry.Subject(t.DLQ)})
+	subjects := []string{registry.Subject(t.Calls), registry.Subject(t.Failed), registry.Subject(t.DLQ)}
+	if t.Latest != "" {
+		subjects = append(subjects, registry.Subject(t.Latest))
+	}
+	logger.Info("schemas registered", "call_event_id", ids.CallEvent, "dead_letter_id", ids.DeadLetter, "subjects", subjects)
 	return event.NewRegistryEncoder(ids.CallEvent, ids.DeadLetter), nil
 }
 

@@ -32,7 +32,7 @@ func TestRunRefusesAtStart(t *testing.T) {
 		want   string
 	}{
 		{"state topic not compacted", []string{"calls", "calls.failed", "calls.dlq", "callstream.state"}, false, nil,
-			"state topic is not compacted: set cleanup.policy=compact on"},
+			"topic is not compacted: set cleanup.policy=compact on"},
 		{"topics missing, creation off", nil, false, []string{"--create-topics=false"}, "is missing"},
 		{"incompatible schema", nil, true, nil, `schema for subject "calls-value" is not BACKWARD compatible with its version 1`},
 	} {

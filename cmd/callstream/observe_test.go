@@ -69,7 +69,7 @@ func obsConfig(t *testing.T, apiURL string, brokers []string) connector.Config {
 		PageSize: 50, MaxPages: 10, RequestTimeout: 5 * time.Second,
 		Retry:   source.Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 		Brokers: brokers, TransactionalID: "obs", CreateTopics: true, Partitions: 3,
-		Topics: sink.Topics{Calls: "calls", Failed: "calls.failed", DLQ: "calls.dlq", State: "callstream.state"},
+		Topics: sink.DefaultTopics(),
 		Schedule: schedule.Config{
 			Tiers: tiers, Settle: time.Second, PollInterval: 200 * time.Millisecond,
 			StartFrom: time.Now().Add(-time.Hour), BackfillWindow: 15 * time.Minute, SweepWindow: time.Hour,

@@ -150,31 +150,38 @@ func (c *Client) compatible(old sr.SubjectSchema, s *schemas.Schema) error {
 }
 
 // IDs are the registry ids that frame the values: the event schema's under
-// the calls and failed subjects, the dead letter's under the dead-letter
+// the event topics' subjects, the dead letter's under the dead-letter
 // subject.
 type IDs struct {
 	CallEvent, DeadLetter int
 }
 
 // RegisterTopics registers (or finds) schemas/call_event.avsc under the
-// calls and failed topics' subjects and schemas/dead_letter.avsc under the
-// dead-letter topic's. A registry assigns one id to one schema whatever
-// the subject; ids that differ between the two event subjects are refused,
-// as every event value carries one id.
-func (c *Client) RegisterTopics(ctx context.Context, calls, failed, dlq string) (IDs, error) {
+// subjects of the event topics (calls, failed and latest: one schema for
+// all, so readers need one deserializer) and schemas/dead_letter.avsc under
+// the dead-letter topic's. An empty event topic name is skipped. A
+// registry assigns one id to one schema whatever the subject; ids that
+// differ between the event subjects are refused, as every event value
+// carries one id.
+func (c *Client) RegisterTopics(ctx context.Context, dlq string, eventTopics ...string) (IDs, error) {
 	var ids IDs
+	first := ""
+	for _, topic := range eventTopics {
+		if topic == "" {
+			continue
+		}
+		id, err := c.Register(ctx, Subject(topic), schemas.CallEvent())
+		if err != nil {
+			return ids, err
+		}
+		if first == "" {
+			first, ids.CallEvent = topic, id
+		} else if id != ids.CallEvent {
+			return ids, fmt.Errorf("registering schemas: the event schema has id %d under %q but %d under %q",
+				ids.CallEvent, Subject(first), id, Subject(topic))
+		}
+	}
 	var err error
-	if ids.CallEvent, err = c.Register(ctx, Subject(calls), schemas.CallEvent()); err != nil {
-		return ids, err
-	}
-	failedID, err := c.Register(ctx, Subject(failed), schemas.CallEvent())
-	if err != nil {
-		return ids, err
-	}
-	if failedID != ids.CallEvent {
-		return ids, fmt.Errorf("registering schemas: the event schema has id %d under %q but %d under %q",
-			ids.CallEvent, Subject(calls), failedID, Subject(failed))
-	}
 	if ids.DeadLetter, err = c.Register(ctx, Subject(dlq), schemas.DeadLetter()); err != nil {
 		return ids, err
 	}

@@ -44,7 +44,7 @@ func TestRegisterTopicsThenDecode(t *testing.T) {
 	fake := srfake.New()
 	defer fake.Close()
 	c := newClient(t, registry.Config{URL: fake.URL()})
-	ids, err := c.RegisterTopics(ctxT(t), "calls", "calls.failed", "calls.dlq")
+	ids, err := c.RegisterTopics(ctxT(t), "calls.dlq", "calls", "calls.failed", "calls.latest")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestRegisterTopicsThenDecode(t *testing.T) {
 			t.Errorf("subject %s not registered", subject)
 		}
 	}
-	again, err := c.RegisterTopics(ctxT(t), "calls", "calls.failed", "calls.dlq")
+	again, err := c.RegisterTopics(ctxT(t), "calls.dlq", "calls", "calls.failed", "calls.latest")
 	if err != nil || again != ids {
 		t.Fatalf("second start: ids %+v, err %v; want %+v", again, err, ids)
 	}
@@ -184,7 +184,7 @@ func TestBasicAuth(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newClient(t, registry.Config{URL: fake.URL(), Username: tc.user, Password: secretOf(tc.pass)})
-			_, err := c.RegisterTopics(ctxT(t), "calls", "calls.failed", "calls.dlq")
+			_, err := c.RegisterTopics(ctxT(t), "calls.dlq", "calls", "calls.failed", "calls.latest")
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err %v, want error %v", err, tc.wantErr)
 			}

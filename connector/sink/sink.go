@@ -17,6 +17,14 @@ import (
 // Topics names the output topics.
 type Topics struct {
 	Calls, Failed, DLQ, State string
+	// Latest is the compacted current-state topic: every call's latest
+	// event under its id. Empty turns it off.
+	Latest string
+}
+
+// DefaultTopics returns the topics' default names.
+func DefaultTopics() Topics {
+	return Topics{Calls: "calls", Failed: "calls.failed", DLQ: "calls.dlq", State: "callstream.state", Latest: "calls.latest"}
 }
 
 // Config configures a Sink.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,6 +124,19 @@ func TestRefusesUncompactedState(t *testing.T) {
 	})
 	if !errors.Is(err, ErrStateNotCompacted) {
 		t.Fatalf("New with a delete-policy state topic = %v, want ErrStateNotCompacted", err)
+	}
+}
+
+func TestRefusesUncompactedLatest(t *testing.T) {
+	topics := testTopics
+	topics.Latest = "calls.latest"
+	c := newCluster(t, kfake.SeedTopics(1, topics.Latest))
+	_, err := New(context.Background(), Config{
+		TransactionalID: "x", Topics: topics, CreateTopics: true,
+		ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)},
+	})
+	if !errors.Is(err, ErrStateNotCompacted) || !strings.Contains(err.Error(), `"calls.latest"`) {
+		t.Fatalf("New with a delete-policy latest topic = %v, want ErrStateNotCompacted naming it", err)
 	}
 }
 

@@ -8,13 +8,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
-// ErrStateNotCompacted refuses a state topic that would not keep every
-// call's latest entry.
-var ErrStateNotCompacted = errors.New("state topic is not compacted")
+// ErrStateNotCompacted refuses a state or latest topic that would not keep
+// every call's latest entry.
+var ErrStateNotCompacted = errors.New("topic is not compacted")
 
 // ensureTopics creates the missing topics (or, with CreateTopics false,
-// refuses to start without them) and checks that the state topic is
-// compacted.
+// refuses to start without them) and checks that the state topic and the
+// latest topic are compacted.
 func (s *Sink) ensureTopics(ctx context.Context) error {
 	t := s.cfg.Topics
 	partitions, rf := s.cfg.Partitions, s.cfg.ReplicationFactor
@@ -35,6 +35,13 @@ func (s *Sink) ensureTopics(ctx context.Context) error {
 		{t.DLQ, partitions, events},
 		// One partition: the state is read whole at start, in order.
 		{t.State, 1, stateConfigs},
+	}
+	if t.Latest != "" {
+		want = append(want, struct {
+			name       string
+			partitions int32
+			configs    map[string]*string
+		}{t.Latest, partitions, stateConfigs})
 	}
 	for _, w := range want {
 		if !s.cfg.CreateTopics {
@@ -59,12 +66,19 @@ func (s *Sink) ensureTopics(ctx context.Context) error {
 			return fmt.Errorf("topic %q is missing (create it, or run with --create-topics): %v", name, d.Err)
 		}
 	}
-	return s.checkCompacted(ctx, t.State)
+	if err := s.checkCompacted(ctx, t.State); err != nil {
+		return err
+	}
+	if t.Latest != "" {
+		return s.checkCompacted(ctx, t.Latest)
+	}
+	return nil
 }
 
 // topicConfigs returns the configs of created event topics and of the
-// state topic: the same, except that the state topic is always compacted,
-// since only compaction keeps every call's latest entry for ever.
+// compacted topics (state and latest): the same, except that those are
+// always compacted, since only compaction keeps every call's latest entry
+// for ever.
 func topicConfigs(configs map[string]string) (events, state map[string]*string) {
 	events = make(map[string]*string, len(configs))
 	state = make(map[string]*string, len(configs)+1)
