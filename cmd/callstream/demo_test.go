@@ -126,6 +126,12 @@ func checkDemoTail(t *testing.T, out string) {
 }
 
 // demoCall returns a committed event of a call with the given names.
+// changedFrom gives a committed status change its previous status.
+func changedFrom(prev int32, c connector.Committed) connector.Committed {
+	c.PreviousStatus = &prev
+	return c
+}
+
 func demoCall(kind event.Kind, topic string, id int64, status int32, send, receive string) connector.Committed {
 	return connector.Committed{Topic: topic, Kind: kind.String(), CallID: id, Call: &event.Call{
 		ID: id, Status: status, StatusStr: map[int32]string{0: "转换失败", 1: "转换中", 2: "转换成功"}[status],
@@ -143,8 +149,8 @@ func TestDemoLines(t *testing.T) {
 	p.header()
 	p.print(demoCall(event.Created, "calls", 660504168484357, 1, "曾涛", "罗思凯-麦田房产"))
 	p.print(demoCall(event.Created, "calls", 660504169183308, 1, "Bob", ""))
-	p.print(demoCall(event.StatusChanged, "calls", 660504168484357, 2, "曾涛", "罗思凯-麦田房产"))
-	p.print(demoCall(event.StatusChanged, "calls.failed", 660504169183308, 0, "Bob", "追风少年13912345678901234"))
+	p.print(changedFrom(1, demoCall(event.StatusChanged, "calls", 660504168484357, 2, "曾涛", "罗思凯-麦田房产")))
+	p.print(changedFrom(1, demoCall(event.StatusChanged, "calls.failed", 660504169183308, 0, "Bob", "追风少年13912345678901234")))
 	p.print(connector.Committed{Topic: "calls.dlq", Kind: connector.KindDeadLetter, CallID: 660504161326257, Reason: "content_json"})
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 	if len(lines) != 6 {
@@ -209,7 +215,7 @@ func TestDemoSummary(t *testing.T) {
 	if buf.String() != want {
 		t.Errorf("summary:\n%s\nwant:\n%s", buf.String(), want)
 	}
-	if !strings.Contains(demoLine(demoCall(event.StatusChanged, "calls.failed", 3, 0, "a", "b"), 0, false), " ?→0 ") {
-		t.Error("a status change of a call not seen before does not show ?→0")
+	if !strings.Contains(demoLine(changedFrom(1, demoCall(event.StatusChanged, "calls.failed", 3, 0, "a", "b"))), " 1→0 ") {
+		t.Error("a status change does not show its previous status as 1→0")
 	}
 }

@@ -32,19 +32,14 @@ const noName = "-"
 // read, and counts them for the summary printed on stop. It is safe for
 // concurrent use.
 type demoPrinter struct {
-	mu sync.Mutex
-	w  io.Writer
-	// status is the last status printed of each call. The demo's broker
-	// starts empty, so every call's CREATED passes here before its
-	// STATUS_CHANGED, whose previous status it gives.
-	status  map[int64]int32
+	mu      sync.Mutex
+	w       io.Writer
 	events  map[string]map[string]int // topic → kind → records
 	reasons map[string]int            // dead-letter reason → records
 }
 
 func newDemoPrinter(w io.Writer) *demoPrinter {
-	return &demoPrinter{w: w, status: make(map[int64]int32), events: make(map[string]map[string]int),
-		reasons: make(map[string]int)}
+	return &demoPrinter{w: w, events: make(map[string]map[string]int), reasons: make(map[string]int)}
 }
 
 // header prints the column titles.
@@ -71,22 +66,15 @@ func (p *demoPrinter) print(c connector.Committed) {
 		fmt.Fprintln(p.w, demoDeadLine(c))
 		return
 	}
-	prev, seen := p.status[c.CallID]
-	p.status[c.CallID] = c.Call.Status
-	fmt.Fprintln(p.w, demoLine(c, prev, seen))
+	fmt.Fprintln(p.w, demoLine(c))
 }
 
-// demoLine renders an event; prev is the call's status before it, known
-// when seen.
-func demoLine(c connector.Committed, prev int32, seen bool) string {
+// demoLine renders an event; a status change shows the status before it.
+func demoLine(c connector.Committed) string {
 	call := c.Call
 	status := strconv.Itoa(int(call.Status))
-	if c.Kind == event.StatusChanged.String() {
-		from := "?"
-		if seen {
-			from = strconv.Itoa(int(prev))
-		}
-		status = from + "→" + status
+	if c.PreviousStatus != nil {
+		status = strconv.Itoa(int(*c.PreviousStatus)) + "→" + status
 	}
 	return demoRow([]string{c.Kind, c.Topic, strconv.FormatInt(call.ID, 10), status, call.StatusStr,
 		orNoName(call.SendName), "→", orNoName(call.ReceiveName), call.CallType, demoText(call)})
