@@ -42,6 +42,10 @@ type Config struct {
 	// AuthLogEvery is how often a refused credential is logged while it
 	// keeps being refused; default DefaultAuthLogEvery.
 	AuthLogEvery time.Duration
+	// NoRecordsAlert is how long API requests may succeed without reading
+	// a record before the CallstreamNoRecords alert fires; exported as
+	// callstream_no_records_alert_seconds for the rule to compare with.
+	NoRecordsAlert time.Duration
 
 	Brokers           []string
 	TransactionalID   string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,9 @@ type Connector struct {
 	last    time.Time // the latest time now returned
 }
 
+// DefaultNoRecordsAlert is Config.NoRecordsAlert's default.
+const DefaultNoRecordsAlert = 24 * time.Hour
+
 // Options are the connector's collaborators.
 type Options struct {
 	Logger  *slog.Logger
@@ -66,6 +70,9 @@ func New(cfg Config, opts Options) (*Connector, error) {
 	}
 	if cfg.PruneEvery <= 0 {
 		cfg.PruneEvery = DefaultPruneEvery
+	}
+	if cfg.NoRecordsAlert <= 0 {
+		cfg.NoRecordsAlert = DefaultNoRecordsAlert
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -151,6 +158,7 @@ func (c *Connector) Run(ctx context.Context) (err error) {
 	if err := c.syncClock(ctx); err != nil {
 		return ignoreCanceled(ctx, err)
 	}
+	c.countListed(ctx)
 	if !schedule.IsInitialized(c.store.Checkpoint) {
 		if err := c.initialize(ctx); err != nil {
 			return ignoreCanceled(ctx, err)
@@ -204,6 +212,39 @@ func (c *Connector) syncClock(ctx context.Context) error {
 	}
 	c.log.Info("api clock known", "skew_seconds", c.src.Skew().Seconds())
 	return nil
+}
+
+// countListed asks the API, once, how many calls it lists for the
+// configured type over the deepest re-scan horizon, and logs it. None is a
+// warning: a wrong --type or --app-id is otherwise answered with empty
+// pages, which look like success.
+func (c *Connector) countListed(ctx context.Context) {
+	now, horizon := c.now(), c.cfg.Schedule.Horizon()
+	n, err := c.src.Count(ctx, source.Window{Start: now.Add(-horizon), End: now.Add(-c.cfg.Schedule.Settle)})
+	if err != nil {
+		c.log.Warn("could not ask the API how many calls it lists", "err", err)
+		return
+	}
+	msg := fmt.Sprintf("the API lists %d calls of type %s in the last %s", n, c.cfg.Type, shortDuration(horizon))
+	attrs := []any{"calls", n, "type", c.cfg.Type, "horizon", shortDuration(horizon)}
+	if n == 0 {
+		c.log.Warn(msg+": if calls were made in that time, check --type (the vendor documents chat) and --app-id; callstream doctor tries the other types",
+			append(attrs, "app_id", c.cfg.AppID)...)
+		return
+	}
+	c.log.Info(msg, attrs...)
+}
+
+// shortDuration formats d without zero minutes and seconds: 168h, 15m.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
 
 func ignoreCanceled(ctx context.Context, err error) error {

@@ -35,6 +35,7 @@ type Committed struct {
 // changes that account for them.
 type batch struct {
 	state      *state.Batch
+	tier       string // the task whose window it holds; empty for checkpoints alone
 	records    []*kgo.Record
 	events     []Committed // events and dead letters, in produce order
 	read       int

@@ -17,8 +17,8 @@ const (
 )
 
 // Health tracks what /readyz reports: the producer is initialised, the
-// state is loaded, and a window was read whole and committed recently. It is
-// safe for concurrent use.
+// state is loaded, a window was read whole and committed since the start,
+// and one was recently. It is safe for concurrent use.
 type Health struct {
 	mu       sync.Mutex
 	maxAge   time.Duration
@@ -51,10 +51,6 @@ func (h *Health) set(c condition, v bool) {
 		h.producer = v
 	case stateLoaded:
 		h.state = v
-		if v {
-			// Readiness counts the poll age from when polling can start.
-			h.lastPoll = h.clock()
-		}
 	}
 }
 
@@ -109,6 +105,14 @@ func (h *Health) readyLocked() (bool, string) {
 		// Retrying will not help until a person fixes the app key or
 		// the sign recipe: say so at once rather than after maxAge.
 		return false, "API refuses the credentials (auth) for " + h.clock().Sub(h.authSince).Round(time.Second).String()
+	case h.lastPoll.IsZero():
+		// An API that is mistyped or unreachable must not look ready
+		// while it has never answered a window whole.
+		why := "no window read whole since the start"
+		if h.lastErr != "" {
+			why += " (last API error: " + string(h.lastErr) + ")"
+		}
+		return false, why
 	}
 	if age := h.clock().Sub(h.lastPoll); age > h.maxAge {
 		why := "no successful poll for " + age.Round(time.Second).String()

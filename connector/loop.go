@@ -58,12 +58,12 @@ func (c *Connector) loop(ctx context.Context) error {
 // runTask reads one window whole and commits what it changed.
 func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
 	began := time.Now() // for the backfill's pace: local time, not the API's
-	read, err := c.readWhole(ctx, &task)
+	read, err := c.readWhole(withTier(ctx, task.Name), &task)
 	if err != nil {
 		return err
 	}
 	now := c.now()
-	b := &batch{state: c.store.NewBatch()}
+	b := &batch{state: c.store.NewBatch(), tier: task.Name}
 	keepAfter := c.cfg.Schedule.PruneBefore(now, c.store.Checkpoint, task)
 	c.diff(b, task, read.Records, keepAfter)
 	if b.err != nil {
@@ -164,7 +164,12 @@ func (c *Connector) commit(ctx context.Context, b *batch) error {
 
 // observe counts a committed batch and reports it to OnCommit.
 func (c *Connector) observe(b *batch, committed time.Time) {
-	c.m.RecordsRead.Add(float64(b.read))
+	if b.tier != "" {
+		c.m.RecordsRead.WithLabelValues(b.tier).Add(float64(b.read))
+	}
+	if b.read > 0 {
+		c.m.LastRecord.With(c.labels).Set(float64(committed.UnixMilli()) / 1000)
+	}
 	c.m.RecordsSkipped.Add(float64(b.skipped))
 	c.m.StateEntries.Set(float64(c.store.Len()))
 	c.m.StateBytes.Set(float64(c.store.Bytes()))
@@ -198,8 +203,8 @@ func (c *Connector) updateLag() {
 
 func (c *Connector) sourceHooks() source.Hooks {
 	return source.Hooks{
-		Request: func(outcome string, d time.Duration) {
-			c.m.APIRequests.WithLabelValues(outcome).Inc()
+		Request: func(ctx context.Context, outcome string, d time.Duration) {
+			c.m.APIRequests.WithLabelValues(outcome, tierOf(ctx)).Inc()
 			c.m.APIDuration.Observe(d.Seconds())
 			if outcome == "ok" {
 				c.health.apiOK()
@@ -217,6 +222,25 @@ func (c *Connector) sourceHooks() source.Hooks {
 			c.apiLog.skewed(off)
 		},
 	}
+}
+
+// tierKey is the context key of the task whose window a request reads.
+type tierKey struct{}
+
+// tierProbe labels the requests made outside any task: the clock's and the
+// count's at start.
+const tierProbe = "probe"
+
+func withTier(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, tierKey{}, name)
+}
+
+// tierOf returns the task name that ctx carries, or tierProbe.
+func tierOf(ctx context.Context) string {
+	if name, ok := ctx.Value(tierKey{}).(string); ok {
+		return name
+	}
+	return tierProbe
 }
 
 func sleep(ctx context.Context, d time.Duration) {

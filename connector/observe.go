@@ -24,11 +24,21 @@ func (c *Connector) initMetrics() {
 		}
 		return 0
 	})
-	m.APIRequests.WithLabelValues("ok")
+	tiers := append(c.cfg.Schedule.TaskNames(), tierProbe)
+	for _, tier := range tiers {
+		m.APIRequests.WithLabelValues("ok", tier)
+		for _, k := range source.Kinds() {
+			m.APIRequests.WithLabelValues(string(k), tier)
+		}
+		if tier != tierProbe {
+			m.RecordsRead.WithLabelValues(tier)
+		}
+	}
 	for _, k := range source.Kinds() {
-		m.APIRequests.WithLabelValues(string(k))
 		m.APIErrors.WithLabelValues(string(k))
 	}
+	m.LastRecord.With(c.labels).Set(float64(c.cfg.Clock().UnixMilli()) / 1000)
+	m.NoRecordsAlert.Set(c.cfg.NoRecordsAlert.Seconds())
 	for _, topic := range []string{c.cfg.Topics.Calls, c.cfg.Topics.Failed} {
 		for _, kind := range []event.Kind{event.Created, event.StatusChanged} {
 			m.Events.WithLabelValues(topic, kind.String())

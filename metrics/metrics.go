@@ -18,13 +18,17 @@ type Metrics struct {
 	// computed when scraped.
 	SourceLag *Lag
 	// LastSuccess is the Unix time of the last window read whole.
-	LastSuccess    *prometheus.GaugeVec
-	APIRequests    *prometheus.CounterVec
-	APIDuration    prometheus.Histogram
-	APIErrors      *prometheus.CounterVec
-	WindowsRead    *prometheus.CounterVec
-	WindowRereads  prometheus.Counter
-	RecordsRead    prometheus.Counter
+	LastSuccess   *prometheus.GaugeVec
+	APIRequests   *prometheus.CounterVec
+	APIDuration   prometheus.Histogram
+	APIErrors     *prometheus.CounterVec
+	WindowsRead   *prometheus.CounterVec
+	WindowRereads prometheus.Counter
+	RecordsRead   *prometheus.CounterVec
+	// LastRecord is the Unix time of the last window that held a record.
+	LastRecord *prometheus.GaugeVec
+	// NoRecordsAlert is the threshold of the CallstreamNoRecords alert.
+	NoRecordsAlert prometheus.Gauge
 	RecordsSkipped prometheus.Counter
 	Events         *prometheus.CounterVec
 	DLQRecords     *prometheus.CounterVec
@@ -56,6 +60,7 @@ type Metrics struct {
 const (
 	LabelSource = "source"
 	LabelType   = "type"
+	LabelTier   = "tier"
 )
 
 // New creates callstream's metrics on reg.
@@ -70,8 +75,8 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, src),
 		APIRequests: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "api_requests_total",
-			Help: "Requests to the vendor API, by outcome (ok or an error kind).",
-		}, []string{"outcome"}),
+			Help: "Requests to the vendor API, by outcome (ok or an error kind) and by the tier whose window they read (live, backfill, a re-scan tier, or probe for the count at start).",
+		}, []string{"outcome", LabelTier}),
 		APIDuration: f.NewHistogram(prometheus.HistogramOpts{
 			Namespace: Namespace, Name: "api_request_duration_seconds",
 			Help:    "Duration of requests to the vendor API.",
@@ -89,9 +94,17 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: Namespace, Name: "window_rereads_total",
 			Help: "Windows read again because they changed while being paged.",
 		}),
-		RecordsRead: f.NewCounter(prometheus.CounterOpts{
+		RecordsRead: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "records_read_total",
-			Help: "Records read from the vendor API, including re-scans.",
+			Help: "Records read from the vendor API, by the tier whose window held them (live, backfill or a re-scan tier).",
+		}, []string{LabelTier}),
+		LastRecord: f.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "last_record_timestamp_seconds",
+			Help: "Unix time of the last window that held at least one record (the process start until one does).",
+		}, src),
+		NoRecordsAlert: f.NewGauge(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "no_records_alert_seconds",
+			Help: "--no-records-alert: how long requests may succeed without a record before CallstreamNoRecords fires.",
 		}),
 		RecordsSkipped: f.NewCounter(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "records_unchanged_total",

@@ -36,6 +36,7 @@ type runFlags struct {
 	pageConcurrency                              int
 	pollInterval, settle, backfillWindow         time.Duration
 	sweepWindow, requestTimeout, readyMaxAge     time.Duration
+	noRecordsAlert                               time.Duration
 	retryMax, backfillMaxWindow, fencedHold      time.Duration
 	rateLimit                                    float64
 	rateBurst                                    int
@@ -84,6 +85,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.sweepWindow, "sweep-window", time.Hour, "span of one re-scan window")
 	fs.StringVar(&f.sourceName, "source-name", "scrm", "name of this source in metrics")
 	fs.DurationVar(&f.readyMaxAge, "ready-max-age", 5*time.Minute, "/readyz fails when no poll succeeded for this long")
+	fs.DurationVar(&f.noRecordsAlert, "no-records-alert", connector.DefaultNoRecordsAlert, "how long API requests may succeed without a record before the CallstreamNoRecords alert fires (exported for the rule)")
 	fs.DurationVar(&f.fencedHold, "fenced-hold", 2*time.Minute, "once a newer instance with the same transactional id has fenced this one, stay up, not ready, this long before exiting, so that a rolling update removes it rather than restarting it; longer than a new instance takes to be ready (0: exit at once)")
 	fs.BoolVar(&f.checkConfig, "check-config", false, "validate the settings and exit")
 	f.kafka.register(fs)
@@ -124,7 +126,7 @@ func (f *runFlags) toConfig(now time.Time) (connector.Config, error) {
 		RateLimit: f.rateLimit, RateBurst: f.rateBurst,
 		Brokers: splitList(f.brokers), TransactionalID: f.transactionalID, Topics: f.topics,
 		CreateTopics: f.createTopics, Partitions: int32(f.partitions), ReplicationFactor: int16(f.replication),
-		Schedule: sched, SourceName: f.sourceName, ReadyMaxAge: f.readyMaxAge, Version: version,
+		Schedule: sched, SourceName: f.sourceName, ReadyMaxAge: f.readyMaxAge, NoRecordsAlert: f.noRecordsAlert, Version: version,
 	}
 	if err := f.applyKafka(&cfg); err != nil {
 		return cfg, err

@@ -137,6 +137,16 @@ func Progress(cps Checkpoints) (backfill float64, liveEnd time.Time) {
 	return backfill, sec(live.End)
 }
 
+// TaskNames returns the name of every task the schedule makes: "live",
+// "backfill" and each tier's, the bounded values of a metric's tier label.
+func (c Config) TaskNames() []string {
+	names := []string{liveName, backfillName}
+	for _, t := range c.Tiers {
+		names = append(names, t.Name)
+	}
+	return names
+}
+
 // Horizon returns the deepest re-scan horizon: calls created before now
 // minus it can no longer change in the connector's view.
 func (c Config) Horizon() time.Duration {

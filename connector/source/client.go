@@ -70,10 +70,11 @@ type Config struct {
 // optional. Hooks run synchronously on the calling goroutine and must be
 // safe for concurrent use if the Client is used concurrently.
 type Hooks struct {
-	// Request is called once per HTTP attempt with "ok" or the error's Kind
-	// as outcome and the attempt's duration. Attempts cut short because the
-	// caller's context is done are not reported.
-	Request func(outcome string, d time.Duration)
+	// Request is called once per HTTP attempt with the request's context,
+	// "ok" or the error's Kind as outcome, and the attempt's duration.
+	// Attempts cut short because the caller's context is done are not
+	// reported.
+	Request func(ctx context.Context, outcome string, d time.Duration)
 	// Error is called once per failed attempt with the failure's Kind and
 	// the *APIError, whose text holds no secret.
 	Error func(kind Kind, err error)
@@ -159,6 +160,23 @@ func NewClient(cfg Config) (*Client, error) {
 // the error wraps ctx.Err() instead. The page's PageNo is checked against
 // pageNo; nothing else is checked across pages here (see ReadWindow).
 func (c *Client) FetchPage(ctx context.Context, w Window, pageNo int) (*calllist.Page, error) {
+	return c.attempt(ctx, w, pageNo, c.cfg.PageSize)
+}
+
+// Count makes ONE attempt at asking how many calls the API lists in w: page
+// 1 at a page size of 1, whose totalCount counts them all. Failures are as
+// FetchPage's.
+func (c *Client) Count(ctx context.Context, w Window) (int, error) {
+	p, err := c.attempt(ctx, w, 1, 1)
+	if err != nil {
+		return 0, err
+	}
+	return p.TotalCount, nil
+}
+
+// attempt makes one request of page pageNo of w at pageSize, waiting for
+// the rate limit and reporting it through the hooks.
+func (c *Client) attempt(ctx context.Context, w Window, pageNo, pageSize int) (*calllist.Page, error) {
 	if pageNo < 1 {
 		return nil, fmt.Errorf("fetching page %d of %s: page numbers start at 1", pageNo, w)
 	}
@@ -168,7 +186,7 @@ func (c *Client) FetchPage(ctx context.Context, w Window, pageNo int) (*calllist
 		}
 	}
 	start := time.Now()
-	p, err := c.fetch(ctx, w, pageNo)
+	p, err := c.fetch(ctx, w, pageNo, pageSize)
 	d := time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -176,7 +194,7 @@ func (c *Client) FetchPage(ctx context.Context, w Window, pageNo int) (*calllist
 		}
 		kind := KindOf(err)
 		if h := c.cfg.Hooks.Request; h != nil {
-			h(string(kind), d)
+			h(ctx, string(kind), d)
 		}
 		if h := c.cfg.Hooks.Error; h != nil {
 			h(kind, err)
@@ -184,14 +202,14 @@ func (c *Client) FetchPage(ctx context.Context, w Window, pageNo int) (*calllist
 		return nil, fmt.Errorf("fetching page %d of %s: %w", pageNo, w, err)
 	}
 	if h := c.cfg.Hooks.Request; h != nil {
-		h("ok", d)
+		h(ctx, "ok", d)
 	}
 	return p, nil
 }
 
 // fetch does the request; every error it returns is an *APIError.
-func (c *Client) fetch(ctx context.Context, w Window, pageNo int) (*calllist.Page, error) {
-	body := calllist.NewRequest(w.Start, w.End, c.cfg.Type, pageNo, c.cfg.PageSize).Body()
+func (c *Client) fetch(ctx context.Context, w Window, pageNo, pageSize int) (*calllist.Page, error) {
+	body := calllist.NewRequest(w.Start, w.End, c.cfg.Type, pageNo, pageSize).Body()
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))

@@ -145,7 +145,7 @@ func TestErrorKinds(t *testing.T) {
 			c := newTestClient(t, srv.URL, func(c *Config) {
 				c.Clock = func() time.Time { return now }
 				c.Hooks = Hooks{
-					Request: func(o string, _ time.Duration) { outcomes = append(outcomes, o) },
+					Request: func(_ context.Context, o string, _ time.Duration) { outcomes = append(outcomes, o) },
 					Error:   func(k Kind, _ error) { kinds = append(kinds, k) },
 				}
 			})
@@ -202,7 +202,7 @@ func TestCancelledIsNotCounted(t *testing.T) {
 	defer srv.Close()
 	counted := 0
 	c := newTestClient(t, srv.URL, func(c *Config) {
-		c.Hooks.Request = func(string, time.Duration) { counted++ }
+		c.Hooks.Request = func(context.Context, string, time.Duration) { counted++ }
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
