@@ -1,21 +1,14 @@
-package main
+package deploy
 
 import (
-	"encoding/json"
-	"os"
+	"context"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
-	"go.yaml.in/yaml/v3"
-)
-
-// The files that name metrics: the dashboard and the alert rules.
-const (
-	dashboardFile = "../../deploy/grafana/callstream.json"
-	rulesFile     = "../../deploy/prometheus/rules.yaml"
-	runbookFile   = "../../docs/runbook.md"
+	"github.com/callstream/callstream/internal/proc"
 )
 
 var (
@@ -72,72 +65,6 @@ func TestMetricNames(t *testing.T) {
 	}
 }
 
-// dashboard is the part of a Grafana dashboard the tests read.
-type dashboard struct {
-	UID        string  `json:"uid"`
-	Panels     []panel `json:"panels"`
-	Templating struct {
-		List []struct {
-			Name       string `json:"name"`
-			Type       string `json:"type"`
-			Definition string `json:"definition"`
-		} `json:"list"`
-	} `json:"templating"`
-}
-
-type panel struct {
-	ID         int    `json:"id"`
-	Type       string `json:"type"`
-	Title      string `json:"title"`
-	Datasource *struct {
-		UID string `json:"uid"`
-	} `json:"datasource"`
-	GridPos struct{ X, Y, W, H int } `json:"gridPos"`
-	Targets []struct {
-		Expr string `json:"expr"`
-	} `json:"targets"`
-	Panels []panel `json:"panels"`
-}
-
-func readDashboard(t *testing.T) dashboard {
-	t.Helper()
-	b, err := os.ReadFile(dashboardFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d dashboard
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatalf("parsing %s: %v", dashboardFile, err)
-	}
-	return d
-}
-
-// rules is the part of a Prometheus rule file the tests read.
-type rules struct {
-	Groups []struct {
-		Name  string `yaml:"name"`
-		Rules []struct {
-			Alert       string            `yaml:"alert"`
-			Expr        string            `yaml:"expr"`
-			Labels      map[string]string `yaml:"labels"`
-			Annotations map[string]string `yaml:"annotations"`
-		} `yaml:"rules"`
-	} `yaml:"groups"`
-}
-
-func readRules(t *testing.T) rules {
-	t.Helper()
-	b, err := os.ReadFile(rulesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r rules
-	if err := yaml.Unmarshal(b, &r); err != nil {
-		t.Fatalf("parsing %s: %v", rulesFile, err)
-	}
-	return r
-}
-
 // queries returns every PromQL expression of the dashboard and the rules,
 // keyed by where it is used.
 func queries(t *testing.T) map[string]string {
@@ -160,13 +87,46 @@ func queries(t *testing.T) map[string]string {
 			out["dashboard variable "+v.Name] = strings.TrimPrefix(strings.SplitN(v.Definition, ",", 2)[0], "label_values(")
 		}
 	}
-	for _, g := range readRules(t).Groups {
+	_, spec := readRules(t)
+	for _, g := range spec.Groups {
 		for _, r := range g.Rules {
-			out["alert "+r.Alert] = r.Expr
+			out["alert "+r.Alert] = r.Expr.String()
 		}
 	}
 	if len(out) < 30 {
 		t.Fatalf("found only %d queries in the dashboard and the rules", len(out))
 	}
 	return out
+}
+
+// checkQueriedMetricsExported scrapes the connector at metricsURL once it
+// has committed a transaction and fails for every metric name in a
+// dashboard or rule query that the scrape does not hold. The connector
+// creates its labelled series up front, so a healthy run exports them all.
+func checkQueriedMetricsExported(ctx context.Context, t *testing.T, metricsURL string) {
+	t.Helper()
+	var scrape proc.Metrics
+	deadline := time.Now().Add(time.Minute)
+	for {
+		m, err := proc.Scrape(ctx, metricsURL)
+		if err == nil {
+			if v, _ := m.Sum("callstream_transactions_total", "outcome", "commit"); v > 0 {
+				scrape = m
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the connector committed no transaction within a minute (last scrape: %v)", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	have := scrape.SampleNames()
+	have["up"] = true // added by Prometheus to every target
+	for where, expr := range queries(t) {
+		for _, name := range metricNames(expr) {
+			if !have[name] {
+				t.Errorf("%s queries %s, which callstream does not export: %s", where, name, expr)
+			}
+		}
+	}
 }
