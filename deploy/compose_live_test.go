@@ -48,7 +48,8 @@ func localHealthURL(t *testing.T, proj *types.Project, service, addr string) str
 // binary built from this tree: the connector's settings pass --check-config
 // as written, then the simulator and the connector run against a local
 // broker (callstream broker) with only addresses and secret paths changed,
-// and each passes its own compose health check.
+// and each passes its own compose health check. The running connector then
+// exports every metric the dashboard and the alert rules query.
 func TestComposeCommands(t *testing.T) {
 	proj := loadCompose(t)
 	ctx := context.Background()
@@ -80,9 +81,11 @@ func TestComposeCommands(t *testing.T) {
 		"api-url": "http://" + simAddr, "brokers": broker, "listen": "127.0.0.1:0",
 	}), "schema-registry-url")
 	_, c := startProc(t, "serving metrics and health", live...)
-	if err := healthy(ctx, t, localHealthURL(t, proj, "connector", fmt.Sprint(c["addr"])), 30*time.Second); err != nil {
+	connAddr := fmt.Sprint(c["addr"])
+	if err := healthy(ctx, t, localHealthURL(t, proj, "connector", connAddr), 30*time.Second); err != nil {
 		t.Fatalf("the connector's compose health check: %v", err)
 	}
+	checkQueriedMetricsExported(ctx, t, "http://"+connAddr+"/metrics")
 }
 
 // merge returns a copy of a with b's entries added over it.

@@ -1,111 +1,58 @@
 package deploy
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"os/exec"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
-)
 
-// proc is a long-running callstream command started by a test.
-type proc struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	logs strings.Builder
-	done chan struct{}
-	err  error
-}
+	"github.com/callstream/callstream/internal/proc"
+	"github.com/callstream/callstream/internal/syncbuf"
+)
 
 // startProc starts callstream with args (which should ask for JSON logs)
 // and waits until it logs a line whose msg is ready; it returns that line.
-// The process is stopped with SIGTERM at cleanup, and must then exit 0.
-func startProc(t *testing.T, ready string, args ...string) (*proc, map[string]any) {
+// The process is stopped with SIGTERM at cleanup, and must then exit 0
+// within 30 s.
+func startProc(t *testing.T, ready string, args ...string) (*proc.Process, map[string]any) {
 	t.Helper()
-	p := &proc{cmd: exec.Command(callstream(t), args...), done: make(chan struct{})}
-	stderr, err := p.cmd.StderrPipe()
+	out := &syncbuf.Buffer{}
+	p, err := proc.Start(proc.Command{Name: "callstream " + args[0], Path: callstream(t), Args: args, Output: out})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("starting callstream %q: %v", args, err)
-	}
-	lines := make(chan map[string]any, 16)
-	go p.read(stderr, lines)
-	t.Cleanup(func() { p.stop(t) })
-	timeout := time.After(30 * time.Second)
+	t.Cleanup(func() {
+		if err := p.Stop(30 * time.Second); err != nil {
+			t.Errorf("callstream %q: %v; want exit status 0 within 30 s of SIGTERM:\n%s", args, err, out.String())
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		select {
-		case rec, ok := <-lines:
-			if !ok {
-				<-p.done
-				t.Fatalf("callstream %q exited (%v) before logging %q:\n%s", args, p.err, ready, p.output())
-			}
-			if rec["msg"] == ready {
-				go drain(lines)
-				return p, rec
-			}
-		case <-timeout:
-			t.Fatalf("callstream %q did not log %q within 30 s:\n%s", args, ready, p.output())
+		if rec := loggedLine(out.String(), ready); rec != nil {
+			return p, rec
 		}
+		if p.Exited() {
+			t.Fatalf("callstream %q exited (%v) before logging %q:\n%s", args, p.Err(), ready, out.String())
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("callstream %q did not log %q within 30 s:\n%s", args, ready, out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-func (p *proc) read(r io.Reader, lines chan<- map[string]any) {
-	defer close(lines)
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		p.mu.Lock()
-		p.logs.WriteString(sc.Text() + "\n")
-		p.mu.Unlock()
+// loggedLine returns the first JSON log line of logs whose msg is msg, or
+// nil.
+func loggedLine(logs, msg string) map[string]any {
+	for line := range strings.Lines(logs) {
 		var rec map[string]any
-		if json.Unmarshal(sc.Bytes(), &rec) == nil {
-			lines <- rec
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == msg {
+			return rec
 		}
 	}
-	_, _ = io.Copy(io.Discard, r)
-	p.err = p.cmd.Wait()
-	close(p.done)
-}
-
-func drain(lines <-chan map[string]any) {
-	for range lines {
-	}
-}
-
-func (p *proc) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.logs.String()
-}
-
-// stop sends SIGTERM and checks the contract: exit 0 within the grace time.
-func (p *proc) stop(t *testing.T) {
-	t.Helper()
-	select {
-	case <-p.done:
-	default:
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(30 * time.Second):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-			t.Errorf("callstream %q did not stop within 30 s of SIGTERM", p.cmd.Args[1:])
-			return
-		}
-	}
-	var ee *exec.ExitError
-	if errors.As(p.err, &ee) && ee.ExitCode() != 0 {
-		t.Errorf("callstream %q exited %d, want 0 after SIGTERM:\n%s", p.cmd.Args[1:], ee.ExitCode(), p.output())
-	}
+	return nil
 }
 
 // healthy runs `callstream healthcheck` against url until it exits 0 or

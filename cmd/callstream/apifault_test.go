@@ -29,7 +29,7 @@ func TestAPIFaults(t *testing.T) {
 				p := w.start(nil)
 				time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
 				p.scrape()
-				p.kill()
+				p.Kill()
 			}
 			t.Logf("%d kills, seed %d", cycles, seed)
 			w.finish("api-faults/"+proto.name, cycles, w.start(nil))

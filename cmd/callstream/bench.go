@@ -12,6 +12,7 @@ import (
 
 	"github.com/callstream/callstream/check"
 	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/internal/proc"
 	"github.com/callstream/callstream/internal/procstat"
 	"github.com/callstream/callstream/simulator"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -112,24 +113,31 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 	if err != nil {
 		return r, err
 	}
-	broker, err := startProc("broker", logs, "broker", "--listen", brokerAddr, "--log-level", "warn")
+	exe, err := os.Executable()
+	if err != nil {
+		return r, fmt.Errorf("finding the callstream binary: %w", err)
+	}
+	start := func(name string, args ...string) (*proc.Process, error) {
+		return proc.Start(proc.Command{Name: name, Path: exe, Args: args, Output: logs})
+	}
+	broker, err := start("broker", "broker", "--listen", brokerAddr, "--log-level", "warn")
 	if err != nil {
 		return r, err
 	}
-	defer broker.stop(30 * time.Second)
-	sim, err := startProc("simulator", logs, "simulate", "--listen", simAddr, "--app-id", "bench", "--app-key-file", keyFile,
+	defer broker.Stop(30 * time.Second)
+	sim, err := start("simulator", "simulate", "--listen", simAddr, "--app-id", "bench", "--app-key-file", keyFile,
 		"--seed", strconv.FormatInt(f.seed, 10), "--history", strconv.Itoa(f.calls), "--history-span", f.span.String(),
 		"--rate", "0", "--convert-after", "30s", "--faults", f.faults, "--log-level", "warn",
 		"--types", source.DefaultType) // what the connector below asks without --type
 	if err != nil {
 		return r, err
 	}
-	defer sim.stop(30 * time.Second)
+	defer sim.Stop(30 * time.Second)
 	for _, w := range []struct {
-		p    *proc
+		p    *proc.Process
 		addr string
 	}{{broker, brokerAddr}, {sim, simAddr}} {
-		if err := awaitListening(ctx, w.p, w.addr); err != nil {
+		if err := w.p.AwaitListening(ctx, w.addr); err != nil {
 			return r, err
 		}
 	}
@@ -138,7 +146,7 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 			return r, err
 		}
 	}
-	conn, err := startProc("connector", logs, "run", "--api-url", "http://"+simAddr, "--app-id", "bench",
+	conn, err := start("connector", "run", "--api-url", "http://"+simAddr, "--app-id", "bench",
 		"--app-key-file", keyFile, "--brokers", brokerAddr, "--listen", metricsAddr,
 		"--start-from", (f.span + time.Hour).String(), "--page-size", strconv.Itoa(f.pageSize),
 		"--max-pages", strconv.Itoa(f.maxPages), "--page-concurrency", strconv.Itoa(f.concurrency),
@@ -148,14 +156,17 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 	}
 	r.calls = f.calls
 	if err := measure(ctx, &r, conn, "http://"+simAddr, brokerAddr, "http://"+metricsAddr); err != nil {
-		_, _ = conn.stop(30 * time.Second)
+		_ = conn.Stop(30 * time.Second)
 		return r, err
 	}
-	if r.cpu, err = conn.stop(time.Minute); err != nil {
+	err = conn.Stop(time.Minute)
+	r.cpu = conn.CPU()
+	if err != nil {
 		return r, err
 	}
-	r.simCPU, _ = sim.stop(30 * time.Second)
-	r.brokerCPU, _ = broker.stop(30 * time.Second)
+	_ = sim.Stop(30 * time.Second)
+	_ = broker.Stop(30 * time.Second)
+	r.simCPU, r.brokerCPU = sim.CPU(), broker.CPU()
 	return r, nil
 }
 
@@ -163,7 +174,7 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 // done its backfill and its output holds the simulator's truth, and fills
 // in r what it measured on the way and then: the times from the start, the
 // records read, the state held and the RSS.
-func measure(ctx context.Context, r *benchResult, conn *proc, simURL, broker, connURL string) error {
+func measure(ctx context.Context, r *benchResult, conn *proc.Process, simURL, broker, connURL string) error {
 	start := time.Now()
 	if err := awaitConnectorReady(ctx, conn, connURL+"/readyz"); err != nil {
 		return err
@@ -177,38 +188,38 @@ func measure(ctx context.Context, r *benchResult, conn *proc, simURL, broker, co
 	if r.report, err = awaitOutput(ctx, simURL, broker, r.calls); err != nil {
 		return err
 	}
-	read, err := scrapeMetric(ctx, connURL+"/metrics", "callstream_records_read_total")
+	read, err := proc.ScrapeSum(ctx, connURL+"/metrics", "callstream_records_read_total")
 	if err != nil {
 		return err
 	}
-	state, err := scrapeMetric(ctx, connURL+"/metrics", "callstream_state_entries")
+	state, err := proc.ScrapeSum(ctx, connURL+"/metrics", "callstream_state_entries")
 	if err != nil {
 		return err
 	}
 	r.read, r.state = int(read), int(state)
-	if r.endRSS, err = conn.rss(procstat.RSS); err != nil {
+	if r.endRSS, err = conn.RSS(procstat.RSS); err != nil {
 		return err
 	}
-	r.peakRSS, err = conn.rss(procstat.PeakRSS)
+	r.peakRSS, err = conn.RSS(procstat.PeakRSS)
 	return err
 }
 
 func threeAddrs() (a, b, c string, err error) {
-	if a, err = freeAddr(); err == nil {
-		if b, err = freeAddr(); err == nil {
-			c, err = freeAddr()
+	if a, err = proc.FreeAddr(); err == nil {
+		if b, err = proc.FreeAddr(); err == nil {
+			c, err = proc.FreeAddr()
 		}
 	}
 	return a, b, c, err
 }
 
 // awaitBackfill waits until the connector reports its backfill done.
-func awaitBackfill(ctx context.Context, conn *proc, url string) error {
+func awaitBackfill(ctx context.Context, conn *proc.Process, url string) error {
 	for {
-		if conn.exited() {
-			return fmt.Errorf("connector exited during the backfill: %v", conn.err)
+		if conn.Exited() {
+			return fmt.Errorf("connector exited during the backfill: %v", conn.Err())
 		}
-		if v, err := scrapeMetric(ctx, url, "callstream_backfill_progress_ratio"); err == nil && v >= 1 {
+		if v, err := proc.ScrapeSum(ctx, url, "callstream_backfill_progress_ratio"); err == nil && v >= 1 {
 			return nil
 		}
 		select {

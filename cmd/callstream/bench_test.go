@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -28,25 +25,6 @@ func TestBenchRejectsBadFlags(t *testing.T) {
 				t.Errorf("bench %q = %d, stderr %q; want 2 naming %s", tc.args, code, errOut.String(), tc.want)
 			}
 		})
-	}
-}
-
-func TestScrapeMetricSumsSamples(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprint(w, "# HELP x\ncallstream_records_read_total 12\ncallstream_records_read_total_other 5\n"+
-			"callstream_backfill_progress_ratio{source=\"a\",type=\"call\"} 0.5\ncallstream_backfill_progress_ratio{source=\"b\",type=\"call\"} 0.25\n")
-	}))
-	defer srv.Close()
-	for _, tc := range []struct {
-		name string
-		want float64
-	}{{"callstream_records_read_total", 12}, {"callstream_backfill_progress_ratio", 0.75}} {
-		if got, err := scrapeMetric(context.Background(), srv.URL, tc.name); err != nil || got != tc.want {
-			t.Errorf("scrapeMetric(%s) = %v, %v; want %v", tc.name, got, err, tc.want)
-		}
-	}
-	if _, err := scrapeMetric(context.Background(), srv.URL, "callstream_absent"); err == nil {
-		t.Error("scrapeMetric of an absent metric succeeded")
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/state"
+	"github.com/callstream/callstream/internal/proc"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -51,10 +52,10 @@ func seedState(ctx context.Context, broker string, n int, now time.Time) error {
 
 // awaitConnectorReady waits until url (the connector's /readyz) answers
 // 2xx.
-func awaitConnectorReady(ctx context.Context, conn *proc, url string) error {
+func awaitConnectorReady(ctx context.Context, conn *proc.Process, url string) error {
 	for {
-		if conn.exited() {
-			return fmt.Errorf("connector exited before it was ready: %v", conn.err)
+		if conn.Exited() {
+			return fmt.Errorf("connector exited before it was ready: %v", conn.Err())
 		}
 		if _, err := probe(ctx, url); err == nil {
 			return nil

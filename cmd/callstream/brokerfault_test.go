@@ -1,15 +1,15 @@
 package main
 
 import (
-	"github.com/callstream/callstream/internal/syncbuf"
-	"io"
+	"context"
 	"math/rand/v2"
-	"net"
 	"os"
-	"os/exec"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/callstream/callstream/internal/proc"
+	"github.com/callstream/callstream/internal/syncbuf"
 )
 
 // brokerProc is `callstream broker --data-dir` as a child process, so
@@ -17,8 +17,7 @@ import (
 type brokerProc struct {
 	t          *testing.T
 	addr, dir  string
-	cmd        *exec.Cmd
-	done       chan struct{}
+	p          *proc.Process
 	out        *syncbuf.Buffer
 	kills      int
 	stalls     int
@@ -30,9 +29,8 @@ func startBrokerProc(t *testing.T) *brokerProc {
 	b := &brokerProc{t: t, addr: loopbackAddr(t), dir: t.TempDir(), out: &syncbuf.Buffer{}}
 	b.start()
 	t.Cleanup(func() {
-		b.cmd.Process.Signal(syscall.SIGCONT)
-		b.cmd.Process.Signal(syscall.SIGTERM)
-		<-b.done
+		b.p.Signal(syscall.SIGCONT)
+		_ = b.p.Stop(time.Minute)
 	})
 	return b
 }
@@ -40,33 +38,26 @@ func startBrokerProc(t *testing.T) *brokerProc {
 // start runs the broker and waits until it accepts connections.
 func (b *brokerProc) start() {
 	b.t.Helper()
-	b.cmd = exec.Command(os.Args[0], "broker", "--listen", b.addr, "--data-dir", b.dir, "--log-format", "json")
-	b.cmd.Env = append(os.Environ(), asMainEnv+"=1")
-	b.cmd.Stdout, b.cmd.Stderr = io.Writer(b.out), io.Writer(b.out)
-	if err := b.cmd.Start(); err != nil {
+	var err error
+	b.p, err = proc.Start(proc.Command{
+		Name: "broker", Path: os.Args[0], Args: []string{"broker", "--listen", b.addr, "--data-dir", b.dir, "--log-format", "json"},
+		Env: []string{asMainEnv + "=1"}, Output: b.out,
+	})
+	if err != nil {
 		b.t.Fatal(err)
 	}
-	b.done = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) {
-		_ = cmd.Wait()
-		close(done)
-	}(b.cmd, b.done)
-	for range 300 {
-		if c, err := net.DialTimeout("tcp", b.addr, time.Second); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := b.p.AwaitListening(ctx, b.addr); err != nil {
+		b.t.Fatalf("%v; its output:\n%s", err, b.out.String())
 	}
-	b.t.Fatalf("broker never listened on %s; its output:\n%s", b.addr, b.out.String())
 }
 
 // restart kills the broker with SIGKILL and starts it again on the same
 // address and data after down.
 func (b *brokerProc) restart(down time.Duration) {
 	b.t.Helper()
-	b.cmd.Process.Signal(syscall.SIGKILL)
-	<-b.done
+	b.p.Kill()
 	b.kills++
 	time.Sleep(down)
 	b.start()
@@ -74,9 +65,9 @@ func (b *brokerProc) restart(down time.Duration) {
 
 // stall stops the broker (SIGSTOP) for d, then lets it go on.
 func (b *brokerProc) stall(d time.Duration) {
-	b.cmd.Process.Signal(syscall.SIGSTOP)
+	b.p.Signal(syscall.SIGSTOP)
 	time.Sleep(d)
-	b.cmd.Process.Signal(syscall.SIGCONT)
+	b.p.Signal(syscall.SIGCONT)
 	b.stalls++
 	b.stalledFor += d
 }

@@ -70,7 +70,7 @@ func TestCrashKill9(t *testing.T) {
 				if rng.IntN(4) == 0 {
 					p.scrape()
 				}
-				p.kill()
+				p.Kill()
 			}
 			w.finish("kill-9/"+proto.name, cycles, w.start(nil))
 		})

@@ -18,6 +18,7 @@ import (
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/internal/proc"
 	"github.com/callstream/callstream/secret"
 	"github.com/callstream/callstream/simulator"
 )
@@ -188,7 +189,7 @@ func demoListen(addr string) string {
 		ln.Close()
 		return addr
 	}
-	if free, err := freeAddr(); err == nil {
+	if free, err := proc.FreeAddr(); err == nil {
 		return free
 	}
 	return addr

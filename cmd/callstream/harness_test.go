@@ -3,13 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/callstream/callstream/internal/syncbuf"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,6 +16,8 @@ import (
 
 	"github.com/callstream/callstream/check"
 	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/internal/proc"
+	"github.com/callstream/callstream/internal/syncbuf"
 	"github.com/callstream/callstream/simulator"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kversion"
@@ -130,12 +129,10 @@ func (w *world) saveLogs() {
 
 // pod is one `callstream run` child process.
 type pod struct {
+	*proc.Process
 	w      *world
-	name   string
-	cmd    *exec.Cmd
 	listen string
 	out    *syncbuf.Buffer
-	done   chan struct{}
 }
 
 // start starts a pod with the world's settings, extra arguments after
@@ -144,48 +141,35 @@ func (w *world) start(env []string, extra ...string) *pod {
 	w.t.Helper()
 	w.mu.Lock()
 	w.pods++
-	p := &pod{w: w, name: fmt.Sprintf("pod-%d", w.pods), listen: loopbackAddr(w.t), out: &syncbuf.Buffer{}, done: make(chan struct{})}
+	name := fmt.Sprintf("pod-%d", w.pods)
 	w.mu.Unlock()
+	p := &pod{w: w, listen: loopbackAddr(w.t), out: &syncbuf.Buffer{}}
 	args := append(crashArgs(w.srv.URL, w.brokers), extra...)
 	for i, a := range args {
 		if a == "--listen" {
 			args[i+1] = p.listen
 		}
 	}
-	p.cmd = exec.Command(os.Args[0], append([]string{"run"}, args...)...)
-	p.cmd.Env = append(append(os.Environ(), asMainEnv+"=1", "CALLSTREAM_APP_KEY="+crashAppKey.Reveal()), env...)
-	out := io.MultiWriter(p.out, &w.logs)
-	p.cmd.Stdout, p.cmd.Stderr = out, out
-	if err := p.cmd.Start(); err != nil {
+	var err error
+	p.Process, err = proc.Start(proc.Command{
+		Name: name, Path: os.Args[0], Args: append([]string{"run"}, args...),
+		Env:    append([]string{asMainEnv + "=1", "CALLSTREAM_APP_KEY=" + crashAppKey.Reveal()}, env...),
+		Output: io.MultiWriter(p.out, &w.logs),
+	})
+	if err != nil {
 		w.t.Fatal(err)
 	}
-	go func() {
-		_ = p.cmd.Wait()
-		close(p.done)
-	}()
 	return p
 }
 
 // loopbackAddr returns a loopback address with a port free right now.
 func loopbackAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := proc.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-func (p *pod) signal(sig syscall.Signal) { _ = p.cmd.Process.Signal(sig) }
-
-func (p *pod) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
+	return addr
 }
 
 // wait waits up to d for the pod to end and returns its exit status, -1
@@ -193,21 +177,11 @@ func (p *pod) exited() bool {
 // fails, with the pod's last lines.
 func (p *pod) wait(d time.Duration) int {
 	p.w.t.Helper()
-	select {
-	case <-p.done:
-		return p.cmd.ProcessState.ExitCode()
-	case <-time.After(d):
-		p.signal(syscall.SIGKILL)
-		<-p.done
-		p.w.t.Fatalf("%s still running after %s; its log ends:\n%s", p.name, d, lastLines(p.out.String(), 30))
-		return 0
+	code, err := p.Wait(d)
+	if err != nil {
+		p.w.t.Fatalf("%v; its log ends:\n%s", err, lastLines(p.out.String(), 30))
 	}
-}
-
-// kill ends the pod with SIGKILL.
-func (p *pod) kill() {
-	p.signal(syscall.SIGKILL)
-	<-p.done
+	return code
 }
 
 // stop scrapes the pod's metrics, sends SIGTERM and requires exit status 0
@@ -215,9 +189,9 @@ func (p *pod) kill() {
 func (p *pod) stop() {
 	p.w.t.Helper()
 	p.scrape()
-	p.signal(syscall.SIGTERM)
+	p.Signal(syscall.SIGTERM)
 	if code := p.wait(time.Minute); code != 0 {
-		p.w.t.Errorf("%s: exit status %d after SIGTERM, want 0; its log ends:\n%s", p.name, code, lastLines(p.out.String(), 20))
+		p.w.t.Errorf("%s: exit status %d after SIGTERM, want 0; its log ends:\n%s", p.Name(), code, lastLines(p.out.String(), 20))
 	}
 }
 
@@ -244,11 +218,11 @@ func (p *pod) awaitCommits(n int, d time.Duration) {
 	deadline := time.After(d)
 	for p.commits() < want {
 		select {
-		case <-p.done:
+		case <-p.Done():
 			p.w.t.Fatalf("%s exited (status %d) before committing %d windows; its log ends:\n%s",
-				p.name, p.cmd.ProcessState.ExitCode(), n, lastLines(p.out.String(), 20))
+				p.Name(), p.ExitCode(), n, lastLines(p.out.String(), 20))
 		case <-deadline:
-			p.w.t.Fatalf("%s committed no %d windows in %s; its log ends:\n%s", p.name, n, d, lastLines(p.out.String(), 20))
+			p.w.t.Fatalf("%s committed no %d windows in %s; its log ends:\n%s", p.Name(), n, d, lastLines(p.out.String(), 20))
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -143,7 +143,7 @@ func injectErr(t *testing.T, w *world, sup *supervisor, c errClass) {
 	if c.atStart() {
 		// Restart the pod, as a rollout would, so that it starts into the
 		// fault.
-		sup.current().signal(syscall.SIGTERM)
+		sup.current().Signal(syscall.SIGTERM)
 		if code, ok := sup.awaitExit(exits, time.Minute); !ok || code != 0 {
 			t.Fatalf("%s: restarting the pod: exit status %d (ended %v), want 0", c, code, ok)
 		}
@@ -166,12 +166,12 @@ func injectErr(t *testing.T, w *world, sup *supervisor, c errClass) {
 			sup.next(p).awaitCommits(2, time.Minute)
 			return
 		}
-		if !c.fatal && p.commits() >= committed+2 && !p.exited() {
+		if !c.fatal && p.commits() >= committed+2 && !p.Exited() {
 			return
 		}
 	}
 	t.Errorf("%s: after a minute neither an exit nor two commits of %s (wanted %s; exits %v, %d before): a hang",
-		c, p.name, c.want(), sup.restarts(), exits)
+		c, p.Name(), c.want(), sup.restarts(), exits)
 }
 
 func (c errClass) want() string {

@@ -35,10 +35,10 @@ func (s *supervisor) loop() {
 		select {
 		case <-s.quit:
 			return
-		case <-p.done:
+		case <-p.Done():
 		}
 		s.mu.Lock()
-		s.exits = append(s.exits, p.cmd.ProcessState.ExitCode())
+		s.exits = append(s.exits, p.ExitCode())
 		s.mu.Unlock()
 		select {
 		case <-s.quit:
@@ -90,7 +90,7 @@ func (s *supervisor) next(p *pod) *pod {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s.w.t.Fatalf("no pod started after %s ended", p.name)
+	s.w.t.Fatalf("no pod started after %s ended", p.Name())
 	return nil
 }
 
@@ -100,7 +100,7 @@ func (s *supervisor) release() *pod {
 	close(s.quit)
 	<-s.done
 	p := s.current()
-	if p.exited() {
+	if p.Exited() {
 		p = s.w.start(s.env, s.extra...)
 	}
 	return p

@@ -21,10 +21,10 @@ func TestZombieFenced(t *testing.T) {
 			for range rounds {
 				zombie := successor
 				zombie.awaitCommits(3, time.Minute)
-				zombie.signal(syscall.SIGSTOP)
+				zombie.Signal(syscall.SIGSTOP)
 				successor = w.start(nil)
 				successor.awaitCommits(3, time.Minute)
-				zombie.signal(syscall.SIGCONT)
+				zombie.Signal(syscall.SIGCONT)
 				if code := zombie.wait(time.Minute); code <= 0 {
 					t.Fatalf("resumed zombie: exit status %d, want a failure; its log ends:\n%s", code, lastLines(zombie.out.String(), 20))
 				}
@@ -57,11 +57,11 @@ func TestRollingUpdate(t *testing.T) {
 			for range rounds {
 				old.awaitCommits(2, time.Minute)
 				old.scrape()
-				old.signal(syscall.SIGTERM)
+				old.Signal(syscall.SIGTERM)
 				time.Sleep(time.Duration(rng.IntN(50)) * time.Millisecond)
 				next := w.start(nil)
 				if code := old.wait(time.Minute); code != 0 {
-					t.Errorf("%s: exit status %d after SIGTERM, want 0; its log ends:\n%s", old.name, code, lastLines(old.out.String(), 20))
+					t.Errorf("%s: exit status %d after SIGTERM, want 0; its log ends:\n%s", old.Name(), code, lastLines(old.out.String(), 20))
 				}
 				old = next
 			}
@@ -91,10 +91,10 @@ func TestFencedHold(t *testing.T) {
 				t.Errorf("the fenced pod did not log why it waits; its log ends:\n%s", lastLines(old.out.String(), 20))
 			}
 			time.Sleep(2 * time.Second)
-			if old.exited() {
+			if old.Exited() {
 				t.Fatalf("the fenced pod exited during its hold; its log ends:\n%s", lastLines(old.out.String(), 20))
 			}
-			old.signal(syscall.SIGTERM)
+			old.Signal(syscall.SIGTERM)
 			if code := old.wait(30 * time.Second); code != 0 {
 				t.Errorf("fenced pod: exit status %d after SIGTERM, want 0; its log ends:\n%s", code, lastLines(old.out.String(), 20))
 			}

@@ -1,10 +1,17 @@
-package main
+package deploy
 
 import (
+	"encoding/json"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+)
+
+var (
+	dashboardFile = filepath.Join(root, "deploy", "grafana", "callstream.json")
+	runbookFile   = filepath.Join(root, "docs", "runbook.md")
 )
 
 // The dashboard imports as is: every panel uses the data source variable,
@@ -70,7 +77,8 @@ func TestRulesLinkTheRunbook(t *testing.T) {
 		anchors[strings.ToLower(m[1])] = true
 	}
 	var alerts int
-	for _, g := range readRules(t).Groups {
+	_, spec := readRules(t)
+	for _, g := range spec.Groups {
 		for _, r := range g.Rules {
 			alerts++
 			if r.Labels["severity"] == "" || r.Annotations["summary"] == "" || r.Annotations["description"] == "" {
@@ -86,4 +94,44 @@ func TestRulesLinkTheRunbook(t *testing.T) {
 	if alerts != len(anchors) {
 		t.Errorf("%d alerts but %d runbook sections", alerts, len(anchors))
 	}
+}
+
+// dashboard is the part of a Grafana dashboard the tests read.
+type dashboard struct {
+	UID        string  `json:"uid"`
+	Panels     []panel `json:"panels"`
+	Templating struct {
+		List []struct {
+			Name       string `json:"name"`
+			Type       string `json:"type"`
+			Definition string `json:"definition"`
+		} `json:"list"`
+	} `json:"templating"`
+}
+
+type panel struct {
+	ID         int    `json:"id"`
+	Type       string `json:"type"`
+	Title      string `json:"title"`
+	Datasource *struct {
+		UID string `json:"uid"`
+	} `json:"datasource"`
+	GridPos struct{ X, Y, W, H int } `json:"gridPos"`
+	Targets []struct {
+		Expr string `json:"expr"`
+	} `json:"targets"`
+	Panels []panel `json:"panels"`
+}
+
+func readDashboard(t *testing.T) dashboard {
+	t.Helper()
+	b, err := os.ReadFile(dashboardFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d dashboard
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("parsing %s: %v", dashboardFile, err)
+	}
+	return d
 }

@@ -1,21 +1,15 @@
-package main
+package deploy
 
 import (
-	"encoding/json"
-	"os"
+	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
-	"go.yaml.in/yaml/v3"
-)
-
-// The files that name metrics: the dashboard and the alert rules.
-const (
-	dashboardFile = "../../deploy/grafana/callstream.json"
-	rulesFile     = "../../deploy/prometheus/rules.yaml"
-	runbookFile   = "../../docs/runbook.md"
+	"github.com/callstream/callstream/internal/proc"
 )
 
 var (
@@ -72,72 +66,6 @@ func TestMetricNames(t *testing.T) {
 	}
 }
 
-// dashboard is the part of a Grafana dashboard the tests read.
-type dashboard struct {
-	UID        string  `json:"uid"`
-	Panels     []panel `json:"panels"`
-	Templating struct {
-		List []struct {
-			Name       string `json:"name"`
-			Type       string `json:"type"`
-			Definition string `json:"definition"`
-		} `json:"list"`
-	} `json:"templating"`
-}
-
-type panel struct {
-	ID         int    `json:"id"`
-	Type       string `json:"type"`
-	Title      string `json:"title"`
-	Datasource *struct {
-		UID string `json:"uid"`
-	} `json:"datasource"`
-	GridPos struct{ X, Y, W, H int } `json:"gridPos"`
-	Targets []struct {
-		Expr string `json:"expr"`
-	} `json:"targets"`
-	Panels []panel `json:"panels"`
-}
-
-func readDashboard(t *testing.T) dashboard {
-	t.Helper()
-	b, err := os.ReadFile(dashboardFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d dashboard
-	if err := json.Unmarshal(b, &d); err != nil {
-		t.Fatalf("parsing %s: %v", dashboardFile, err)
-	}
-	return d
-}
-
-// rules is the part of a Prometheus rule file the tests read.
-type rules struct {
-	Groups []struct {
-		Name  string `yaml:"name"`
-		Rules []struct {
-			Alert       string            `yaml:"alert"`
-			Expr        string            `yaml:"expr"`
-			Labels      map[string]string `yaml:"labels"`
-			Annotations map[string]string `yaml:"annotations"`
-		} `yaml:"rules"`
-	} `yaml:"groups"`
-}
-
-func readRules(t *testing.T) rules {
-	t.Helper()
-	b, err := os.ReadFile(rulesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r rules
-	if err := yaml.Unmarshal(b, &r); err != nil {
-		t.Fatalf("parsing %s: %v", rulesFile, err)
-	}
-	return r
-}
-
 // queries returns every PromQL expression of the dashboard and the rules,
 // keyed by where it is used.
 func queries(t *testing.T) map[string]string {
@@ -160,13 +88,54 @@ func queries(t *testing.T) map[string]string {
 			out["dashboard variable "+v.Name] = strings.TrimPrefix(strings.SplitN(v.Definition, ",", 2)[0], "label_values(")
 		}
 	}
-	for _, g := range readRules(t).Groups {
+	_, spec := readRules(t)
+	for _, g := range spec.Groups {
 		for _, r := range g.Rules {
-			out["alert "+r.Alert] = r.Expr
+			out["alert "+r.Alert] = r.Expr.String()
 		}
 	}
 	if len(out) < 30 {
 		t.Fatalf("found only %d queries in the dashboard and the rules", len(out))
 	}
 	return out
+}
+
+// checkQueriedMetricsExported scrapes the running connector at metricsURL
+// until it exports every metric name of every dashboard and rule query, and
+// fails for each one still missing after a minute. Most labelled series
+// exist from the start; the rest (windows read by tier) from the first
+// window committed.
+func checkQueriedMetricsExported(ctx context.Context, t *testing.T, metricsURL string) {
+	t.Helper()
+	qs := queries(t)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		m, err := proc.Scrape(ctx, metricsURL)
+		var missing []string
+		if err == nil {
+			have := m.SampleNames()
+			have["up"] = true // added by Prometheus to every target
+			for where, expr := range qs {
+				for _, name := range metricNames(expr) {
+					if !have[name] {
+						missing = append(missing, fmt.Sprintf("%s queries %s, which callstream does not export: %s", where, name, expr))
+					}
+				}
+			}
+			if len(missing) == 0 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(missing)
+			for _, msg := range missing {
+				t.Error(msg)
+			}
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
