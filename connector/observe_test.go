@@ -28,7 +28,10 @@ func TestHealthReadiness(t *testing.T) {
 	}{
 		{"at start", func() {}, false, "producer not initialised"},
 		{"producer ready", func() { h.set(producerReady, true) }, false, "state not loaded"},
-		{"state loaded", func() { h.set(stateLoaded, true) }, true, "ok"},
+		{"state loaded, API unreachable", func() { h.set(stateLoaded, true); h.apiError(source.KindTransport) }, false,
+			"no window read whole since the start (last API error: transport)"},
+		{"still unreachable past the age", func() { now = now.Add(10 * time.Minute) }, false, "no window read whole since the start"},
+		{"first window read", func() { h.polled() }, true, "ok"},
 		{"API failing within the age", func() { now = now.Add(50 * time.Second); h.apiError(source.KindHTTP) }, true, "ok"},
 		{"API failing past the age", func() { now = now.Add(20 * time.Second) }, false, "no successful poll for 1m10s (last API error: http)"},
 		{"API recovered", func() { h.polled() }, true, "ok"},
@@ -51,9 +54,13 @@ func TestMetricsExistBeforeEvents(t *testing.T) {
 	if _, err := New(cfg, Options{Metrics: metrics.New(reg)}); err != nil {
 		t.Fatal(err)
 	}
+	tiers := len(cfg.Schedule.TaskNames())
 	for name, want := range map[string]int{
 		"callstream_api_errors_total":               len(source.Kinds()),
-		"callstream_api_requests_total":             len(source.Kinds()) + 1,
+		"callstream_api_requests_total":             (len(source.Kinds()) + 1) * (tiers + 1), // the tasks' and the probe's
+		"callstream_records_read_total":             tiers,
+		"callstream_last_record_timestamp_seconds":  1,
+		"callstream_no_records_alert_seconds":       1,
 		"callstream_events_total":                   4,
 		"callstream_transactions_total":             2,
 		"callstream_fatal_errors_total":             2,
