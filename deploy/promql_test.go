@@ -18,7 +18,8 @@ var (
 	promqlGrouping = regexp.MustCompile(`\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)`)
 	promqlVars     = regexp.MustCompile(`\$\{?\w+\}?`)
 	promqlTokens   = regexp.MustCompile(`[0-9][0-9.]*(?:[eE][-+]?[0-9]+)?[a-zA-Z]*|[A-Za-z_:][A-Za-z0-9_:]*\s*\(?`)
-	promqlKeywords = map[string]bool{"and": true, "or": true, "unless": true, "bool": true, "offset": true, "inf": true, "nan": true}
+	promqlKeywords = map[string]bool{"and": true, "or": true, "unless": true, "bool": true, "offset": true, "inf": true, "nan": true,
+		"group_left": true, "group_right": true} // a grouping modifier may have no label list
 )
 
 // metricNames returns the metric names a PromQL expression selects: every
@@ -58,6 +59,7 @@ func TestMetricNames(t *testing.T) {
 		{"sum by (instance) (rate(a_total[10m]))\n / sum by (instance) (rate(b_total[10m])) > 0.2",
 			[]string{"a_total", "b_total"}},
 		{`sum(x{l="a{b}"}) without (c) offset 5m unless on (d) group_left (e) y > bool 1e-9`, []string{"x", "y"}},
+		{`x > on (i) group_left max by (i) (y)`, []string{"x", "y"}},
 	}
 	for _, tc := range tests {
 		if got := metricNames(tc.expr); !slices.Equal(got, tc.want) {

@@ -20,7 +20,7 @@ func TestNewLints(t *testing.T) {
 	m.SourceLag.Set("scrm", "call", time.Now())
 	m.Ready.SetFunc(func() float64 { return 1 })
 	m.LastSuccess.WithLabelValues("scrm", "call").Set(1)
-	m.APIRequests.WithLabelValues("ok").Inc()
+	m.APIRequests.WithLabelValues("ok", "live").Inc()
 	m.APIErrors.WithLabelValues("http").Inc()
 	m.WindowsRead.WithLabelValues("live").Inc()
 	m.Events.WithLabelValues("calls", "CREATED").Inc()
