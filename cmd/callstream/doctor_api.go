@@ -279,8 +279,8 @@ func (p *apiProbe) auth(ctx context.Context, first answer) (checkResult, calllis
 			"set --sign "+s+" (or CALLSTREAM_SIGN, or sign: in --config)"), found, a.page
 	}
 	return fail(checkAPIAuth, fmt.Sprintf("%s, and none of the %d common recipes tried", refused, tried),
-		"check --app-id and --app-key (or --app-key-file): with a wrong key no recipe is accepted; "+
-			"if they are right, ask the vendor for the sign recipe and set --sign DIGEST:FIELDS:CASE:UNIT[:SEPARATOR] (see the README)"),
+			"check --app-id and --app-key (or --app-key-file): with a wrong key no recipe is accepted; "+
+				"if they are right, ask the vendor for the sign recipe and set --sign DIGEST:FIELDS:CASE:UNIT[:SEPARATOR] (see the README)"),
 		configured, nil
 }
 
@@ -310,7 +310,7 @@ func (p *apiProbe) checkType(ctx context.Context, s calllist.Signer, page *calll
 	detail := fmt.Sprintf("type %s lists no calls in the last %s", typ, horizon)
 	if listed != nil {
 		return fail(checkAPIType, detail+"; "+strings.Join(found, ", "),
-			"set --type "+listedType+" (or CALLSTREAM_TYPE, or type: in --config): the request type is the archive's category, not the record's"),
+				"set --type "+listedType+" (or CALLSTREAM_TYPE, or type: in --config): the request type is the archive's category, not the record's"),
 			listed, listedType
 	}
 	return fail(checkAPIType, detail+", nor do chat and call",
