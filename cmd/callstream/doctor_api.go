@@ -278,10 +278,9 @@ func (p *apiProbe) auth(ctx context.Context, first answer) (checkResult, calllis
 		return fail(checkAPIAuth, refused+"; it accepts "+s,
 			"set --sign "+s+" (or CALLSTREAM_SIGN, or sign: in --config)"), found, a.page
 	}
-	return fail(checkAPIAuth, fmt.Sprintf("%s, and none of the %d common recipes tried", refused, tried),
-			"check --app-id and --app-key (or --app-key-file): with a wrong key no recipe is accepted; "+
-				"if they are right, ask the vendor for the sign recipe and set --sign DIGEST:FIELDS:CASE:UNIT[:SEPARATOR] (see the README)"),
-		configured, nil
+	hint := "check --app-id and --app-key (or --app-key-file): with a wrong key no recipe is accepted; " +
+		"if they are right, ask the vendor for the sign recipe and set --sign DIGEST:FIELDS:CASE:UNIT[:SEPARATOR] (see the README)"
+	return fail(checkAPIAuth, fmt.Sprintf("%s, and none of the %d common recipes tried", refused, tried), hint), configured, nil
 }
 
 // checkType reports how many calls the configured type lists over the
@@ -293,11 +292,12 @@ func (p *apiProbe) checkType(ctx context.Context, s calllist.Signer, page *calll
 		return pass(checkAPIType, fmt.Sprintf("the API lists %d calls of type %s in the last %s", page.TotalCount, typ, horizon)),
 			page, typ
 	}
-	var found []string
+	var found, others []string
 	for _, cand := range []string{"chat", "call"} {
 		if cand == typ {
 			continue
 		}
+		others = append(others, cand)
 		a, err := p.send(ctx, s, cand, p.cfg.PageSize)
 		if err != nil || !a.accepted() || a.page.TotalCount == 0 {
 			continue
@@ -309,11 +309,10 @@ func (p *apiProbe) checkType(ctx context.Context, s calllist.Signer, page *calll
 	}
 	detail := fmt.Sprintf("type %s lists no calls in the last %s", typ, horizon)
 	if listed != nil {
-		return fail(checkAPIType, detail+"; "+strings.Join(found, ", "),
-				"set --type "+listedType+" (or CALLSTREAM_TYPE, or type: in --config): the request type is the archive's category, not the record's"),
-			listed, listedType
+		hint := "set --type " + listedType + " (or CALLSTREAM_TYPE, or type: in --config): the request type is the archive's category, not the record's"
+		return fail(checkAPIType, detail+"; "+strings.Join(found, ", "), hint), listed, listedType
 	}
-	return fail(checkAPIType, detail+", nor do chat and call",
+	return fail(checkAPIType, detail+", nor does "+strings.Join(others, " or "),
 		"check that --app-id is the account whose calls you want and that it had calls in that time; "+
 			"ask the vendor which request type lists them and set --type; a deeper tier in --tiers looks further back"), nil, ""
 }
