@@ -245,11 +245,14 @@ func (p *apiProbe) clock(a answer) checkResult {
 	if skew < 0 {
 		how, skew = "behind", -skew
 	}
-	detail := fmt.Sprintf("the server's clock is %s %s ours (Date header, ±0.5s)", skew, how)
+	detail := fmt.Sprintf("the server's clock is %s %s ours (by its Date header, ±0.5s)", skew, how)
+	if skew < time.Second {
+		detail = "the server's clock agrees with ours within a second (by its Date header)"
+	}
 	if skew > maxSkewOK {
 		return fail(checkAPIClock, detail, fmt.Sprintf("synchronise this host's clock (NTP: chrony, systemd-timesyncd); "+
 			"a server that checks signed timestamps refuses them when the clocks differ by more than it allows, "+
-			"and callstream corrects for the skew only after the first answer; more than %s off is not a clock that is kept", maxSkewOK))
+			"and callstream corrects its timestamps only once an answer has told it the skew; more than %s off is a clock nobody keeps", maxSkewOK))
 	}
 	return pass(checkAPIClock, detail)
 }

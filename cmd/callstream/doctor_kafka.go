@@ -106,7 +106,7 @@ func kafkaTransactions(ctx context.Context, txnID string, opts []kgo.Opt) checkR
 		return fail(checkKafkaTxn, "creating the client: "+err.Error(), "check the Kafka settings named in the error")
 	}
 	defer cl.Close()
-	pid, epoch, err := cl.ProducerID(ctx)
+	_, _, err = cl.ProducerID(ctx)
 	if err != nil {
 		hint := "the brokers' transaction coordinator did not answer: check that transactions are enabled and that " +
 			"transaction.state.log.replication.factor and min.insync.replicas fit the number of brokers"
@@ -115,8 +115,7 @@ func kafkaTransactions(ctx context.Context, txnID string, opts []kgo.Opt) checkR
 		}
 		return fail(checkKafkaTxn, fmt.Sprintf("a transactional producer %q cannot be initialised: %v", id, err), hint)
 	}
-	return pass(checkKafkaTxn, fmt.Sprintf("a transactional producer initialised as %q (producer id %d, epoch %d) and closed, nothing written; %q is not fenced",
-		id, pid, epoch, txnID))
+	return pass(checkKafkaTxn, fmt.Sprintf("a transactional producer initialised as %q and closed without a transaction; %q is not fenced", id, txnID))
 }
 
 // kafkaTopics reports each topic's partitions and replicas, validates the
@@ -137,7 +136,7 @@ func kafkaTopics(ctx context.Context, cfg connector.Config, opts []kgo.Opt) chec
 	if err != nil {
 		return fail(checkKafkaTopics, "listing topics: "+err.Error(), kafkaHint(err))
 	}
-	var found, hints []string
+	var found, creatable, hints []string
 	for _, name := range names {
 		d, ok := details[name]
 		if ok && d.Err == nil {
@@ -150,10 +149,15 @@ func kafkaTopics(ctx context.Context, cfg connector.Config, opts []kgo.Opt) chec
 			continue
 		}
 		f, h := validateCreate(ctx, adm, cfg, name, name == t.State)
-		found = append(found, f)
-		if h != "" {
-			hints = append(hints, h)
+		switch {
+		case h != "":
+			found, hints = append(found, f), append(hints, h)
+		default:
+			creatable = append(creatable, name)
 		}
+	}
+	if len(creatable) > 0 {
+		found = append(found, "missing but may be created (validated, none created): "+strings.Join(creatable, ", "))
 	}
 	if d, ok := details[t.State]; ok && d.Err == nil {
 		f, h := stateCompacted(ctx, adm, t.State)
@@ -198,7 +202,7 @@ func validateCreate(ctx context.Context, adm *kadm.Client, cfg connector.Config,
 		return fmt.Sprintf("%s: missing, and may not be created: %v", name, err),
 			fmt.Sprintf("create topic %q yourself, or grant the principal CREATE on it; check --partitions, --replication-factor and --topic-config against the cluster", name)
 	}
-	return name + ": missing, may be created (validated, not created)", ""
+	return "", ""
 }
 
 // stateCompacted checks the state topic's cleanup.policy.
