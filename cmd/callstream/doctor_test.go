@@ -110,6 +110,8 @@ func TestDoctor(t *testing.T) {
 			fails: checkAPIPageSize, hint: "set --page-size 20"},
 		{name: "clock 90s off", sim: func(c *simulator.Config) { c.Clock = func() time.Time { return time.Now().Add(90 * time.Second) } },
 			fails: checkAPIClock, hint: "NTP"},
+		{name: "clock 90s off, timestamps refused", sim: func(c *simulator.Config) { c.FaultSpec.Skew = 90 * time.Second },
+			fails: checkAPIClock, hint: "NTP"},
 		{name: "unreachable broker", extra: func(*doctorWorld) []string { return []string{"--brokers", closedAddr(t)} },
 			fails: checkKafkaReach, hint: "--brokers", skips: []string{checkKafkaTxn, checkKafkaTopics}},
 		{name: "state topic not compacted", setup: createDeleteTopic("callstream.state"),
