@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"maps"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -119,55 +116,31 @@ feed:
 	return *found, ans, tried, true
 }
 
-// checkDecode decodes every record of page as the connector would: how
-// many decode, the dead letters by reason, the keys it does not know by
-// name. It fails only when no record decodes: dead letters go to their
-// topic and unknown keys travel in extra, by design.
-func checkDecode(page *calllist.Page, typ string) checkResult {
-	var (
-		decoded int
-		reasons = map[string]int{}
-		unknown = map[string]int{}
-	)
-	for _, raw := range page.Records {
-		err := raw.Err
-		if err == nil {
-			var rec calllist.Record
-			rec, err = calllist.DecodeCall(raw.JSON)
-			for _, k := range rec.Unknown {
-				unknown[k]++
-			}
-		}
-		var de *calllist.DecodeError
-		switch {
-		case err == nil:
-			decoded++
-		case errors.As(err, &de):
-			reasons[de.Reason]++
-		default:
-			reasons["other"]++
+// auth checks the configured recipe. When the server refuses it, the
+// common recipes are tried and the one it accepts is named; the checks
+// after this one then use that recipe. page is nil when no recipe works.
+func (p *apiProbe) auth(ctx context.Context, first answer) (checkResult, calllist.Signer, *calllist.Page) {
+	configured := p.cfg.Signer
+	spec := configured.String()
+	if first.accepted() {
+		return pass(checkAPIAuth, "the server accepts --sign "+spec), configured, first.page
+	}
+	if p.offset.Abs() >= time.Second {
+		// Refused, perhaps for a timestamp on our clock: try once on the
+		// server's, which is what the connector signs with.
+		if a, err := p.send(ctx, configured, p.cfg.Type, p.cfg.PageSize); err == nil && a.accepted() {
+			return pass(checkAPIAuth, "the server accepts --sign "+spec+" when stamped with its own time (see api.clock)"),
+				configured, a.page
 		}
 	}
-	n := len(page.Records)
-	detail := fmt.Sprintf("page 1 of type %s: %d records, %d decode", typ, n, decoded)
-	if len(reasons) > 0 {
-		detail += ", dead letters " + countList(reasons)
+	refused := fmt.Sprintf("the server refuses --sign %s (%s)", spec, first.refusal)
+	found, a, tried, ok := p.findRecipe(ctx, spec)
+	if ok {
+		s := found.String()
+		return fail(checkAPIAuth, refused+"; it accepts "+s,
+			"set --sign "+s+" (or CALLSTREAM_SIGN, or sign: in --config)"), found, a.page
 	}
-	if len(unknown) > 0 {
-		detail += ", unknown keys (kept in extra) " + countList(unknown)
-	}
-	if n > 0 && decoded == 0 {
-		return fail(checkAPIDecode, detail,
-			"no record is in the format callstream reads: send the reasons above and one record, its values masked, to the maintainers of callstream")
-	}
-	return pass(checkAPIDecode, detail)
-}
-
-// countList writes counts as "a 3, b 1", by name.
-func countList(m map[string]int) string {
-	parts := make([]string, 0, len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
-	}
-	return strings.Join(parts, ", ")
+	hint := "check --app-id and --app-key (or --app-key-file): with a wrong key no recipe is accepted; " +
+		"if they are right, ask the vendor for the sign recipe and set --sign DIGEST:FIELDS:CASE:UNIT[:SEPARATOR] (see the README)"
+	return fail(checkAPIAuth, fmt.Sprintf("%s, and none of the %d common recipes tried", refused, tried), hint), configured, nil
 }
