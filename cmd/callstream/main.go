@@ -2,8 +2,9 @@
 //
 // Subcommands: run (the connector), demo (broker, simulator and connector in
 // one process), simulate (the vendor API), broker (a development Kafka
-// broker), tail (read the output topics), version and healthcheck (for
-// container health checks in images without a shell).
+// broker), tail (read the output topics), doctor (check run's settings
+// before a deployment), version and healthcheck (for container health
+// checks in images without a shell).
 package main
 
 import (
@@ -38,6 +39,7 @@ var commands = map[string]command{
 	"tail":     cmdTail,
 	"version":  cmdVersion,
 	"bench":    cmdBench,
+	"doctor":   cmdDoctor,
 
 	"healthcheck": cmdHealthcheck,
 }
@@ -50,6 +52,7 @@ commands:
   simulate     a simulator of the vendor API
   broker       a single-node Kafka-compatible broker for development
   tail         print the output topics, decoded, one JSON object a line
+  doctor       check run's settings against the API, Kafka and the registry, writing nothing
   bench        measure the connector's CPU per record against a simulator and a broker
   version      print the version
   healthcheck  GET a health URL; exit 0 if it answers 2xx (for container health checks)

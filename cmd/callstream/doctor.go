@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/callstream/callstream/connector"
+	"github.com/callstream/callstream/connector/registry"
+)
+
+// The names of doctor's checks, in the order they are printed. Scripts
+// read them from --format json: they are a contract.
+const (
+	checkAPIReach     = "api.reach"
+	checkAPIClock     = "api.clock"
+	checkAPIAuth      = "api.auth"
+	checkAPIType      = "api.type"
+	checkAPIPageSize  = "api.page-size"
+	checkAPIDecode    = "api.decode"
+	checkKafkaReach   = "kafka.reach"
+	checkKafkaTxn     = "kafka.transactions"
+	checkKafkaTopics  = "kafka.topics"
+	checkRegistry     = "registry"
+	doctorCheckBudget = 5 * time.Second // one check's network calls, unless it says otherwise
+)
+
+// checkResult is the outcome of one check: what it found (Detail) and, when
+// it failed, what to do (Hint). Neither ever holds a secret.
+type checkResult struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	Hint   string `json:"hint"`
+	// Skipped is set on a check that could not run because a check it
+	// needs failed; it counts as failed.
+	Skipped bool `json:"skipped,omitempty"`
+}
+
+func pass(name, detail string) checkResult { return checkResult{Name: name, OK: true, Detail: detail} }
+
+func fail(name, detail, hint string) checkResult {
+	return checkResult{Name: name, Detail: detail, Hint: hint}
+}
+
+// skipped is the result of a check whose prerequisite failed.
+func skipped(name, prerequisite string) checkResult {
+	return checkResult{Name: name, Skipped: true, Detail: "skipped: " + prerequisite + " failed",
+		Hint: "fix " + prerequisite + " first, then run doctor again"}
+}
+
+// doctorReport is the output of --format json.
+type doctorReport struct {
+	OK     bool          `json:"ok"`
+	Checks []checkResult `json:"checks"`
+}
+
+// cmdDoctor checks run's settings against the API, Kafka and the Schema
+// Registry before a deployment, writing nothing anywhere: exit 0 when every
+// check passed, 1 when one failed, 2 on a usage error.
+func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	var f runFlags
+	f.register(fs)
+	format := fs.String("format", "text", "output: text (a line per check) or json (one object)")
+	if err := parseLayered(fs, args, os.LookupEnv); err != nil {
+		return flagExit(fs, stdout, stderr, "doctor", err)
+	}
+	if *format != "text" && *format != "json" {
+		return exitStatus(stderr, "doctor", usagef("--format: invalid value %q: want text or json", *format))
+	}
+	cfg, err := f.toConfig(time.Now())
+	if err != nil {
+		return exitStatus(stderr, "doctor", err)
+	}
+	rep := diagnose(ctx, cfg, f.registry)
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(rep); err != nil {
+			return exitStatus(stderr, "doctor", err)
+		}
+	} else {
+		printReport(stdout, rep)
+	}
+	if !rep.OK {
+		return 1
+	}
+	return 0
+}
+
+// diagnose runs the checks of the API, of Kafka and of the registry side
+// by side; the checks of one group run in order, each after those it
+// needs.
+func diagnose(ctx context.Context, cfg connector.Config, reg *registry.Client) doctorReport {
+	var (
+		wg                     sync.WaitGroup
+		api, kafka, registered []checkResult
+	)
+	wg.Go(func() { api = checkAPI(ctx, cfg) })
+	wg.Go(func() { kafka = checkKafka(ctx, cfg) })
+	if reg != nil {
+		wg.Go(func() { registered = []checkResult{checkSchemaRegistry(ctx, reg, cfg)} })
+	}
+	wg.Wait()
+	rep := doctorReport{OK: true, Checks: append(append(api, kafka...), registered...)}
+	for _, c := range rep.Checks {
+		rep.OK = rep.OK && c.OK
+	}
+	return rep
+}
+
+// printReport writes one line per check, ✔ or ✘ and what it found, and
+// under a failed one what to do.
+func printReport(w io.Writer, rep doctorReport) {
+	width := 0
+	for _, c := range rep.Checks {
+		width = max(width, len(c.Name))
+	}
+	failed, skips := 0, 0
+	for _, c := range rep.Checks {
+		mark := "✔"
+		switch {
+		case c.Skipped:
+			mark = "✘"
+			skips++
+		case !c.OK:
+			mark = "✘"
+			failed++
+		}
+		fmt.Fprintf(w, "%s %-*s  %s\n", mark, width, c.Name, c.Detail)
+		if !c.OK && c.Hint != "" {
+			fmt.Fprintf(w, "  %s  → %s\n", strings.Repeat(" ", width), c.Hint)
+		}
+	}
+	switch {
+	case failed+skips == 0:
+		fmt.Fprintf(w, "all %d checks passed\n", len(rep.Checks))
+	case skips == 0:
+		fmt.Fprintf(w, "%d of %d checks failed\n", failed, len(rep.Checks))
+	default:
+		fmt.Fprintf(w, "%d of %d checks failed, %d skipped after them\n", failed, len(rep.Checks), skips)
+	}
+}

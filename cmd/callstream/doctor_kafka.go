@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/callstream/callstream/connector"
+	"github.com/callstream/callstream/connector/registry"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// doctorTxnSuffix is added to --transactional-id for kafka.transactions:
+// initialising the running connector's own id would fence it.
+const doctorTxnSuffix = ".doctor"
+
+// checkKafka runs the kafka.* checks with the client options run uses
+// (seed brokers, TLS, SASL). It creates no topic and produces nothing.
+func checkKafka(ctx context.Context, cfg connector.Config) []checkResult {
+	opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.RetryTimeout(doctorCheckBudget)}, cfg.KafkaOpts...)
+	reach := kafkaReach(ctx, cfg.Brokers, opts)
+	if !reach.OK {
+		return []checkResult{reach, skipped(checkKafkaTxn, checkKafkaReach), skipped(checkKafkaTopics, checkKafkaReach)}
+	}
+	return []checkResult{reach, kafkaTransactions(ctx, cfg.TransactionalID, opts), kafkaTopics(ctx, cfg, opts)}
+}
+
+// kafkaReach dials the seed brokers itself, so that a failure names its
+// step, and then asks for the cluster's metadata over TLS and SASL as
+// configured.
+func kafkaReach(ctx context.Context, seeds []string, opts []kgo.Opt) checkResult {
+	ctx, cancel := context.WithTimeout(ctx, doctorCheckBudget)
+	defer cancel()
+	var dialErrs []string
+	for _, b := range seeds {
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", b)
+		if err != nil {
+			dialErrs = append(dialErrs, err.Error())
+			continue
+		}
+		conn.Close()
+	}
+	if len(dialErrs) == len(seeds) {
+		return fail(checkKafkaReach, "TCP: no seed broker accepts a connection: "+strings.Join(dialErrs, "; "),
+			"check --brokers: HOST:PORT of a listener this host can reach (the advertised listener, not a container's internal one), and that no firewall stops it")
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fail(checkKafkaReach, "creating the client: "+err.Error(), "check the Kafka settings named in the error")
+	}
+	defer cl.Close()
+	m, err := kadm.NewClient(cl).BrokerMetadata(ctx)
+	if err != nil {
+		return fail(checkKafkaReach, "the brokers accept connections but do not answer: "+err.Error(), kafkaHint(err))
+	}
+	ids := make([]string, 0, len(m.Brokers))
+	for _, b := range m.Brokers {
+		ids = append(ids, fmt.Sprint(b.NodeID))
+	}
+	detail := fmt.Sprintf("%d broker(s) answer (ids %s), controller %d", len(m.Brokers), strings.Join(ids, ","), m.Controller)
+	if len(dialErrs) > 0 {
+		detail += "; unreachable seeds: " + strings.Join(dialErrs, "; ")
+	}
+	return pass(checkKafkaReach, detail)
+}
+
+// kafkaHint says what to do about a Kafka error by its class.
+func kafkaHint(err error) string {
+	var (
+		certErr  *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		header   tls.RecordHeaderError
+	)
+	switch {
+	case errors.Is(err, kerr.SaslAuthenticationFailed) || errors.Is(err, kerr.IllegalSaslState) || errors.Is(err, kerr.UnsupportedSaslMechanism):
+		return "the brokers refuse the SASL login: check --sasl-mechanism, --sasl-username and the password (CALLSTREAM_SASL_PASSWORD or --sasl-password-file)"
+	case errors.As(err, &certErr) || errors.As(err, &unknown) || errors.As(err, &hostname):
+		return "the brokers' certificate is not trusted: give its CA with --tls-ca-file, or the name it carries with --tls-server-name"
+	case errors.As(err, &header):
+		return "the listener does not speak TLS: drop --tls and the --tls-*-file settings, or use the brokers' TLS listener"
+	case errors.Is(err, kerr.ClusterAuthorizationFailed) || errors.Is(err, kerr.TopicAuthorizationFailed):
+		return "the principal lacks an ACL: grant it DESCRIBE on the cluster and the topics"
+	}
+	return "check that --tls and --sasl-* match the listener at --brokers (a TLS or SASL listener closes a plain connection without a word)"
+}
+
+// kafkaTransactions initialises a transactional producer under
+// <transactional-id>.doctor, never the running instance's id, and closes
+// it without producing: nothing is fenced and nothing written.
+func kafkaTransactions(ctx context.Context, txnID string, opts []kgo.Opt) checkResult {
+	id := txnID + doctorTxnSuffix
+	ctx, cancel := context.WithTimeout(ctx, 2*doctorCheckBudget)
+	defer cancel()
+	cl, err := kgo.NewClient(append(slices.Clone(opts), kgo.TransactionalID(id), kgo.TransactionTimeout(time.Minute))...)
+	if err != nil {
+		return fail(checkKafkaTxn, "creating the client: "+err.Error(), "check the Kafka settings named in the error")
+	}
+	defer cl.Close()
+	_, _, err = cl.ProducerID(ctx)
+	if err != nil {
+		hint := "the brokers' transaction coordinator did not answer: check that transactions are enabled and that " +
+			"transaction.state.log.replication.factor and min.insync.replicas fit the number of brokers"
+		if errors.Is(err, kerr.TransactionalIDAuthorizationFailed) || errors.Is(err, kerr.ClusterAuthorizationFailed) {
+			hint = fmt.Sprintf("grant the principal WRITE and DESCRIBE on TransactionalId %q (a PREFIXED ACL covers %q too) and IDEMPOTENT_WRITE on the cluster", txnID, id)
+		}
+		return fail(checkKafkaTxn, fmt.Sprintf("a transactional producer %q cannot be initialised: %v", id, err), hint)
+	}
+	return pass(checkKafkaTxn, fmt.Sprintf("a transactional producer initialised as %q and closed without a transaction; %q is not fenced", id, txnID))
+}
+
+// kafkaTopics reports each topic's partitions and replicas, validates the
+// creation of missing ones without creating them, and checks that the
+// state topic is compacted.
+func kafkaTopics(ctx context.Context, cfg connector.Config, opts []kgo.Opt) checkResult {
+	ctx, cancel := context.WithTimeout(ctx, doctorCheckBudget)
+	defer cancel()
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fail(checkKafkaTopics, "creating the client: "+err.Error(), "check the Kafka settings named in the error")
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	t := cfg.Topics
+	names := []string{t.Calls, t.Failed, t.DLQ, t.State}
+	details, err := adm.ListTopics(ctx, names...)
+	if err != nil {
+		return fail(checkKafkaTopics, "listing topics: "+err.Error(), kafkaHint(err))
+	}
+	var found, creatable, hints []string
+	for _, name := range names {
+		d, ok := details[name]
+		if ok && d.Err == nil {
+			found = append(found, fmt.Sprintf("%s: %d partition(s) × %d replica(s)", name, len(d.Partitions), d.Partitions.NumReplicas()))
+			continue
+		}
+		if ok && !errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
+			found = append(found, fmt.Sprintf("%s: %v", name, d.Err))
+			hints = append(hints, fmt.Sprintf("grant the principal DESCRIBE, READ and WRITE on topic %q", name))
+			continue
+		}
+		f, h := validateCreate(ctx, adm, cfg, name, name == t.State)
+		switch {
+		case h != "":
+			found, hints = append(found, f), append(hints, h)
+		default:
+			creatable = append(creatable, name)
+		}
+	}
+	if len(creatable) > 0 {
+		found = append(found, "missing but may be created (validated, none created): "+strings.Join(creatable, ", "))
+	}
+	if d, ok := details[t.State]; ok && d.Err == nil {
+		f, h := stateCompacted(ctx, adm, t.State)
+		found = append(found, f)
+		if h != "" {
+			hints = append(hints, h)
+		}
+	}
+	detail := strings.Join(found, "; ")
+	if len(hints) > 0 {
+		return fail(checkKafkaTopics, detail, strings.Join(hints, "; "))
+	}
+	return pass(checkKafkaTopics, detail)
+}
+
+// validateCreate asks the brokers whether a missing topic may be created as
+// run would create it, with validate_only: nothing is created.
+func validateCreate(ctx context.Context, adm *kadm.Client, cfg connector.Config, name string, state bool) (found, hint string) {
+	if !cfg.CreateTopics {
+		return name + ": missing", fmt.Sprintf("create topic %q, or run with --create-topics", name)
+	}
+	partitions, rf := cfg.Partitions, cfg.ReplicationFactor
+	configs := make(map[string]*string, len(cfg.TopicConfigs)+1)
+	for k, v := range cfg.TopicConfigs {
+		configs[k] = &v
+	}
+	if partitions <= 0 {
+		partitions = -1
+	}
+	if rf <= 0 {
+		rf = -1
+	}
+	if state {
+		compact := "compact"
+		partitions, configs["cleanup.policy"] = 1, &compact
+	}
+	resp, err := adm.ValidateCreateTopics(ctx, partitions, rf, configs, name)
+	if err == nil {
+		err = resp[name].Err
+	}
+	if err != nil {
+		return fmt.Sprintf("%s: missing, and may not be created: %v", name, err),
+			fmt.Sprintf("create topic %q yourself, or grant the principal CREATE on it; check --partitions, --replication-factor and --topic-config against the cluster", name)
+	}
+	return "", ""
+}
+
+// stateCompacted checks the state topic's cleanup.policy.
+func stateCompacted(ctx context.Context, adm *kadm.Client, topic string) (found, hint string) {
+	rcs, err := adm.DescribeTopicConfigs(ctx, topic)
+	var rc kadm.ResourceConfig
+	if err == nil {
+		rc, err = rcs.On(topic, nil)
+	}
+	if err == nil {
+		err = rc.Err
+	}
+	if err != nil {
+		return fmt.Sprintf("%s: cleanup.policy unknown: %v", topic, err),
+			fmt.Sprintf("grant the principal DESCRIBE_CONFIGS on topic %q", topic)
+	}
+	policy := "delete" // Kafka's default
+	for _, c := range rc.Configs {
+		if c.Key == "cleanup.policy" && c.Value != nil {
+			policy = *c.Value
+		}
+	}
+	if slices.Contains(strings.Split(policy, ","), "compact") {
+		return fmt.Sprintf("%s: compacted (cleanup.policy=%s)", topic, policy), ""
+	}
+	return fmt.Sprintf("%s: NOT compacted (cleanup.policy=%s)", topic, policy),
+		fmt.Sprintf("the state topic must be compacted, or the state of old calls is lost: kafka-configs.sh --bootstrap-server BROKER --alter "+
+			"--entity-type topics --entity-name %s --add-config cleanup.policy=compact (or delete the topic and let callstream create it)", topic)
+}
+
+// checkSchemaRegistry checks that the registry answers, takes the
+// credentials and would accept the embedded schemas under the topics'
+// subjects: compatible with their latest versions. It registers nothing.
+func checkSchemaRegistry(ctx context.Context, c *registry.Client, cfg connector.Config) checkResult {
+	ctx, cancel := context.WithTimeout(ctx, doctorCheckBudget)
+	defer cancel()
+	t := cfg.Topics
+	results, incompatible, err := c.CheckTopics(ctx, t.Calls, t.Failed, t.DLQ)
+	switch {
+	case errors.Is(err, registry.ErrUnauthorized):
+		return fail(checkRegistry, err.Error(),
+			"check --schema-registry-username and the password (CALLSTREAM_SCHEMA_REGISTRY_PASSWORD or --schema-registry-password-file), or --schema-registry-token-file")
+	case err != nil:
+		return fail(checkRegistry, "the registry does not answer: "+err.Error(),
+			"check --schema-registry-url, and --schema-registry-ca-file if it uses a private CA")
+	}
+	var found []string
+	for _, r := range results {
+		switch {
+		case r.Registered:
+			found = append(found, fmt.Sprintf("%s holds the schema (id %d)", r.Subject, r.ID))
+		case r.Latest == 0:
+			found = append(found, r.Subject+" is new")
+		default:
+			found = append(found, fmt.Sprintf("%s version %d", r.Subject, r.Latest))
+		}
+	}
+	detail := fmt.Sprintf("reachable; %s (rule %s)", strings.Join(found, ", "), c.Compatibility())
+	if len(incompatible) > 0 {
+		msgs := make([]string, len(incompatible))
+		for i, e := range incompatible {
+			msgs[i] = e.Error()
+		}
+		return fail(checkRegistry, detail+": "+strings.Join(msgs, "; "),
+			"the subject holds a schema callstream's cannot follow under --schema-compatibility: point the topics (--topic-*) at new subjects, "+
+				"or have the registry's owner delete the subject's versions or relax its rule; callstream registers nothing until this passes")
+	}
+	return pass(checkRegistry, detail)
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/callstream/callstream/connector/calllist"
+)
+
+// checkType reports how many calls the configured type lists over the
+// horizon. When it lists none, the candidate types are asked; listed is a
+// page of calls (of listedType) for api.decode, nil when no type lists any.
+func (p *apiProbe) checkType(ctx context.Context, s calllist.Signer, page *calllist.Page) (r checkResult, listed *calllist.Page, listedType string) {
+	typ, horizon := p.cfg.Type, fmtDuration(p.horizon)
+	if page.TotalCount > 0 {
+		return pass(checkAPIType, fmt.Sprintf("the API lists %d calls of type %s in the last %s", page.TotalCount, typ, horizon)),
+			page, typ
+	}
+	var found, others []string
+	for _, cand := range []string{"chat", "call"} {
+		if cand == typ {
+			continue
+		}
+		others = append(others, cand)
+		a, err := p.send(ctx, s, cand, p.cfg.PageSize)
+		if err != nil || !a.accepted() || a.page.TotalCount == 0 {
+			continue
+		}
+		found = append(found, fmt.Sprintf("%s lists %d", cand, a.page.TotalCount))
+		if listed == nil {
+			listed, listedType = a.page, cand
+		}
+	}
+	detail := fmt.Sprintf("type %s lists no calls in the last %s", typ, horizon)
+	if listed != nil {
+		hint := "set --type " + listedType + " (or CALLSTREAM_TYPE, or type: in --config): the request type is the archive's category, not the record's"
+		return fail(checkAPIType, detail+"; "+strings.Join(found, ", "), hint), listed, listedType
+	}
+	return fail(checkAPIType, detail+", nor does "+strings.Join(others, " or "),
+		"check that --app-id is the account whose calls you want and that it had calls in that time; "+
+			"ask the vendor which request type lists them and set --type; a deeper tier in --tiers looks further back"), nil, ""
+}
+
+// checkPageSize compares the page size the server used with the one asked.
+func (p *apiProbe) checkPageSize(page *calllist.Page) checkResult {
+	asked, granted := p.cfg.PageSize, page.PageSize
+	if granted == 0 {
+		// No pageSize in the answer: a short page of a longer list tells.
+		if n := len(page.Records); n < asked && page.TotalCount > n {
+			granted = n
+		} else {
+			return pass(checkAPIPageSize, fmt.Sprintf("the server does not say its page size; %d records asked, %d of %d sent",
+				asked, len(page.Records), page.TotalCount))
+		}
+	}
+	if granted < asked {
+		return fail(checkAPIPageSize, fmt.Sprintf("asked for %d records a page, the server grants %d", asked, granted),
+			fmt.Sprintf("set --page-size %d (or CALLSTREAM_PAGE_SIZE, or page-size: in --config), the server's cap", granted))
+	}
+	return pass(checkAPIPageSize, fmt.Sprintf("the server grants the %d records a page asked for", asked))
+}
+
+// checkDecode decodes every record of page as the connector would: how
+// many decode, the dead letters by reason, the keys it does not know by
+// name. It fails only when no record decodes: dead letters go to their
+// topic and unknown keys travel in extra, by design.
+func checkDecode(page *calllist.Page, typ string) checkResult {
+	var (
+		decoded int
+		reasons = map[string]int{}
+		unknown = map[string]int{}
+	)
+	for _, raw := range page.Records {
+		err := raw.Err
+		if err == nil {
+			var rec calllist.Record
+			rec, err = calllist.DecodeCall(raw.JSON)
+			for _, k := range rec.Unknown {
+				unknown[k]++
+			}
+		}
+		var de *calllist.DecodeError
+		switch {
+		case err == nil:
+			decoded++
+		case errors.As(err, &de):
+			reasons[de.Reason]++
+		default:
+			reasons["other"]++
+		}
+	}
+	n := len(page.Records)
+	detail := fmt.Sprintf("page 1 of type %s: %d records, %d decode", typ, n, decoded)
+	if len(reasons) > 0 {
+		detail += ", dead letters " + countList(reasons)
+	}
+	if len(unknown) > 0 {
+		detail += ", unknown keys (kept in extra) " + countList(unknown)
+	}
+	if n > 0 && decoded == 0 {
+		return fail(checkAPIDecode, detail,
+			"no record is in the format callstream reads: send the reasons above and one record, its values masked, to the maintainers of callstream")
+	}
+	return pass(checkAPIDecode, detail)
+}
+
+// countList writes counts as "a 3, b 1", by name.
+func countList(m map[string]int) string {
+	parts := make([]string, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// fmtDuration writes d without trailing zero units: 168h, 1h30m, 10m.
+func fmtDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
