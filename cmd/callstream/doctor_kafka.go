@@ -13,6 +13,7 @@ import (
 
 	"github.com/callstream/callstream/connector"
 	"github.com/callstream/callstream/connector/registry"
+	"github.com/callstream/callstream/connector/sink"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -130,14 +131,18 @@ func kafkaTopics(ctx context.Context, cfg connector.Config, opts []kgo.Opt) chec
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	t := cfg.Topics
-	names := []string{t.Calls, t.Failed, t.DLQ, t.State}
+	specs := sink.Specs(cfg.Topics, cfg.Partitions, cfg.TopicConfigs)
+	names := make([]string, len(specs))
+	for i, spec := range specs {
+		names[i] = spec.Name
+	}
 	details, err := adm.ListTopics(ctx, names...)
 	if err != nil {
 		return fail(checkKafkaTopics, "listing topics: "+err.Error(), kafkaHint(err))
 	}
 	var found, creatable, hints []string
-	for _, name := range names {
+	for _, spec := range specs {
+		name := spec.Name
 		d, ok := details[name]
 		if ok && d.Err == nil {
 			found = append(found, fmt.Sprintf("%s: %d partition(s) × %d replica(s)", name, len(d.Partitions), d.Partitions.NumReplicas()))
@@ -148,7 +153,7 @@ func kafkaTopics(ctx context.Context, cfg connector.Config, opts []kgo.Opt) chec
 			hints = append(hints, fmt.Sprintf("grant the principal DESCRIBE, READ and WRITE on topic %q", name))
 			continue
 		}
-		f, h := validateCreate(ctx, adm, cfg, name, name == t.State)
+		f, h := validateCreate(ctx, adm, cfg, spec)
 		switch {
 		case h != "":
 			found, hints = append(found, f), append(hints, h)
@@ -159,11 +164,13 @@ func kafkaTopics(ctx context.Context, cfg connector.Config, opts []kgo.Opt) chec
 	if len(creatable) > 0 {
 		found = append(found, "missing but may be created (validated, none created): "+strings.Join(creatable, ", "))
 	}
-	if d, ok := details[t.State]; ok && d.Err == nil {
-		f, h := stateCompacted(ctx, adm, t.State)
-		found = append(found, f)
-		if h != "" {
-			hints = append(hints, h)
+	for _, spec := range specs {
+		if d, ok := details[spec.Name]; ok && d.Err == nil && spec.Compacted {
+			f, h := compacted(ctx, adm, spec.Name)
+			found = append(found, f)
+			if h != "" {
+				hints = append(hints, h)
+			}
 		}
 	}
 	detail := strings.Join(found, "; ")
@@ -175,26 +182,16 @@ func kafkaTopics(ctx context.Context, cfg connector.Config, opts []kgo.Opt) chec
 
 // validateCreate asks the brokers whether a missing topic may be created as
 // run would create it, with validate_only: nothing is created.
-func validateCreate(ctx context.Context, adm *kadm.Client, cfg connector.Config, name string, state bool) (found, hint string) {
+func validateCreate(ctx context.Context, adm *kadm.Client, cfg connector.Config, spec sink.TopicSpec) (found, hint string) {
+	name := spec.Name
 	if !cfg.CreateTopics {
 		return name + ": missing", fmt.Sprintf("create topic %q, or run with --create-topics", name)
 	}
-	partitions, rf := cfg.Partitions, cfg.ReplicationFactor
-	configs := make(map[string]*string, len(cfg.TopicConfigs)+1)
-	for k, v := range cfg.TopicConfigs {
-		configs[k] = &v
-	}
-	if partitions <= 0 {
-		partitions = -1
-	}
+	rf := cfg.ReplicationFactor
 	if rf <= 0 {
 		rf = -1
 	}
-	if state {
-		compact := "compact"
-		partitions, configs["cleanup.policy"] = 1, &compact
-	}
-	resp, err := adm.ValidateCreateTopics(ctx, partitions, rf, configs, name)
+	resp, err := adm.ValidateCreateTopics(ctx, spec.Partitions, rf, spec.Configs, name)
 	if err == nil {
 		err = resp[name].Err
 	}
@@ -205,32 +202,20 @@ func validateCreate(ctx context.Context, adm *kadm.Client, cfg connector.Config,
 	return "", ""
 }
 
-// stateCompacted checks the state topic's cleanup.policy.
-func stateCompacted(ctx context.Context, adm *kadm.Client, topic string) (found, hint string) {
-	rcs, err := adm.DescribeTopicConfigs(ctx, topic)
-	var rc kadm.ResourceConfig
-	if err == nil {
-		rc, err = rcs.On(topic, nil)
-	}
-	if err == nil {
-		err = rc.Err
-	}
+// compacted checks a topic's cleanup.policy: the state topic and the
+// latest topic must be compacted.
+func compacted(ctx context.Context, adm *kadm.Client, topic string) (found, hint string) {
+	policy, err := sink.CleanupPolicy(ctx, adm, topic)
 	if err != nil {
 		return fmt.Sprintf("%s: cleanup.policy unknown: %v", topic, err),
 			fmt.Sprintf("grant the principal DESCRIBE_CONFIGS on topic %q", topic)
 	}
-	policy := "delete" // Kafka's default
-	for _, c := range rc.Configs {
-		if c.Key == "cleanup.policy" && c.Value != nil {
-			policy = *c.Value
-		}
-	}
-	if slices.Contains(strings.Split(policy, ","), "compact") {
+	if sink.IsCompacted(policy) {
 		return fmt.Sprintf("%s: compacted (cleanup.policy=%s)", topic, policy), ""
 	}
 	return fmt.Sprintf("%s: NOT compacted (cleanup.policy=%s)", topic, policy),
-		fmt.Sprintf("the state topic must be compacted, or the state of old calls is lost: kafka-configs.sh --bootstrap-server BROKER --alter "+
-			"--entity-type topics --entity-name %s --add-config cleanup.policy=compact (or delete the topic and let callstream create it)", topic)
+		fmt.Sprintf("%s must be compacted, or the latest entry of old calls is lost: kafka-configs.sh --bootstrap-server BROKER --alter "+
+			"--entity-type topics --entity-name %s --add-config cleanup.policy=compact (or delete the topic and let callstream create it)", topic, topic)
 }
 
 // checkSchemaRegistry checks that the registry answers, takes the
@@ -240,7 +225,7 @@ func checkSchemaRegistry(ctx context.Context, c *registry.Client, cfg connector.
 	ctx, cancel := context.WithTimeout(ctx, doctorCheckBudget)
 	defer cancel()
 	t := cfg.Topics
-	results, incompatible, err := c.CheckTopics(ctx, t.Calls, t.Failed, t.DLQ)
+	results, incompatible, err := c.CheckTopics(ctx, t.DLQ, t.Calls, t.Failed, t.Latest)
 	switch {
 	case errors.Is(err, registry.ErrUnauthorized):
 		return fail(checkRegistry, err.Error(),

@@ -2,7 +2,6 @@ package event
 
 import (
 	"testing"
-
 )
 
 // BenchmarkAppendEvent measures the hot path: one event to one value,

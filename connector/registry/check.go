@@ -62,14 +62,22 @@ func classifyAuth(err error) error {
 	return err
 }
 
-// CheckTopics runs Check for the value subjects of the calls, failed and
-// dead-letter topics, as RegisterTopics would register them. It stops at
-// the first error that is not an *IncompatibleError.
-func (c *Client) CheckTopics(ctx context.Context, calls, failed, dlq string) ([]CheckResult, []error, error) {
-	want := []struct {
+// CheckTopics runs Check for the value subjects of the event topics (an
+// empty name is skipped) and the dead-letter topic, as RegisterTopics would
+// register them. It stops at the first error that is not an
+// *IncompatibleError.
+func (c *Client) CheckTopics(ctx context.Context, dlq string, eventTopics ...string) ([]CheckResult, []error, error) {
+	type subject struct {
 		topic string
 		s     *schemas.Schema
-	}{{calls, schemas.CallEvent()}, {failed, schemas.CallEvent()}, {dlq, schemas.DeadLetter()}}
+	}
+	var want []subject
+	for _, t := range eventTopics {
+		if t != "" {
+			want = append(want, subject{t, schemas.CallEvent()})
+		}
+	}
+	want = append(want, subject{dlq, schemas.DeadLetter()})
 	var (
 		out          []CheckResult
 		incompatible []error

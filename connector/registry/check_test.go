@@ -18,7 +18,7 @@ func TestCheckTopicsRegistersNothing(t *testing.T) {
 	older := variant(t, func(f []any) []any { return f[:1] })
 	fake.SeedSchema("calls-value", 1, 1, sr.Schema{Schema: older, Type: sr.TypeAvro})
 	c := newClient(t, registry.Config{URL: fake.URL()})
-	results, incompatible, err := c.CheckTopics(ctxT(t), "calls", "calls.failed", "calls.dlq")
+	results, incompatible, err := c.CheckTopics(ctxT(t), "calls.dlq", "calls", "calls.failed")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,11 +44,11 @@ func TestCheckTopicsRegistersNothing(t *testing.T) {
 	fresh := srfake.New()
 	defer fresh.Close()
 	c = newClient(t, registry.Config{URL: fresh.URL()})
-	ids, err := c.RegisterTopics(ctxT(t), "calls", "calls.failed", "calls.dlq")
+	ids, err := c.RegisterTopics(ctxT(t), "calls.dlq", "calls", "calls.failed")
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, incompatible, err = c.CheckTopics(ctxT(t), "calls", "calls.failed", "calls.dlq")
+	results, incompatible, err = c.CheckTopics(ctxT(t), "calls.dlq", "calls", "calls.failed")
 	if err != nil || len(incompatible) != 0 {
 		t.Fatalf("after registering: err %v, incompatible %v", err, incompatible)
 	}
@@ -61,7 +61,7 @@ func TestCheckRefusedCredentials(t *testing.T) {
 	fake := srfake.New(srfake.WithAuth("Basic " + base64.StdEncoding.EncodeToString([]byte("reader:pw-123"))))
 	defer fake.Close()
 	c := newClient(t, registry.Config{URL: fake.URL(), Username: "reader", Password: secretOf("wrong")})
-	if _, _, err := c.CheckTopics(ctxT(t), "calls", "calls.failed", "calls.dlq"); !errors.Is(err, registry.ErrUnauthorized) {
+	if _, _, err := c.CheckTopics(ctxT(t), "calls.dlq", "calls", "calls.failed"); !errors.Is(err, registry.ErrUnauthorized) {
 		t.Fatalf("err %v, want ErrUnauthorized", err)
 	}
 }

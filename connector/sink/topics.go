@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
@@ -12,49 +15,58 @@ import (
 // every call's latest entry.
 var ErrStateNotCompacted = errors.New("topic is not compacted")
 
+// TopicSpec is one topic as a sink creates and checks it.
+type TopicSpec struct {
+	Name       string
+	Partitions int32 // -1: the broker's default
+	Configs    map[string]*string
+	// Compacted says the topic must be compacted: the state topic, and
+	// the latest topic when it is on.
+	Compacted bool
+}
+
+// Specs returns the topics of t as a sink creates them: the event and
+// dead-letter topics with partitions (0 or less: the broker's default) and
+// configs; the state topic with one partition, since the state is read
+// whole at start and in order; and the state and latest topics compacted.
+func Specs(t Topics, partitions int32, configs map[string]string) []TopicSpec {
+	if partitions <= 0 {
+		partitions = -1
+	}
+	events, compacted := topicConfigs(configs)
+	specs := []TopicSpec{
+		{t.Calls, partitions, events, false},
+		{t.Failed, partitions, events, false},
+		{t.DLQ, partitions, events, false},
+		{t.State, 1, compacted, true},
+	}
+	if t.Latest != "" {
+		specs = append(specs, TopicSpec{t.Latest, partitions, compacted, true})
+	}
+	return specs
+}
+
 // ensureTopics creates the missing topics (or, with CreateTopics false,
 // refuses to start without them) and checks that the state topic and the
 // latest topic are compacted.
 func (s *Sink) ensureTopics(ctx context.Context) error {
-	t := s.cfg.Topics
-	partitions, rf := s.cfg.Partitions, s.cfg.ReplicationFactor
-	if partitions <= 0 {
-		partitions = -1 // the broker's default
-	}
+	rf := s.cfg.ReplicationFactor
 	if rf <= 0 {
 		rf = -1
 	}
-	events, stateConfigs := topicConfigs(s.cfg.TopicConfigs)
-	want := []struct {
-		name       string
-		partitions int32
-		configs    map[string]*string
-	}{
-		{t.Calls, partitions, events},
-		{t.Failed, partitions, events},
-		{t.DLQ, partitions, events},
-		// One partition: the state is read whole at start, in order.
-		{t.State, 1, stateConfigs},
-	}
-	if t.Latest != "" {
-		want = append(want, struct {
-			name       string
-			partitions int32
-			configs    map[string]*string
-		}{t.Latest, partitions, stateConfigs})
-	}
-	for _, w := range want {
+	specs := Specs(s.cfg.Topics, s.cfg.Partitions, s.cfg.TopicConfigs)
+	for _, w := range specs {
 		if !s.cfg.CreateTopics {
 			continue
 		}
-		_, err := s.adm.CreateTopic(ctx, w.partitions, rf, w.configs, w.name)
+		_, err := s.adm.CreateTopic(ctx, w.Partitions, rf, w.Configs, w.Name)
 		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-			return fmt.Errorf("creating topic %q: %w", w.name, err)
+			return fmt.Errorf("creating topic %q: %w", w.Name, err)
 		}
 	}
-	topics := make([]string, len(want))
-	for i, w := range want {
-		topics[i] = w.name
+	topics := make([]string, len(specs))
+	for i, w := range specs {
+		topics[i] = w.Name
 	}
 	details, err := s.adm.ListTopics(ctx, topics...)
 	if err != nil {
@@ -66,11 +78,17 @@ func (s *Sink) ensureTopics(ctx context.Context) error {
 			return fmt.Errorf("topic %q is missing (create it, or run with --create-topics): %v", name, d.Err)
 		}
 	}
-	if err := s.checkCompacted(ctx, t.State); err != nil {
-		return err
-	}
-	if t.Latest != "" {
-		return s.checkCompacted(ctx, t.Latest)
+	for _, w := range specs {
+		if !w.Compacted {
+			continue
+		}
+		policy, err := CleanupPolicy(ctx, s.adm, w.Name)
+		if err != nil {
+			return err
+		}
+		if !IsCompacted(policy) {
+			return fmt.Errorf("%w: set cleanup.policy=compact on %q", ErrStateNotCompacted, w.Name)
+		}
 	}
 	return nil
 }
@@ -94,43 +112,29 @@ func topicConfigs(configs map[string]string) (events, state map[string]*string) 
 // compaction.
 const cleanupPolicy = "cleanup.policy"
 
-func (s *Sink) checkCompacted(ctx context.Context, topic string) error {
-	rcs, err := s.adm.DescribeTopicConfigs(ctx, topic)
+// CleanupPolicy returns a topic's cleanup.policy: "delete", Kafka's
+// default, when it is not set.
+func CleanupPolicy(ctx context.Context, adm *kadm.Client, topic string) (string, error) {
+	rcs, err := adm.DescribeTopicConfigs(ctx, topic)
 	if err != nil {
-		return fmt.Errorf("describing topic %q: %w", topic, err)
+		return "", fmt.Errorf("describing topic %q: %w", topic, err)
 	}
 	rc, err := rcs.On(topic, nil)
 	if err != nil {
-		return fmt.Errorf("describing topic %q: %w", topic, err)
+		return "", fmt.Errorf("describing topic %q: %w", topic, err)
 	}
 	if rc.Err != nil {
-		return fmt.Errorf("describing topic %q: %w", topic, rc.Err)
+		return "", fmt.Errorf("describing topic %q: %w", topic, rc.Err)
 	}
 	for _, c := range rc.Configs {
-		if c.Key == cleanupPolicy && c.Value != nil && hasCompact(*c.Value) {
-			return nil
+		if c.Key == cleanupPolicy && c.Value != nil {
+			return *c.Value, nil
 		}
 	}
-	return fmt.Errorf("%w: set cleanup.policy=compact on %q", ErrStateNotCompacted, topic)
+	return "delete", nil
 }
 
-func hasCompact(policy string) bool {
-	for _, p := range splitComma(policy) {
-		if p == "compact" {
-			return true
-		}
-	}
-	return false
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return out
+// IsCompacted reports whether a cleanup.policy compacts.
+func IsCompacted(policy string) bool {
+	return slices.Contains(strings.Split(policy, ","), "compact")
 }
