@@ -9,6 +9,7 @@ import (
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/internal/pause"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -24,7 +25,7 @@ func (c *Connector) loop(ctx context.Context) error {
 		c.updateLag()
 		task, ok, wait := c.cfg.Schedule.NextAfter(c.now(), c.store.Checkpoint, prev)
 		if !ok {
-			sleep(ctx, wait)
+			_ = pause.For(ctx, wait)
 			continue
 		}
 		if task.Kind != schedule.Live {
@@ -38,13 +39,13 @@ func (c *Connector) loop(ctx context.Context) error {
 			// Nothing of the batch is visible and memory is unchanged:
 			// the same window is read again after a pause.
 			c.log.Warn("transaction aborted", "class", "abort", "task", task.Name, "window", task.Window.String(), "err", err)
-			sleep(ctx, abortBackoff)
+			_ = pause.For(ctx, abortBackoff)
 			abortBackoff = min(2*abortBackoff, time.Minute)
 		case errors.Is(err, source.ErrWindowDrift):
 			// The window kept moving through every reread; its
 			// checkpoint did not move, so it is read again after a pause.
 			c.log.Warn("window kept changing while paged", "class", "drift", "task", task.Name, "window", task.Window.String(), "err", err)
-			sleep(ctx, abortBackoff)
+			_ = pause.For(ctx, abortBackoff)
 			abortBackoff = min(2*abortBackoff, time.Minute)
 		case ctx.Err() != nil:
 			return nil
@@ -156,7 +157,7 @@ func (c *Connector) commit(ctx context.Context, b *batch) error {
 	c.m.TxnDuration.Observe(committed.Sub(start).Seconds())
 	c.log.Debug("transaction committed", "records", len(recs), "events", len(b.events),
 		"tombstones", b.tombstones, "duration_seconds", committed.Sub(start).Seconds())
-	c.point(sink.PointCommitted)
+	c.point(PointCommitted)
 	b.state.Apply()
 	c.observe(b, committed)
 	return nil
@@ -241,13 +242,4 @@ func tierOf(ctx context.Context) string {
 		return name
 	}
 	return tierProbe
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

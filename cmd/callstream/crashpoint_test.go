@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/callstream/callstream/connector"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ import (
 // at a random occurrence, a few times, before a clean run must bring the
 // output to the truth, exactly once, under both transaction protocols.
 func TestCrashAtPoints(t *testing.T) {
-	points := []sink.Point{sink.PointProduced, sink.PointEndTxnSent, sink.PointCommitted, sink.PointRestoring}
+	points := []sink.Point{sink.PointProduced, sink.PointEndTxnSent, connector.PointCommitted, connector.PointRestoring}
 	for _, proto := range protocols {
 		t.Run(proto.name, func(t *testing.T) {
 			perPoint := crashCycles(t, 2*len(points)) / len(points)
@@ -33,7 +34,7 @@ func TestCrashAtPoints(t *testing.T) {
 			for range perPoint {
 				for _, point := range points {
 					spec := fmt.Sprintf("%s:%d", point, 1+rng.IntN(6))
-					if point == sink.PointRestoring {
+					if point == connector.PointRestoring {
 						spec = fmt.Sprintf("%s:%d", point, 1+rng.IntN(30))
 					}
 					p := w.start([]string{crashAtEnv + "=" + spec})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/callstream/callstream/connector"
 	"os"
 	"strconv"
 	"strings"
@@ -55,11 +56,11 @@ func crashHook(spec string) (func(sink.Point), error) {
 	}
 	point := sink.Point(name)
 	known := false
-	for _, p := range sink.Points() {
+	for _, p := range connector.Points() {
 		known = known || p == point
 	}
 	if !known {
-		return nil, fmt.Errorf("unknown point %q, want one of %v", name, sink.Points())
+		return nil, fmt.Errorf("unknown point %q, want one of %v", name, connector.Points())
 	}
 	var reached atomic.Int64
 	return func(p sink.Point) {

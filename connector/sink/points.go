@@ -7,31 +7,21 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Point names a step of a transaction or of the start at which Config.At is
-// called. Tests use the points to crash the process at an exact step and
-// check that nothing is lost or duplicated; production leaves At nil.
+// Point names a step at which Config.At is called. Tests use the points to
+// crash the process at an exact step and check that nothing is lost or
+// duplicated; production leaves At nil. The connector names steps of its
+// own with this type (connector.Points lists them all).
 type Point string
 
-// The points, in the order a start and a commit reach them.
+// The points of a commit, in the order it reaches them.
 const (
-	// PointRestoring: one more record of the state topic was read at
-	// start; the state is only partly loaded.
-	PointRestoring Point = "during-restore"
 	// PointProduced: every record of the transaction is acknowledged and
 	// the commit (EndTxn) is not yet sent.
 	PointProduced Point = "after-produce"
 	// PointEndTxnSent: an EndTxn request was written to the coordinator
 	// and its answer is not yet read.
 	PointEndTxnSent Point = "during-commit"
-	// PointCommitted: the transaction committed and the connector has not
-	// yet applied the batch to its memory.
-	PointCommitted Point = "after-commit"
 )
-
-// Points lists every Point.
-func Points() []Point {
-	return []Point{PointRestoring, PointProduced, PointEndTxnSent, PointCommitted}
-}
 
 func (s *Sink) at(p Point) {
 	if s.cfg.At != nil {

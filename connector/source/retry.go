@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector/calllist"
+	"github.com/callstream/callstream/internal/pause"
 )
 
 // Defaults of Retry.
@@ -70,23 +71,8 @@ func (c *Client) fetchRetry(ctx context.Context, w Window, pageNo int, r Retry) 
 		if r.Attempts > 0 && n+1 >= r.Attempts {
 			return nil, fmt.Errorf("giving up after %d attempts: %w", n+1, err)
 		}
-		if err := sleep(ctx, r.delay(n, err)); err != nil {
+		if err := pause.For(ctx, r.delay(n, err)); err != nil {
 			return nil, fmt.Errorf("fetching page %d of %s: %w", pageNo, w, err)
 		}
-	}
-}
-
-// sleep waits d or until ctx is done, whichever is first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

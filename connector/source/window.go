@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector/calllist"
+	"github.com/callstream/callstream/internal/pause"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -83,7 +84,7 @@ func (c *Client) ReadWindow(ctx context.Context, w Window, retry Retry) (*Window
 			h(string(why))
 		}
 		// A short pause lets whatever moved the window settle.
-		if err := sleep(ctx, retry.delay(0, nil)); err != nil {
+		if err := pause.For(ctx, retry.delay(0, nil)); err != nil {
 			return nil, fmt.Errorf("reading window %s: %w", w, err)
 		}
 	}
