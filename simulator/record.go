@@ -48,3 +48,7 @@ type Record struct {
 	UserID             json.RawMessage `json:"userId"`
 	ChatID             json.RawMessage `json:"chatId"`
 }
+
+// AppendJSON appends r as the vendor writes a record: the simulator's own
+// encoder, which the client's decoder is tested against.
+func (r *Record) AppendJSON(b []byte) []byte { return appendRecord(b, r) }

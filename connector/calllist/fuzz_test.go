@@ -6,9 +6,11 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/callstream/callstream/connector/event"
+	"github.com/callstream/callstream/simulator"
 	"github.com/cespare/xxhash/v2"
 )
 
@@ -91,6 +93,41 @@ func FuzzDecodeCall(f *testing.F) {
 		}
 		if !reflect.DeepEqual(got, e) {
 			t.Fatalf("round trip:\n got %s\nwant %s", jsonOf(t, got), jsonOf(t, e))
+		}
+	})
+}
+
+// FuzzSimulatorRoundTrip: a record the simulator's own encoder writes
+// (an implementation that shares no code with this package) decodes into
+// the call it describes, whatever its text.
+func FuzzSimulatorRoundTrip(f *testing.F) {
+	f.Add(int64(661181201146016), int32(2), "白玉米", "赵润-向量智享科技", "您好,欢迎\"您\"\\使用", int64(1742538188519))
+	f.Add(int64(1), int32(0), "", "\u0000\u2028<>&", "\ufffd", int64(-5))
+	f.Fuzz(func(t *testing.T, id int64, status int32, send, receive, text string, salesID int64) {
+		if id == 0 {
+			return
+		}
+		send = strings.ToValidUTF8(send, "\uFFFD")
+		receive = strings.ToValidUTF8(receive, "\uFFFD")
+		text = strings.ToValidUTF8(text, "\uFFFD")
+		content, err := json.Marshal(map[string]any{"Sentences": []map[string]any{{"BeginTime": 0, "EndTime": 10, "Text": text, "ChannelId": 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps := `[{"id":105610,"level":"0.93186.105610.","name":"` + "部门" + `"}]`
+		r := simulator.Record{ID: id, Status: status, SendName: send, ReceiveName: receive, SalesID: salesID,
+			GmtCreateTime: "2025-03-21 14:43:03", MsgTime: "2025-03-21 14:22:45", DepartmentName: deps,
+			Content: string(content), Type: "call", CallType: "微信语音"}
+		rec, err := DecodeCall(r.AppendJSON(nil))
+		if err != nil {
+			t.Fatalf("decoding the simulator's record: %v", err)
+		}
+		c := rec.Call
+		want := &event.Transcript{Sentences: []event.Sentence{{EndTimeMs: 10, Text: text, ChannelID: 1}}}
+		if c.ID != id || c.Status != status || c.SendName != send || c.ReceiveName != receive || c.SalesID != salesID ||
+			!c.GmtCreateTime.Equal(utc("2025-03-21T06:43:03Z")) || !reflect.DeepEqual(c.Content, want) ||
+			len(c.Departments) != 1 || c.Departments[0].Name != "部门" || rec.Content != string(content) || c.Extra != nil {
+			t.Fatalf("decoded %s from %+v", jsonOf(t, c), r)
 		}
 	})
 }
