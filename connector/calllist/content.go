@@ -52,9 +52,9 @@ func decodeContent(text, prefix string, unknown *[]string) (*content, error) {
 		case "StatusText":
 			_, err = readString(d, &c.statusText)
 		case "RequestTime":
-			c.requestTime, _, err = readInt(d, 64)
+			_, err = intInto(d, 64, &c.requestTime)
 		case "SolveTime":
-			c.solveTime, _, err = readInt(d, 64)
+			_, err = intInto(d, 64, &c.solveTime)
 		case "StatusCode":
 			var null bool
 			c.statusCode, null, err = readInt(d, 64)
@@ -82,14 +82,14 @@ func decodeSentence(d *tokenizer, prefix string, unknown *[]string) (event.Sente
 		var err error
 		switch string(name) {
 		case "BeginTime":
-			s.BeginTimeMs, _, err = readInt(d, 64)
+			_, err = intInto(d, 64, &s.BeginTimeMs)
 		case "EndTime":
-			s.EndTimeMs, _, err = readInt(d, 64)
+			_, err = intInto(d, 64, &s.EndTimeMs)
 		case "Text":
 			_, err = readString(d, &s.Text)
 		case "ChannelId":
-			var v int64
-			v, _, err = readInt(d, 32)
+			v := int64(s.ChannelID)
+			_, err = intInto(d, 32, &v)
 			s.ChannelID = int32(v)
 		default:
 			err = extraField(d, &s.Extra, unknown, prefix, name)

@@ -127,10 +127,9 @@ func (p *Page) field(d *tokenizer, body []byte, name []byte) error {
 	default:
 		return d.SkipValue()
 	}
-	v, _, err := readInt(d, 0)
-	if err == nil {
-		*dst = int(v)
-	}
+	v := int64(*dst)
+	_, err := intInto(d, 0, &v)
+	*dst = int(v)
 	return err
 }
 
@@ -334,6 +333,16 @@ func readInt(d *tokenizer, bits int) (v int64, null bool, err error) {
 		return 0, false, fmt.Errorf("number %d out of range of int%d", v, bits)
 	}
 	return v, false, nil
+}
+
+// intInto reads an integer of bits bits into dst, or null, which leaves dst
+// as it was (as encoding/json does).
+func intInto(d *tokenizer, bits int, dst *int64) (null bool, err error) {
+	v, null, err := readInt(d, bits)
+	if err == nil && !null {
+		*dst = v
+	}
+	return null, err
 }
 
 // readString reads a string into dst, or null, which leaves dst as it was.

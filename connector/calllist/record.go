@@ -82,23 +82,23 @@ func DecodeCall(raw []byte) (Record, error) {
 		switch string(name) {
 		case "id":
 			var null bool
-			c.ID, null, err = readInt(d, 64)
-			hasID = !null
+			null, err = intInto(d, 64, &c.ID)
+			hasID = hasID || !null
 		case "status":
-			var v int64
+			var v int64 = int64(c.Status)
 			var null bool
-			v, null, err = readInt(d, 32)
-			c.Status, hasStatus = int32(v), !null
+			null, err = intInto(d, 32, &v)
+			c.Status, hasStatus = int32(v), hasStatus || !null
 		case "preCost":
-			c.PreCost, _, err = readInt(d, 64)
+			_, err = intInto(d, 64, &c.PreCost)
 		case "cost":
-			c.Cost, _, err = readInt(d, 64)
+			_, err = intInto(d, 64, &c.Cost)
 		case "salesId":
-			c.SalesID, _, err = readInt(d, 64)
+			_, err = intInto(d, 64, &c.SalesID)
 		case "gmtCreateTime":
 			var null bool
 			null, err = readString(d, &gmt)
-			hasGmt = !null
+			hasGmt = hasGmt || !null
 		case "msgTime":
 			_, err = readString(d, &msgTime)
 		case "departmentName":
@@ -108,7 +108,9 @@ func DecodeCall(raw []byte) (Record, error) {
 		case "message":
 			var s string
 			var null bool
-			if null, err = readString(d, &s); !null {
+			if null, err = readString(d, &s); null {
+				message = nil // a pointer, as encoding/json sets it
+			} else {
 				message = &s
 			}
 		default:
@@ -240,7 +242,7 @@ func parseDepartments(s string) ([]event.Department, error) {
 			switch string(name) {
 			case "id":
 				var err error
-				dep.ID, _, err = readInt(d, 64)
+				_, err = intInto(d, 64, &dep.ID)
 				return err
 			case "level":
 				_, err := readString(d, &dep.Level)

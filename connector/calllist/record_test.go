@@ -245,6 +245,17 @@ func TestDecodeCallAnyValidJSON(t *testing.T) {
 	if rec.Content != `{"Sentences":[{"Text":"a\"b"}]}` {
 		t.Errorf("raw content %q", rec.Content)
 	}
+
+	// A null after a value leaves the value, for the page's id and the
+	// record's alike (encoding/json's rule); a null message is none.
+	raw = []byte(`{"id":7,"status":2,"gmtCreateTime":"2025-03-21 14:43:03","msgTime":"2025-03-21 14:22:45",
+	  "message":"{\"TaskId\":\"t\"}","id":null,"status":null,"gmtCreateTime":null,"cost":9,"cost":null,"message":null}`)
+	if rec, err = DecodeCall(raw); err != nil || rec.Call.ID != 7 || rec.Call.Status != 2 || rec.Call.Cost != 9 || rec.Call.Message != nil {
+		t.Errorf("nulls after values: %v, %v", err, rec.Call)
+	}
+	if p, err := DecodePage(page(string(raw))); err != nil || p.Records[0].ID != 7 {
+		t.Errorf("page id after a null: %v, %+v", err, p)
+	}
 }
 
 func TestDecodeCallErrors(t *testing.T) {
