@@ -55,7 +55,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.appID, "app-id", "", "the vendor app id")
 	fs.StringVar(&f.appKey, "app-key", "", "the vendor app key (prefer CALLSTREAM_APP_KEY or --app-key-file)")
 	fs.StringVar(&f.appKeyFile, "app-key-file", "", "file holding the vendor app key")
-	fs.StringVar(&f.typ, "type", source.DefaultType, "record type to request")
+	fs.StringVar(&f.typ, "type", source.DefaultType, "request type: the category of the archive to list; "+source.DefaultType+" is the only one the vendor's example request shows (its records say \"type\": \"call\" whatever the category); the vendor has others")
 	fs.StringVar(&f.sign, "sign", calllist.DefaultSignSpec, "sign recipe DIGEST:FIELD+FIELD…:CASE:UNIT (see README)")
 	fs.IntVar(&f.pageSize, "page-size", source.DefaultPageSize, "records per page")
 	fs.IntVar(&f.maxPages, "max-pages", 50, "pages of one window before it is split")

@@ -22,7 +22,11 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultType       = "call"
+	// DefaultType is the request's type: "chat", the only value the
+	// vendor's example request shows. It names a category of the archive,
+	// not the records' type (the same answer's records say "call"); the
+	// vendor has others, set by Config.Type.
+	DefaultType       = "chat"
 	DefaultPageSize   = 100
 	DefaultTimeout    = 30 * time.Second
 	DefaultMaxRereads = 5
@@ -40,7 +44,7 @@ type Config struct {
 	BaseURL    string          // e.g. "https://open.example.com"; the client appends calllist.Path
 	AppID      string          // the appId header
 	AppKey     secret.String   // the appKey header and, per Signer, part of the sign
-	Type       string          // the body's type; default "call"
+	Type       string          // the body's type; default DefaultType
 	PageSize   int             // records per page, 1..1000; default 100
 	Signer     calllist.Signer // the sign recipe; the zero Signer is calllist.DefaultSignSpec
 	HTTPClient *http.Client    // default: a new client without a timeout of its own
