@@ -116,7 +116,7 @@ func TestObservability(t *testing.T) {
 		t.Errorf("/readyz reason %q does not name the API error", why)
 	}
 	scrape := parseMetrics(t, get(t, base+"/metrics"))
-	if lag := sampleValue(t, scrape, "callstream_source_lag_seconds", "source", "obs", "type", "call"); lag < cfg.ReadyMaxAge.Seconds() {
+	if lag := sampleValue(t, scrape, "callstream_source_lag_seconds", "source", "obs", "type", source.DefaultType); lag < cfg.ReadyMaxAge.Seconds() {
 		t.Errorf("source lag %.1fs while the API failed for more than %s", lag, cfg.ReadyMaxAge)
 	}
 	if v := sampleValue(t, scrape, "callstream_ready"); v != 0 {
