@@ -65,7 +65,7 @@ func obsConfig(t *testing.T, apiURL string, brokers []string) connector.Config {
 	}
 	return connector.Config{
 		APIURL: apiURL, AppID: obsAppID, AppKey: obsAppKey, Type: source.DefaultType,
-		PageSize: 50, MaxPages: 10, RequestTimeout: 5 * time.Second,
+		PageSize: 50, MaxPages: 10, PageConcurrency: source.DefaultPageConcurrency, RequestTimeout: 5 * time.Second,
 		Retry:   source.Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 		Brokers: brokers, TransactionalID: "obs", CreateTopics: true, Partitions: 3,
 		Topics: sink.DefaultTopics(),
