@@ -35,7 +35,9 @@ type Config struct {
 	PageConcurrency int
 	Signer          calllist.Signer
 	RequestTimeout  time.Duration
-	Retry           source.Retry
+	// Retry is the backoff of failed API requests, and of the brokers
+	// while they are not ready at start.
+	Retry source.Retry
 	// RateLimit caps the API requests a second, retries included; 0 means
 	// no limit. RateBurst is how many may go at once; default 1.
 	RateLimit float64

@@ -63,7 +63,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.maxPages, "max-pages", 50, "pages of one window before it is split")
 	fs.IntVar(&f.pageConcurrency, "page-concurrency", source.DefaultPageConcurrency, "pages of a window fetched at once after the first (1: one at a time); --rate-limit still applies")
 	fs.DurationVar(&f.requestTimeout, "request-timeout", source.DefaultTimeout, "timeout of one API request")
-	fs.DurationVar(&f.retryMax, "retry-max", source.DefaultRetryMax, "longest wait between retries of a failed request, and the wait after an auth failure")
+	fs.DurationVar(&f.retryMax, "retry-max", source.DefaultRetryMax, "longest wait between retries of a failed API request or of Kafka not ready at start, and the wait after an auth failure")
 	fs.Float64Var(&f.rateLimit, "rate-limit", 0, "API requests a second, retries included (0: no limit)")
 	fs.IntVar(&f.rateBurst, "rate-burst", 1, "API requests that may go at once under --rate-limit")
 	fs.StringVar(&f.brokers, "brokers", "", "Kafka seed brokers, HOST:PORT[,…]")
