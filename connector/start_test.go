@@ -151,3 +151,29 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Stopped while it waits for the brokers, the connector returns nil at
+// once: nothing was started, so nothing is left to finish.
+func TestStopWhileWaitingForTheBroker(t *testing.T) {
+	cfg := testConfig(t, "http://127.0.0.1:1", []string{"127.0.0.1:" + strconv.Itoa(freePort(t))})
+	var logs syncbuf.Buffer
+	c, err := New(cfg, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	waitFor(t, 30*time.Second, "an attempt logged", func() bool {
+		return strings.Contains(logs.String(), "kafka not ready; retrying")
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run after cancel = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10s of cancel")
+	}
+}
