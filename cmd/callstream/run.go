@@ -253,9 +253,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// exitClass is the class of the error that ends the process: fenced, kafka
-// (any other fatal Kafka error) or fatal (anything else: the HTTP listener,
-// the state topic, the schema registry).
+// exitClass is the class of the error that ends the process: one of
+// sink.Classes (fenced, auth, acl, config, kafka) for a fatal Kafka error,
+// or fatal (anything else: the HTTP listener, the state topic, the schema
+// registry).
 func exitClass(err error) string {
 	if class := sink.FatalClass(err); class != "" {
 		return class
