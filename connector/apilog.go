@@ -26,7 +26,8 @@ var apiMessages = map[source.Kind]string{
 // failure, as a warning: each is retried and passes. An auth failure
 // repeats on every attempt until a person fixes the app key or the sign
 // recipe, so it is logged as an error once per interval, with the number
-// of refusals since the last line. Errors are *source.APIError, whose text
+// of refusals since the last line and since the refusals began: a count
+// that reads the same every minute would look stuck. Errors are *source.APIError, whose text
 // never holds the app key or the sign. It is safe for concurrent use.
 type apiLog struct {
 	log   *slog.Logger
@@ -36,6 +37,7 @@ type apiLog struct {
 	mu       sync.Mutex
 	lastAuth time.Time
 	refused  int // auth failures not logged yet
+	total    int // auth failures since the last accepted request
 	skew     time.Duration
 }
 
@@ -58,15 +60,17 @@ func (l *apiLog) failed(kind source.Kind, err error) {
 	}
 	l.mu.Lock()
 	l.refused++
+	l.total++
 	now := l.clock()
 	if !l.lastAuth.IsZero() && now.Sub(l.lastAuth) < l.every {
 		l.mu.Unlock()
 		return
 	}
-	n := l.refused
+	n, total := l.refused, l.total
 	l.lastAuth, l.refused = now, 0
 	l.mu.Unlock()
-	l.log.Error(msg, "class", string(kind), "refusals", n, "log_every_seconds", l.every.Seconds(), "err", err)
+	l.log.Error(msg, "class", string(kind), "refusals_since_last_log", n, "refusals_total", total,
+		"log_every_seconds", l.every.Seconds(), "err", err)
 }
 
 // succeeded notes a request that went through: a refusal that ends is
@@ -74,11 +78,11 @@ func (l *apiLog) failed(kind source.Kind, err error) {
 func (l *apiLog) succeeded() {
 	l.mu.Lock()
 	was := !l.lastAuth.IsZero()
-	n := l.refused
-	l.lastAuth, l.refused = time.Time{}, 0
+	n, total := l.refused, l.total
+	l.lastAuth, l.refused, l.total = time.Time{}, 0, 0
 	l.mu.Unlock()
 	if was {
-		l.log.Info("api accepts the credentials again", "refusals_since_last_log", n)
+		l.log.Info("api accepts the credentials again", "refusals_since_last_log", n, "refusals_total", total)
 	}
 }
 

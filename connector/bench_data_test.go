@@ -74,7 +74,7 @@ func benchConfig(tb testing.TB, apiURL string, brokers []string) Config {
 	}
 	return Config{
 		APIURL: apiURL, AppID: testAppID, AppKey: testAppKey, Type: testType,
-		PageSize: benchPageSize, MaxPages: 1000, RequestTimeout: 30 * time.Second,
+		PageSize: benchPageSize, MaxPages: 1000, PageConcurrency: source.DefaultPageConcurrency, RequestTimeout: 30 * time.Second,
 		Retry:   source.Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 		Brokers: brokers, TransactionalID: "bench", CreateTopics: true,
 		Topics: sink.DefaultTopics(),

@@ -30,11 +30,14 @@ type Config struct {
 	// MaxPages is the page cap of one window; a larger window is split.
 	MaxPages int
 	// PageConcurrency is how many pages of a window are fetched at once
-	// after page 1; 0 means source.DefaultPageConcurrency.
+	// after page 1: 1..source.MaxPageConcurrency, with no default here (the
+	// command's is source.DefaultPageConcurrency).
 	PageConcurrency int
 	Signer          calllist.Signer
 	RequestTimeout  time.Duration
-	Retry           source.Retry
+	// Retry is the backoff of failed API requests, and of the brokers
+	// while they are not ready at start.
+	Retry source.Retry
 	// RateLimit caps the API requests a second, retries included; 0 means
 	// no limit. RateBurst is how many may go at once; default 1.
 	RateLimit float64
@@ -75,51 +78,87 @@ type Config struct {
 	Clock func() time.Time
 }
 
-// Validate reports the first setting that is missing or out of range,
-// naming it as the command line does.
+// FieldError is a Config field whose value is missing or out of range. It
+// names the field as Go does (Field "PageConcurrency", "Schedule.Settle"),
+// so that a command can name its own setting for it. Value never holds a
+// secret: secret fields are only ever reported missing.
+type FieldError struct {
+	Field string // the field's path in Config
+	Value string // the value given, as text; "" when missing
+	Want  string // what a valid value is, e.g. "want 1..64"
+}
+
+func (e *FieldError) Error() string {
+	if e.Value == "" {
+		return e.Field + ": " + e.Want
+	}
+	return fmt.Sprintf("%s: invalid value %q: %s", e.Field, e.Value, e.Want)
+}
+
+// Validate reports every field that is missing or out of range, each as a
+// *FieldError, in the order of Config; errors.As finds the first. This is
+// the one place these rules live: the command line checks only what it
+// parses, and the API client's own checks of the same fields are the same
+// rules (see source.NewClient).
 func (c *Config) Validate() error {
 	var errs []error
-	need := func(ok bool, name, msg string) {
+	need := func(ok bool, field string, value any, want string) {
 		if !ok {
-			errs = append(errs, fmt.Errorf("--%s: %s", name, msg))
+			errs = append(errs, &FieldError{Field: field, Value: fmt.Sprint(value), Want: want})
+		}
+	}
+	required := func(ok bool, field string) {
+		if !ok {
+			errs = append(errs, &FieldError{Field: field, Want: "required"})
 		}
 	}
 	u, err := url.Parse(c.APIURL)
-	need(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "", "api-url", "want an http(s) URL")
-	need(c.AppID != "", "app-id", "is required")
-	need(c.AppKey != "", "app-key", "is required (or --app-key-file)")
-	need(len(c.Brokers) > 0, "brokers", "is required")
-	need(c.TransactionalID != "", "transactional-id", "is required")
-	need(c.PageSize >= 1 && c.PageSize <= source.MaxPageSize, "page-size", fmt.Sprintf("want 1..%d", source.MaxPageSize))
-	need(c.MaxPages >= 1, "max-pages", "want at least 1")
-	need(c.PageConcurrency >= 0 && c.PageConcurrency <= 64, "page-concurrency", "want 1..64")
-	need(c.Schedule.PollInterval > 0, "poll-interval", "want a positive duration")
-	need(c.Schedule.Settle >= 0, "settle-delay", "want a duration ≥ 0")
-	need(len(c.Schedule.Tiers) > 0, "tiers", "want at least one tier")
-	need(c.Schedule.BackfillWindow >= time.Second, "backfill-window", "want at least 1s")
-	need(c.Schedule.SweepWindow >= time.Second, "sweep-window", "want at least 1s")
-	need(c.Schedule.BackfillMaxWindow == 0 || c.Schedule.BackfillMaxWindow >= c.Schedule.BackfillWindow,
-		"backfill-max-window", "want at least --backfill-window")
-	need(c.RateLimit >= 0, "rate-limit", "want requests a second ≥ 0 (0: no limit)")
-	need(c.RateBurst >= 0, "rate-burst", "want at least 0")
-	need(c.Retry.Max >= 0, "retry-max", "want a duration ≥ 0")
+	switch {
+	case c.APIURL == "":
+		required(false, "APIURL")
+	case err != nil:
+		// The text may hold a password (user:password@host); not echoed.
+		need(false, "APIURL", "", "want an http(s) URL")
+	default:
+		need((u.Scheme == "http" || u.Scheme == "https") && u.Host != "", "APIURL", u.Redacted(), "want an http(s) URL")
+	}
+	required(c.AppID != "", "AppID")
+	required(c.AppKey != "", "AppKey")
+	need(c.PageSize >= 1 && c.PageSize <= source.MaxPageSize, "PageSize", c.PageSize, fmt.Sprintf("want 1..%d", source.MaxPageSize))
+	need(c.MaxPages >= 1, "MaxPages", c.MaxPages, "want 1 or more")
+	need(c.PageConcurrency >= 1 && c.PageConcurrency <= source.MaxPageConcurrency, "PageConcurrency", c.PageConcurrency,
+		fmt.Sprintf("want 1..%d", source.MaxPageConcurrency))
+	need(c.RequestTimeout >= 0, "RequestTimeout", c.RequestTimeout, "want a duration ≥ 0 (0: the default)")
+	need(c.Retry.Max >= 0, "Retry.Max", c.Retry.Max, "want a duration ≥ 0")
+	need(c.RateLimit >= 0, "RateLimit", c.RateLimit, "want requests a second ≥ 0 (0: no limit)")
+	need(c.RateBurst >= 0, "RateBurst", c.RateBurst, "want 0 or more")
+	required(len(c.Brokers) > 0, "Brokers")
+	required(c.TransactionalID != "", "TransactionalID")
 	t := c.Topics
-	need(t.Calls != "" && t.Failed != "" && t.DLQ != "" && t.State != "", "topic-calls", "topic names must not be empty")
-	names := []string{t.Calls, t.Failed, t.DLQ, t.State}
-	if t.Latest != "" {
-		names = append(names, t.Latest)
-	}
-	need(distinct(names...), "topic-state", "the topics must differ")
-	return errors.Join(errs...)
-}
-
-func distinct(names ...string) bool {
-	seen := map[string]bool{}
-	for _, n := range names {
-		if seen[n] {
-			return false
+	// Each topic is required and its own, but Latest, which empty turns off.
+	seen := map[string]string{}
+	for _, f := range []struct{ field, role, name string }{
+		{"Topics.Calls", "calls", t.Calls}, {"Topics.Failed", "failed", t.Failed}, {"Topics.DLQ", "dead-letter", t.DLQ},
+		{"Topics.State", "state", t.State}, {"Topics.Latest", "latest", t.Latest},
+	} {
+		if f.name == "" {
+			required(f.field == "Topics.Latest", f.field)
+			continue
 		}
-		seen[n] = true
+		other, dup := seen[f.name]
+		need(!dup, f.field, f.name, "want a topic of its own, not the "+other+" topic")
+		seen[f.name] = f.role
 	}
-	return true
+	need(c.Partitions >= -1, "Partitions", c.Partitions, "want 1 or more (0 or -1: the broker's default)")
+	need(c.ReplicationFactor >= -1, "ReplicationFactor", c.ReplicationFactor, "want 1 or more (0 or -1: the broker's default)")
+	s := c.Schedule
+	need(len(s.Tiers) > 0, "Schedule.Tiers", "", "want at least one tier")
+	need(s.Settle >= 0, "Schedule.Settle", s.Settle, "want a duration ≥ 0")
+	need(s.PollInterval > 0, "Schedule.PollInterval", s.PollInterval, "want a positive duration")
+	need(s.BackfillWindow >= time.Second, "Schedule.BackfillWindow", s.BackfillWindow, "want at least 1s")
+	need(s.SweepWindow >= time.Second, "Schedule.SweepWindow", s.SweepWindow, "want at least 1s")
+	need(s.BackfillMaxWindow == 0 || s.BackfillMaxWindow >= s.BackfillWindow, "Schedule.BackfillMaxWindow", s.BackfillMaxWindow,
+		"want 0 or at least the backfill window, "+s.BackfillWindow.String())
+	need(c.ReadyMaxAge >= 0, "ReadyMaxAge", c.ReadyMaxAge, "want a duration ≥ 0 (0: the default)")
+	return errors.Join(errs...)
 }

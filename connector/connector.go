@@ -16,7 +16,6 @@ import (
 	"github.com/callstream/callstream/connector/state"
 	"github.com/callstream/callstream/metrics"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Connector moves the vendor's call list into Kafka exactly once.
@@ -131,16 +130,8 @@ func (c *Connector) now() time.Time {
 func (c *Connector) Run(ctx context.Context) (err error) {
 	defer func() { c.countFatal(err) }()
 	// 1. Fence: initialising the transactional producer aborts whatever an
-	//    older instance left open.
-	sk, err := sink.New(ctx, sink.Config{
-		TransactionalID: c.cfg.TransactionalID, Topics: c.cfg.Topics,
-		CreateTopics: c.cfg.CreateTopics, Partitions: c.cfg.Partitions,
-		ReplicationFactor: c.cfg.ReplicationFactor, TopicConfigs: c.cfg.TopicConfigs,
-		ClientOpts:   append([]kgo.Opt{kgo.SeedBrokers(c.cfg.Brokers...)}, c.cfg.KafkaOpts...),
-		ProducerOpts: c.cfg.ProducerOpts,
-		Logger:       c.log.With("component", "sink"),
-		At:           c.at,
-	})
+	//    older instance left open. The brokers may not be up yet.
+	sk, err := c.startSink(ctx)
 	if err != nil {
 		return ignoreCanceled(ctx, fmt.Errorf("starting the producer: %w", err))
 	}

@@ -61,7 +61,7 @@ func testConfig(t *testing.T, apiURL string, brokers []string) Config {
 	}
 	return Config{
 		APIURL: apiURL, AppID: testAppID, AppKey: testAppKey, Type: testType,
-		PageSize: 20, MaxPages: 5, RequestTimeout: 5 * time.Second,
+		PageSize: 20, MaxPages: 5, PageConcurrency: source.DefaultPageConcurrency, RequestTimeout: 5 * time.Second,
 		Retry:   source.Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 		Brokers: brokers, TransactionalID: "e2e", CreateTopics: true,
 		Topics: sink.DefaultTopics(),

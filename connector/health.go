@@ -34,6 +34,9 @@ type Health struct {
 	authSince time.Time
 	// ended says why Run ended on a fatal error; empty while it runs.
 	ended string
+	// kafkaWhy says why the producer is not initialised yet, while Run
+	// waits for the brokers.
+	kafkaWhy string
 }
 
 func newHealth(maxAge time.Duration, clock func() time.Time, m *metrics.Metrics, labels prometheus.Labels) *Health {
@@ -52,6 +55,13 @@ func (h *Health) set(c condition, v bool) {
 	case stateLoaded:
 		h.state = v
 	}
+}
+
+// kafkaWaiting notes why the brokers are not ready yet; "" once they are.
+func (h *Health) kafkaWaiting(why string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.kafkaWhy = why
 }
 
 // end marks the connector stopped for good, for the reason given.
@@ -97,6 +107,8 @@ func (h *Health) readyLocked() (bool, string) {
 	switch {
 	case h.ended != "":
 		return false, h.ended
+	case !h.producer && h.kafkaWhy != "":
+		return false, "transactional producer not initialised: " + h.kafkaWhy
 	case !h.producer:
 		return false, "transactional producer not initialised"
 	case !h.state:

@@ -8,10 +8,7 @@ import (
 
 // The reasons of the callstream_fatal_errors_total metric are the classes
 // of sink.FatalClass.
-const (
-	fatalFenced = sink.ClassFenced
-	fatalKafka  = sink.ClassKafka
-)
+const fatalFenced = sink.ClassFenced
 
 // initMetrics creates the series of every bounded label value, so that rates
 // and alerts see zero rather than nothing before the first event of a kind,
@@ -49,8 +46,9 @@ func (c *Connector) initMetrics() {
 	}
 	m.Transactions.WithLabelValues("commit")
 	m.Transactions.WithLabelValues("abort")
-	m.FatalErrors.WithLabelValues(fatalFenced)
-	m.FatalErrors.WithLabelValues(fatalKafka)
+	for _, class := range sink.Classes() {
+		m.FatalErrors.WithLabelValues(class)
+	}
 	m.LastSuccess.With(c.labels)
 }
 
@@ -59,7 +57,8 @@ func (c *Connector) countFatal(err error) {
 	if !sink.IsFatal(err) {
 		return
 	}
-	class, why := sink.FatalClass(err), "stopped on a fatal Kafka error"
+	class := sink.FatalClass(err)
+	why := "stopped on a fatal Kafka error (" + class + ")"
 	if class == fatalFenced {
 		why = "fenced: a newer instance with the same transactional id took over"
 	}

@@ -49,7 +49,8 @@ type Metrics struct {
 	ClockSkew     prometheus.Gauge
 	Restores      prometheus.Histogram
 	// FatalErrors counts failures that end the connector, by reason
-	// (fenced, kafka); the process exits and is restarted after one.
+	// (fenced, auth, acl, config, kafka: see sink.FatalClass); the process
+	// exits and is restarted after one.
 	FatalErrors *prometheus.CounterVec
 	// BuildInfo is 1, labelled with the version, the VCS revision and the
 	// Go version of the binary.
@@ -169,7 +170,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}),
 		FatalErrors: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "fatal_errors_total",
-			Help: "Failures that end the connector, by reason (fenced, kafka).",
+			Help: "Failures that end the connector, by reason (fenced, auth, acl, config, kafka).",
 		}, []string{"reason"}),
 		BuildInfo: f.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "build_info",

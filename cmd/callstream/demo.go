@@ -104,7 +104,7 @@ func demo(ctx context.Context, o demoOptions, stdout io.Writer, run demoRun) err
 	tiers, _ := schedule.ParseTiers("recent=2m@0s,hour=1h@30s")
 	cfg := connector.Config{
 		APIURL: apiURL, AppID: demoAppID, AppKey: demoAppKey,
-		Type: source.DefaultType, PageSize: 50, MaxPages: 20, RequestTimeout: 5 * time.Second,
+		Type: source.DefaultType, PageSize: 50, MaxPages: 20, PageConcurrency: source.DefaultPageConcurrency, RequestTimeout: 5 * time.Second,
 		Retry:   source.Retry{Initial: 200 * time.Millisecond, Max: 2 * time.Second},
 		Brokers: broker.ListenAddrs(), TransactionalID: "callstream-demo", CreateTopics: true, Partitions: 3,
 		Topics: sink.DefaultTopics(),

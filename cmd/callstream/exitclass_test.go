@@ -15,7 +15,10 @@ func TestExitClass(t *testing.T) {
 		want string
 	}{
 		{&sink.FatalError{Err: fmt.Errorf("committing transaction: %w", kerr.ProducerFenced)}, "fenced"},
-		{&sink.FatalError{Err: fmt.Errorf("committing transaction: %w", kerr.TransactionalIDAuthorizationFailed)}, "kafka"},
+		{&sink.FatalError{Err: fmt.Errorf("committing transaction: %w", kerr.TransactionalIDAuthorizationFailed)}, "acl"},
+		{&sink.FatalError{Err: fmt.Errorf("committing transaction: %w", kerr.UnknownServerError)}, "kafka"},
+		{&sink.FatalError{Err: fmt.Errorf("creating topic: %w", kerr.SaslAuthenticationFailed)}, "auth"},
+		{&sink.FatalError{Err: fmt.Errorf("checking: %w", sink.ErrStateNotCompacted)}, "config"},
 		{fmt.Errorf("--listen: %w", errors.New("bind: address already in use")), "fatal"},
 	} {
 		if got := exitClass(tc.err); got != tc.want {

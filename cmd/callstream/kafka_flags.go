@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -121,13 +122,13 @@ var compressionCodecs = map[string]kgo.CompressionCodec{
 func (p *produceFlags) producerOpts() ([]kgo.Opt, error) {
 	codec, ok := compressionCodecs[strings.ToLower(p.compression)]
 	if !ok {
-		return nil, usagef("--compression: %q is not one of zstd, lz4, snappy, gzip, none", p.compression)
+		return nil, invalidValue("compression", p.compression, "want zstd, lz4, snappy, gzip or none")
 	}
 	if p.linger < 0 {
-		return nil, usagef("--linger: want a duration ≥ 0")
+		return nil, invalidValue("linger", p.linger.String(), "want a duration ≥ 0")
 	}
 	if p.batchMaxBytes < 1<<10 || p.batchMaxBytes > 64<<20 {
-		return nil, usagef("--batch-max-bytes: want 1024..%d", 64<<20)
+		return nil, invalidValue("batch-max-bytes", strconv.Itoa(p.batchMaxBytes), fmt.Sprintf("want 1024..%d", 64<<20))
 	}
 	return []kgo.Opt{
 		kgo.ProducerBatchCompression(codec),
@@ -150,7 +151,7 @@ func (f *runFlags) applyKafka(cfg *connector.Config) error {
 	cfg.TopicConfigs = f.produce.topicConfigs
 	compat, err := registry.ParseCompatibility(f.produce.compatibility)
 	if err != nil {
-		return usagef("--schema-compatibility: %v", err)
+		return invalidValue("schema-compatibility", f.produce.compatibility, err.Error())
 	}
 	f.registry, err = f.kafka.registryClient(compat)
 	return err
@@ -209,7 +210,7 @@ func (m *topicConfigFlag) Set(v string) error {
 		case !ok && last != "":
 			(*m)[last] += "," + strings.TrimSpace(piece)
 		default:
-			return fmt.Errorf("want KEY=VALUE, got %q", piece)
+			return fmt.Errorf("want KEY=VALUE pairs such as retention.ms=604800000, got %q", piece)
 		}
 	}
 	return nil

@@ -27,7 +27,7 @@ func (l *logFlags) register(fs *flag.FlagSet) {
 func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(l.level)); err != nil {
-		return nil, usagef("--log-level: %q is not debug, info, warn or error", l.level)
+		return nil, invalidValue("log-level", l.level, "want debug, info, warn or error")
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	format := l.format
@@ -43,7 +43,7 @@ func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
-	return nil, usagef("--log-format: %q is not json or text", l.format)
+	return nil, invalidValue("log-format", l.format, "want json or text")
 }
 
 func isTerminal(w io.Writer) bool {

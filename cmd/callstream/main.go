@@ -54,7 +54,7 @@ commands:
   tail         print the output topics, decoded, one JSON object a line
   doctor       check run's settings against the API, Kafka and the registry, writing nothing
   bench        measure the connector's CPU per record against a simulator and a broker
-  version      print the version
+  version      print the version (also --version)
   healthcheck  GET a health URL; exit 0 if it answers 2xx (for container health checks)
 
 "callstream <command> -h" lists a command's flags.
@@ -67,9 +67,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	cmd, ok := commands[args[0]]
+	name := args[0]
+	if name == "--version" || name == "-version" {
+		name = "version" // as other tools answer it
+	}
+	cmd, ok := commands[name]
 	if !ok {
-		if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if name == "-h" || name == "--help" || name == "help" {
 			fmt.Fprint(stdout, usage)
 			return 0
 		}

@@ -65,7 +65,7 @@ func obsConfig(t *testing.T, apiURL string, brokers []string) connector.Config {
 	}
 	return connector.Config{
 		APIURL: apiURL, AppID: obsAppID, AppKey: obsAppKey, Type: source.DefaultType,
-		PageSize: 50, MaxPages: 10, RequestTimeout: 5 * time.Second,
+		PageSize: 50, MaxPages: 10, PageConcurrency: source.DefaultPageConcurrency, RequestTimeout: 5 * time.Second,
 		Retry:   source.Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 		Brokers: brokers, TransactionalID: "obs", CreateTopics: true, Partitions: 3,
 		Topics: sink.DefaultTopics(),
@@ -116,7 +116,7 @@ func TestObservability(t *testing.T) {
 		t.Errorf("/readyz reason %q does not name the API error", why)
 	}
 	scrape := parseMetrics(t, get(t, base+"/metrics"))
-	if lag := sampleValue(t, scrape, "callstream_source_lag_seconds", "source", "obs", "type", "call"); lag < cfg.ReadyMaxAge.Seconds() {
+	if lag := sampleValue(t, scrape, "callstream_source_lag_seconds", "source", "obs", "type", source.DefaultType); lag < cfg.ReadyMaxAge.Seconds() {
 		t.Errorf("source lag %.1fs while the API failed for more than %s", lag, cfg.ReadyMaxAge)
 	}
 	if v := sampleValue(t, scrape, "callstream_ready"); v != 0 {

@@ -8,7 +8,9 @@ import (
 	"github.com/callstream/callstream/connector/calllist"
 	"io"
 	"log/slog"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,13 +57,13 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.appID, "app-id", "", "the vendor app id")
 	fs.StringVar(&f.appKey, "app-key", "", "the vendor app key (prefer CALLSTREAM_APP_KEY or --app-key-file)")
 	fs.StringVar(&f.appKeyFile, "app-key-file", "", "file holding the vendor app key")
-	fs.StringVar(&f.typ, "type", source.DefaultType, "record type to request")
+	fs.StringVar(&f.typ, "type", source.DefaultType, "request type: the category of the archive to list; "+source.DefaultType+" is the only one the vendor's example request shows (its records say \"type\": \"call\" whatever the category); the vendor has others")
 	fs.StringVar(&f.sign, "sign", calllist.DefaultSignSpec, "sign recipe DIGEST:FIELD+FIELD…:CASE:UNIT (see README)")
 	fs.IntVar(&f.pageSize, "page-size", source.DefaultPageSize, "records per page")
 	fs.IntVar(&f.maxPages, "max-pages", 50, "pages of one window before it is split")
 	fs.IntVar(&f.pageConcurrency, "page-concurrency", source.DefaultPageConcurrency, "pages of a window fetched at once after the first (1: one at a time); --rate-limit still applies")
 	fs.DurationVar(&f.requestTimeout, "request-timeout", source.DefaultTimeout, "timeout of one API request")
-	fs.DurationVar(&f.retryMax, "retry-max", source.DefaultRetryMax, "longest wait between retries of a failed request, and the wait after an auth failure")
+	fs.DurationVar(&f.retryMax, "retry-max", source.DefaultRetryMax, "longest wait between retries of a failed API request or of Kafka not ready at start, and the wait after an auth failure")
 	fs.Float64Var(&f.rateLimit, "rate-limit", 0, "API requests a second, retries included (0: no limit)")
 	fs.IntVar(&f.rateBurst, "rate-burst", 1, "API requests that may go at once under --rate-limit")
 	fs.StringVar(&f.brokers, "brokers", "", "Kafka seed brokers, HOST:PORT[,…]")
@@ -100,16 +102,25 @@ func (f *runFlags) toConfig(now time.Time) (connector.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	if f.pageConcurrency < 1 {
-		return cfg, usagef("--page-concurrency: want 1..64, got %d", f.pageConcurrency)
-	}
 	signer, err := calllist.ParseSigner(f.sign)
 	if err != nil {
-		return cfg, usagef("--sign: %v", err)
+		return cfg, invalidValue("sign", f.sign, err.Error())
 	}
 	tiers, err := schedule.ParseTiers(f.tiers)
 	if err != nil {
-		return cfg, usagef("--tiers: %v", err)
+		return cfg, invalidValue("tiers", f.tiers, err.Error())
+	}
+	if f.fencedHold < 0 {
+		return cfg, invalidValue("fenced-hold", f.fencedHold.String(), "want a duration ≥ 0 (0: exit at once)")
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+		max  int
+	}{{"partitions", f.partitions, math.MaxInt32}, {"replication-factor", f.replication, math.MaxInt16}} {
+		if n.v > n.max {
+			return cfg, invalidValue(n.name, strconv.Itoa(n.v), "want at most "+strconv.Itoa(n.max))
+		}
 	}
 	sched := schedule.Config{
 		Tiers: tiers, Settle: f.settle, PollInterval: f.pollInterval,
@@ -132,9 +143,43 @@ func (f *runFlags) toConfig(now time.Time) (connector.Config, error) {
 		return cfg, err
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, &usageError{strings.Split(err.Error(), "\n")[0]}
+		return cfg, flagError(err)
 	}
 	return cfg, nil
+}
+
+// configFlags are the flags of the connector.Config fields that
+// Validate names.
+var configFlags = map[string]string{
+	"APIURL": "api-url", "AppID": "app-id", "AppKey": "app-key", "PageSize": "page-size", "MaxPages": "max-pages",
+	"PageConcurrency": "page-concurrency", "RequestTimeout": "request-timeout", "Retry.Max": "retry-max",
+	"RateLimit": "rate-limit", "RateBurst": "rate-burst", "Brokers": "brokers", "TransactionalID": "transactional-id",
+	"Topics.Calls": "topic-calls", "Topics.Failed": "topic-failed", "Topics.DLQ": "topic-dlq", "Topics.State": "topic-state",
+	"Topics.Latest": "topic-latest",
+	"Partitions":    "partitions", "ReplicationFactor": "replication-factor",
+	"Schedule.Tiers": "tiers", "Schedule.Settle": "settle-delay", "Schedule.PollInterval": "poll-interval",
+	"Schedule.BackfillWindow": "backfill-window", "Schedule.SweepWindow": "sweep-window",
+	"Schedule.BackfillMaxWindow": "backfill-max-window", "ReadyMaxAge": "ready-max-age",
+}
+
+// flagError turns the first *connector.FieldError of err into the one-line
+// usage error of its flag.
+func flagError(err error) error {
+	var fe *connector.FieldError
+	if !errors.As(err, &fe) {
+		return &usageError{strings.Split(err.Error(), "\n")[0]}
+	}
+	name, ok := configFlags[fe.Field]
+	if !ok {
+		name = fe.Field // a field without a flag of its own; TestConfigFlagsNameEveryField keeps this from happening
+	}
+	switch {
+	case fe.Field == "AppKey":
+		return usagef("--app-key: %s (or --app-key-file, or CALLSTREAM_APP_KEY)", fe.Want)
+	case fe.Value == "":
+		return usagef("--%s: %s", name, fe.Want)
+	}
+	return invalidValue(name, fe.Value, fe.Want)
 }
 
 func (f *runFlags) readAppKey() (secret.String, error) {
@@ -162,7 +207,7 @@ func parseStartFrom(s string, now time.Time, horizon time.Duration) (time.Time, 
 	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
 		return now.Add(-d), nil
 	}
-	return time.Time{}, usagef("--start-from: %q is neither an RFC 3339 time nor a duration", s)
+	return time.Time{}, invalidValue("start-from", s, "want an RFC 3339 time such as 2026-01-02T15:04:05+08:00, or a duration ago such as 48h")
 }
 
 func splitList(s string) []string {
@@ -188,9 +233,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitStatus(stderr, "run", err)
 	}
-	if f.fencedHold < 0 {
-		return exitStatus(stderr, "run", usagef("--fenced-hold: want 0 or more, got %s", f.fencedHold))
-	}
 	logger, err := f.log.logger(stderr)
 	if err != nil {
 		return exitStatus(stderr, "run", err)
@@ -211,9 +253,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// exitClass is the class of the error that ends the process: fenced, kafka
-// (any other fatal Kafka error) or fatal (anything else: the HTTP listener,
-// the state topic, the schema registry).
+// exitClass is the class of the error that ends the process: one of
+// sink.Classes (fenced, auth, acl, config, kafka) for a fatal Kafka error,
+// or fatal (anything else: the HTTP listener, the state topic, the schema
+// registry).
 func exitClass(err error) string {
 	if class := sink.FatalClass(err); class != "" {
 		return class

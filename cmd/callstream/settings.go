@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -34,12 +35,22 @@ func envName(flagName string) string {
 // parseLayered parses args into fs, then fills every flag not given on the
 // command line from its environment variable, else from the YAML file named
 // by --config (keys are the flag names). Precedence: flag > environment >
-// file > default. Unknown config keys are refused.
+// file > default. Unknown config keys are refused. A value a flag refuses
+// is reported the same way from all three: the flag, the value given, what
+// a valid one looks like, and where the value came from unless it was the
+// command line.
 func parseLayered(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)) error {
 	fs.SetOutput(io.Discard)
+	var refused *valueError
+	restore := checkValues(fs, &refused)
+	defer restore()
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
+		}
+		if refused != nil {
+			// fs.Parse keeps only the text of the value's error.
+			return refused.usage("")
 		}
 		return usagef("%v", err)
 	}
@@ -49,25 +60,31 @@ func parseLayered(fs *flag.FlagSet, args []string, lookupEnv func(string) (strin
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 
-	file, err := loadConfigFile(fs, given, lookupEnv)
+	path, file, err := loadConfigFile(fs, given, lookupEnv)
 	if err != nil {
 		return err
 	}
 	var errs []error
+	set := func(name, value, origin string) {
+		if err := fs.Set(name, value); err != nil {
+			var v *valueError
+			if errors.As(err, &v) {
+				errs = append(errs, v.usage(origin))
+			} else {
+				errs = append(errs, usagef("--%s: invalid value %q (from %s): %v", name, value, origin, err))
+			}
+		}
+	}
 	fs.VisitAll(func(f *flag.Flag) {
 		if given[f.Name] || f.Name == "config" {
 			return
 		}
 		if v, ok := lookupEnv(envName(f.Name)); ok {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, usagef("%s: invalid value: %v", envName(f.Name), err))
-			}
+			set(f.Name, v, envName(f.Name))
 			return
 		}
 		if v, ok := file[f.Name]; ok {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, usagef("config key %s: invalid value: %v", f.Name, err))
-			}
+			set(f.Name, v, "config key "+f.Name+" in "+path)
 		}
 	})
 	if len(errs) > 0 {
@@ -76,9 +93,97 @@ func parseLayered(fs *flag.FlagSet, args []string, lookupEnv func(string) (strin
 	return nil
 }
 
+// invalidValue is the one-line error of a value a setting refuses.
+func invalidValue(flagName, value, want string) error {
+	return usagef("--%s: invalid value %q: %s", flagName, value, want)
+}
+
+// valueError is a value a flag refused, with what the flag wants.
+type valueError struct {
+	flag, value, want string
+}
+
+func (e *valueError) Error() string { return e.want }
+
+// usage is the one-line error; origin, when not empty, names where the
+// value came from (an environment variable, a config key).
+func (e *valueError) usage(origin string) error {
+	if origin == "" {
+		return invalidValue(e.flag, e.value, e.want)
+	}
+	return usagef("--%s: invalid value %q (from %s): %s", e.flag, e.value, origin, e.want)
+}
+
+// checkedValue wraps a flag's value, so that a value it refuses is a
+// *valueError saying what the flag wants, and is kept in *refused for
+// fs.Parse, which reports only the text of the error.
+type checkedValue struct {
+	flag.Value
+	name    string
+	refused **valueError
+}
+
+func (v *checkedValue) Set(s string) error {
+	err := v.Value.Set(s)
+	if err == nil {
+		return nil
+	}
+	e := &valueError{flag: v.name, value: s, want: wantOf(v.Value, err)}
+	*v.refused = e
+	return e
+}
+
+// checkedBool keeps a bool flag a bool flag: the flag package looks for
+// IsBoolFlag to accept --flag without a value.
+type checkedBool struct{ *checkedValue }
+
+func (checkedBool) IsBoolFlag() bool { return true }
+
+// checkValues wraps every flag of fs in a checkedValue and returns the
+// function that puts the flags' own values back, so that -h still prints
+// their types and defaults.
+func checkValues(fs *flag.FlagSet, refused **valueError) (restore func()) {
+	orig := map[*flag.Flag]flag.Value{}
+	fs.VisitAll(func(f *flag.Flag) {
+		orig[f] = f.Value
+		c := &checkedValue{Value: f.Value, name: f.Name, refused: refused}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			f.Value = checkedBool{c}
+			return
+		}
+		f.Value = c
+	})
+	return func() {
+		for f, v := range orig {
+			f.Value = v
+		}
+	}
+}
+
+// wantOf says what a flag of v's type wants. The flag package's own errors
+// say only "parse error"; a value type of ours says what it wants itself.
+func wantOf(v flag.Value, err error) string {
+	g, ok := v.(flag.Getter)
+	if !ok {
+		return err.Error()
+	}
+	switch g.Get().(type) {
+	case time.Duration:
+		return "want a duration such as 30s or 5m"
+	case int, int64, uint, uint64:
+		return "want a whole number"
+	case float64:
+		return "want a number such as 2.5"
+	case bool:
+		return "want true or false"
+	}
+	return err.Error()
+}
+
 // loadConfigFile reads the YAML file of --config (or CALLSTREAM_CONFIG)
 // into flag values, as strings; lists become comma-separated.
-func loadConfigFile(fs *flag.FlagSet, given map[string]bool, lookupEnv func(string) (string, bool)) (map[string]string, error) {
+// It returns the file's path too, for the errors of its values.
+func loadConfigFile(fs *flag.FlagSet, given map[string]bool, lookupEnv func(string) (string, bool)) (string, map[string]string, error) {
 	path := ""
 	if f := fs.Lookup("config"); f != nil {
 		path = f.Value.String()
@@ -87,28 +192,28 @@ func loadConfigFile(fs *flag.FlagSet, given map[string]bool, lookupEnv func(stri
 		}
 	}
 	if path == "" {
-		return nil, nil
+		return "", nil, nil
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, usagef("--config: %v", err)
+		return "", nil, usagef("--config: %v", err)
 	}
 	var raw map[string]any
 	if err := yaml.Unmarshal(data, &raw); err != nil {
-		return nil, usagef("--config %s: %v", path, oneLine(err))
+		return "", nil, usagef("--config %s: %v", path, oneLine(err))
 	}
 	out := make(map[string]string, len(raw))
 	for k, v := range raw {
 		if fs.Lookup(k) == nil || k == "config" {
-			return nil, usagef("--config %s: unknown key %q", path, k)
+			return "", nil, usagef("--config %s: unknown key %q", path, k)
 		}
 		s, err := scalar(v)
 		if err != nil {
-			return nil, usagef("config key %s: %v", k, err)
+			return "", nil, usagef("--%s: invalid value (from config key %s in %s): %v", k, k, path, err)
 		}
 		out[k] = s
 	}
-	return out, nil
+	return path, out, nil
 }
 
 func scalar(v any) (string, error) {

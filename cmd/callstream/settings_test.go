@@ -2,11 +2,17 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/callstream/callstream/connector"
+	"github.com/callstream/callstream/connector/schedule"
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/source"
 )
 
 func envOf(m map[string]string) func(string) (string, bool) {
@@ -135,5 +141,145 @@ func TestAppKeyFile(t *testing.T) {
 	f.appKey = "also"
 	if _, err := f.readAppKey(); err == nil {
 		t.Error("both --app-key and --app-key-file accepted")
+	}
+}
+
+// A value a flag refuses reads the same from the command line, the
+// environment and the config file: the flag, the value given, what a
+// valid one looks like, and where it came from; one line, exit status 2.
+func TestBadValueSaysWhatIsWantedFromEverySource(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(file, []byte("poll-interval: abc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const want = `--poll-interval: invalid value "abc"`
+	const wanted = ": want a duration such as 30s or 5m"
+	good := []string{"--api-url", "http://x", "--app-id", "a", "--app-key", "k", "--brokers", "b:1", "--check-config"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		line string
+	}{
+		{"flag", []string{"--poll-interval", "abc"}, nil, want + wanted},
+		{"flag with =", []string{"-poll-interval=abc"}, nil, want + wanted},
+		{"variable", nil, map[string]string{"CALLSTREAM_POLL_INTERVAL": "abc"}, want + " (from CALLSTREAM_POLL_INTERVAL)" + wanted},
+		{"config key", []string{"--config", file}, nil, want + " (from config key poll-interval in " + file + ")" + wanted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			var stdout, stderr bytes.Buffer
+			code := cmdRun(t.Context(), append(append([]string{}, good...), tc.args...), &stdout, &stderr)
+			if got, want := stderr.String(), "callstream run: "+tc.line+"\n"; code != 2 || got != want {
+				t.Errorf("exit %d, stderr %q; want 2, %q", code, got, want)
+			}
+		})
+	}
+}
+
+// The expected form of each kind of flag, and the values the connector's
+// Config refuses, named by their flag with the value echoed.
+func TestBadValuesSayWhatIsWanted(t *testing.T) {
+	good := []string{"--api-url", "http://x", "--app-id", "a", "--app-key", "k", "--brokers", "b:1", "--check-config"}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		line string
+	}{
+		{[]string{"--page-size", "ten"}, nil, `--page-size: invalid value "ten": want a whole number`},
+		{[]string{"--rate-limit", "fast"}, nil, `--rate-limit: invalid value "fast": want a number such as 2.5`},
+		{[]string{"--create-topics=maybe"}, nil, `--create-topics: invalid value "maybe": want true or false`},
+		{nil, map[string]string{"CALLSTREAM_CREATE_TOPICS": "maybe"},
+			`--create-topics: invalid value "maybe" (from CALLSTREAM_CREATE_TOPICS): want true or false`},
+		{[]string{"--topic-config", "retention.ms"}, nil,
+			`--topic-config: invalid value "retention.ms": want KEY=VALUE pairs such as retention.ms=604800000, got "retention.ms"`},
+		{[]string{"--page-concurrency", "0"}, nil, `--page-concurrency: invalid value "0": want 1..64`},
+		{nil, map[string]string{"CALLSTREAM_PAGE_CONCURRENCY": "65"}, `--page-concurrency: invalid value "65": want 1..64`},
+		{[]string{"--page-size", "1001"}, nil, `--page-size: invalid value "1001": want 1..1000`},
+		{[]string{"--poll-interval", "0s"}, nil, `--poll-interval: invalid value "0s": want a positive duration`},
+		{[]string{"--backfill-max-window", "1m"}, nil, `--backfill-max-window: invalid value "1m0s": want 0 or at least the backfill window, 1h0m0s`},
+		{[]string{"--topic-state", "calls"}, nil, `--topic-state: invalid value "calls": want a topic of its own, not the calls topic`},
+		{[]string{"--partitions", "-2"}, nil, `--partitions: invalid value "-2": want 1 or more (0 or -1: the broker's default)`},
+		{[]string{"--fenced-hold", "-1s"}, nil, `--fenced-hold: invalid value "-1s": want a duration ≥ 0 (0: exit at once)`},
+		{[]string{"--linger", "-1ms"}, nil, `--linger: invalid value "-1ms": want a duration ≥ 0`},
+		{[]string{"--compression", "brotli"}, nil, `--compression: invalid value "brotli": want zstd, lz4, snappy, gzip or none`},
+		{[]string{"--log-level", "loud"}, nil, `--log-level: invalid value "loud": want debug, info, warn or error`},
+		{[]string{"--app-id", ""}, nil, `--app-id: required`},
+	} {
+		t.Run(tc.line, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			var stdout, stderr bytes.Buffer
+			code := cmdRun(t.Context(), append(append([]string{}, good...), tc.args...), &stdout, &stderr)
+			if got, want := stderr.String(), "callstream run: "+tc.line+"\n"; code != 2 || got != want {
+				t.Errorf("exit %d, stderr %q; want 2, %q", code, got, want)
+			}
+		})
+	}
+}
+
+// -h still lists the flags with their types and defaults: the values are
+// checked while parsing, and the flags' own values are back afterwards.
+func TestHelpKeepsFlagTypes(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := cmdRun(t.Context(), []string{"-h"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	help := stdout.String()
+	for _, want := range []string{"-poll-interval duration", "-page-size int", "(default 5s)", "-create-topics\n"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help lacks %q:\n%s", want, help)
+		}
+	}
+	if strings.Contains(help, "panic") {
+		t.Errorf("help holds a panic:\n%s", help)
+	}
+}
+
+// Every field that connector.Config.Validate can name has a run flag.
+func TestConfigFlagsNameEveryField(t *testing.T) {
+	fs := newRunFlagSet()
+	var f runFlags
+	f.register(fs)
+	for field, name := range configFlags {
+		if fs.Lookup(name) == nil {
+			t.Errorf("field %s maps to --%s, which run does not have", field, name)
+		}
+	}
+	// Wrong in every field: the topics missing, and then all the same.
+	bad := connector.Config{
+		APIURL: "ftp://x", PageConcurrency: 65, RequestTimeout: -1, Retry: source.Retry{Max: -1},
+		RateLimit: -1, RateBurst: -1, Partitions: -2, ReplicationFactor: -2, ReadyMaxAge: -1,
+		Schedule: schedule.Config{Settle: -1, BackfillWindow: time.Millisecond, BackfillMaxWindow: time.Nanosecond},
+	}
+	same := connector.Config{Topics: sink.Topics{Calls: "t", Failed: "t", DLQ: "t", State: "t", Latest: "t"}}
+	var errs []error
+	for _, c := range []connector.Config{bad, same} {
+		joined, ok := c.Validate().(interface{ Unwrap() []error })
+		if !ok {
+			t.Fatal("Validate of a wrong config returned no joined errors")
+		}
+		errs = append(errs, joined.Unwrap()...)
+	}
+	named := map[string]bool{}
+	for _, err := range errs {
+		var fe *connector.FieldError
+		if !errors.As(err, &fe) {
+			t.Errorf("Validate error %v is not a *connector.FieldError", err)
+			continue
+		}
+		named[fe.Field] = true
+		if _, ok := configFlags[fe.Field]; !ok {
+			t.Errorf("Validate names field %s, which has no flag in configFlags", fe.Field)
+		}
+	}
+	for field := range configFlags {
+		if !named[field] {
+			t.Errorf("configFlags maps %s, which Validate of the wrong configs did not name", field)
+		}
 	}
 }

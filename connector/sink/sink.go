@@ -71,7 +71,10 @@ type Sink struct {
 // New connects, creates or verifies the topics and initialises the
 // transactional producer, which fences any older instance with the same
 // transactional id and resolves its open transaction. Only after New returns
-// may the state topic be read.
+// may the state topic be read. A failure that waiting cannot mend (refused
+// credentials, a denied ACL, a setting the brokers refuse: see FatalClass)
+// is a *FatalError; any other, such as no broker listening yet, may pass,
+// and New may be called again.
 func New(ctx context.Context, cfg Config) (*Sink, error) {
 	if cfg.TransactionalID == "" {
 		return nil, errors.New("sink: transactional id is empty")
@@ -101,13 +104,22 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger}
 	if err := s.ensureTopics(ctx); err != nil {
 		cl.Close()
-		return nil, err
+		return nil, startError(err)
 	}
 	if _, _, err := cl.ProducerID(ctx); err != nil {
 		cl.Close()
-		return nil, classify("initialising transactional producer", err)
+		return nil, startError(fmt.Errorf("initialising transactional producer: %w", err))
 	}
 	return s, nil
+}
+
+// startError is a failure to start: a *FatalError when waiting cannot mend
+// it (see unmendable), as it is otherwise.
+func startError(err error) error {
+	if unmendable(err) {
+		return &FatalError{err}
+	}
+	return err
 }
 
 // Close closes the client. Call it after the last transaction ended.

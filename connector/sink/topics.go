@@ -75,7 +75,7 @@ func (s *Sink) ensureTopics(ctx context.Context) error {
 	for _, name := range topics {
 		d, ok := details[name]
 		if !ok || d.Err != nil {
-			return fmt.Errorf("topic %q is missing (create it, or run with --create-topics): %v", name, d.Err)
+			return fmt.Errorf("%w: %q (create it, or run with --create-topics): %v", ErrTopicMissing, name, d.Err)
 		}
 	}
 	for _, w := range specs {

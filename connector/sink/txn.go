@@ -59,24 +59,6 @@ func (s *Sink) Commit(ctx context.Context, recs []*kgo.Record) error {
 	return nil
 }
 
-// Classes of the errors that end a connector, as FatalClass names them.
-const (
-	ClassFenced = "fenced" // a newer instance with the same transactional id took over
-	ClassKafka  = "kafka"  // any other failure that leaves the producer unusable
-)
-
-// FatalClass names the class of an error that ends a connector: ClassFenced
-// or ClassKafka, or "" when err is neither fenced nor fatal.
-func FatalClass(err error) string {
-	switch {
-	case IsFenced(err):
-		return ClassFenced
-	case IsFatal(err):
-		return ClassKafka
-	}
-	return ""
-}
-
 // IsFenced reports whether err means that a newer producer with the same
 // transactional id took over: another instance started, so this one must
 // stop. Under the classic protocol a producer fenced in the middle of a
@@ -122,13 +104,4 @@ func fatal(err error) bool {
 		}
 	}
 	return false
-}
-
-// classify wraps err as fatal when it is.
-func classify(what string, err error) error {
-	err = fmt.Errorf("%s: %w", what, err)
-	if fatal(err) {
-		return &FatalError{err}
-	}
-	return err
 }

@@ -22,13 +22,19 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultType       = "call"
+	// DefaultType is the request's type: "chat", the only value the
+	// vendor's example request shows. It names a category of the archive,
+	// not the records' type (the same answer's records say "call"); the
+	// vendor has others, set by Config.Type.
+	DefaultType       = "chat"
 	DefaultPageSize   = 100
 	DefaultTimeout    = 30 * time.Second
 	DefaultMaxRereads = 5
 	// DefaultPageConcurrency is how many pages of a window are fetched at
 	// once after page 1.
 	DefaultPageConcurrency = 4
+	// MaxPageConcurrency is the most pages of a window fetched at once.
+	MaxPageConcurrency = 64
 	// MaxPageSize is the largest page size the client asks for.
 	MaxPageSize = 1000
 	// maxBody caps what the client reads of one response.
@@ -40,7 +46,7 @@ type Config struct {
 	BaseURL    string          // e.g. "https://open.example.com"; the client appends calllist.Path
 	AppID      string          // the appId header
 	AppKey     secret.String   // the appKey header and, per Signer, part of the sign
-	Type       string          // the body's type; default "call"
+	Type       string          // the body's type; default DefaultType
 	PageSize   int             // records per page, 1..1000; default 100
 	Signer     calllist.Signer // the sign recipe; the zero Signer is calllist.DefaultSignSpec
 	HTTPClient *http.Client    // default: a new client without a timeout of its own
@@ -56,8 +62,9 @@ type Config struct {
 	MaxRereads int
 	// PageConcurrency is how many pages of a window ReadWindow fetches at
 	// once after page 1 (which tells how many there are); 1 fetches them
-	// one at a time. 0 means DefaultPageConcurrency. RateLimit applies to
-	// every request whatever this is.
+	// one at a time; at most MaxPageConcurrency, the bound that
+	// connector.Config.Validate checks too. 0 means DefaultPageConcurrency.
+	// RateLimit applies to every request whatever this is.
 	PageConcurrency int
 	// RateLimit caps the requests a second, every attempt counted, retries
 	// included; 0 means no limit. RateBurst is how many requests may go
@@ -115,8 +122,8 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("source config: negative timeout %s", cfg.Timeout)
 	case cfg.MaxPages < 0:
 		return nil, fmt.Errorf("source config: negative max pages %d", cfg.MaxPages)
-	case cfg.PageConcurrency < 0:
-		return nil, fmt.Errorf("source config: negative page concurrency %d", cfg.PageConcurrency)
+	case cfg.PageConcurrency < 0 || cfg.PageConcurrency > MaxPageConcurrency:
+		return nil, fmt.Errorf("source config: page concurrency %d outside 1..%d", cfg.PageConcurrency, MaxPageConcurrency)
 	case cfg.RateLimit < 0 || cfg.RateBurst < 0:
 		return nil, fmt.Errorf("source config: negative rate limit %v or burst %d", cfg.RateLimit, cfg.RateBurst)
 	}

@@ -29,7 +29,7 @@ func TestFetchPageRequest(t *testing.T) {
 	if _, err := c.FetchPage(context.Background(), testWindow(), 2); err != nil {
 		t.Fatal(err)
 	}
-	wantBody := `{"startTime":"2025-03-21 00:00:00","endTime":"2025-03-21 00:59:59","type":"call","pageNo":2,"pageSize":3}`
+	wantBody := `{"startTime":"2025-03-21 00:00:00","endTime":"2025-03-21 00:59:59","type":"chat","pageNo":2,"pageSize":3}`
 	sum := md5.Sum([]byte(testAppID + "1742553261641" + testKey.Reveal()))
 	checks := []struct{ what, got, want string }{
 		{"method", got.Method, http.MethodPost},

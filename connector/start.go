@@ -1,0 +1,61 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/source"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// startSink starts the sink (step 1 of Run: fence), waiting for the
+// brokers as long as it takes: a failure that waiting may mend (no broker
+// listening yet, a coordinator still loading, a timeout) is logged with
+// its reason and tried again after a backoff that doubles up to
+// Config.Retry.Max, while /readyz says why it is not ready. A failure that
+// waiting cannot mend (a *sink.FatalError: refused credentials, a denied
+// ACL, a setting the brokers refuse) ends the start at once.
+func (c *Connector) startSink(ctx context.Context) (*sink.Sink, error) {
+	cfg := sink.Config{
+		TransactionalID: c.cfg.TransactionalID, Topics: c.cfg.Topics,
+		CreateTopics: c.cfg.CreateTopics, Partitions: c.cfg.Partitions,
+		ReplicationFactor: c.cfg.ReplicationFactor, TopicConfigs: c.cfg.TopicConfigs,
+		ClientOpts:   append([]kgo.Opt{kgo.SeedBrokers(c.cfg.Brokers...)}, c.cfg.KafkaOpts...),
+		ProducerOpts: c.cfg.ProducerOpts,
+		Logger:       c.log.With("component", "sink"),
+		At:           c.at,
+	}
+	initial, ceiling := c.cfg.Retry.Initial, c.cfg.Retry.Max
+	if initial <= 0 {
+		initial = source.DefaultRetryInitial
+	}
+	if ceiling <= 0 {
+		ceiling = source.DefaultRetryMax
+	}
+	wait := min(initial, ceiling)
+	for attempt := 1; ; attempt++ {
+		sk, err := sink.New(ctx, cfg)
+		switch {
+		case err == nil:
+			if attempt > 1 {
+				c.log.Info("kafka ready", "attempts", attempt)
+			}
+			c.health.kafkaWaiting("")
+			return sk, nil
+		case sink.IsFatal(err) || ctx.Err() != nil:
+			return nil, err
+		}
+		c.log.Warn("kafka not ready; retrying", "attempt", attempt, "retry_in_seconds", wait.Seconds(), "err", err)
+		c.health.kafkaWaiting(fmt.Sprintf("kafka not ready after %d attempts: %v", attempt, err))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("waiting for kafka: %w (last error: %w)", ctx.Err(), err)
+		case <-t.C:
+		}
+		wait = min(2*wait, ceiling)
+	}
+}
