@@ -160,5 +160,6 @@ func (c *Config) Validate() error {
 	need(s.BackfillMaxWindow == 0 || s.BackfillMaxWindow >= s.BackfillWindow, "Schedule.BackfillMaxWindow", s.BackfillMaxWindow,
 		"want 0 or at least the backfill window, "+s.BackfillWindow.String())
 	need(c.ReadyMaxAge >= 0, "ReadyMaxAge", c.ReadyMaxAge, "want a duration ≥ 0 (0: the default)")
+	need(c.NoRecordsAlert >= 0, "NoRecordsAlert", c.NoRecordsAlert, "want a duration ≥ 0 (0: the default, 24h)")
 	return errors.Join(errs...)
 }

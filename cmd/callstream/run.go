@@ -159,7 +159,7 @@ var configFlags = map[string]string{
 	"Partitions":    "partitions", "ReplicationFactor": "replication-factor",
 	"Schedule.Tiers": "tiers", "Schedule.Settle": "settle-delay", "Schedule.PollInterval": "poll-interval",
 	"Schedule.BackfillWindow": "backfill-window", "Schedule.SweepWindow": "sweep-window",
-	"Schedule.BackfillMaxWindow": "backfill-max-window", "ReadyMaxAge": "ready-max-age",
+	"Schedule.BackfillMaxWindow": "backfill-max-window", "ReadyMaxAge": "ready-max-age", "NoRecordsAlert": "no-records-alert",
 }
 
 // flagError turns the first *connector.FieldError of err into the one-line
