@@ -208,12 +208,34 @@ func lineOf(r *kgo.Record, dec *event.Decoder) tailLine {
 		l.Error = err.Error()
 		return l
 	}
-	// The decoder gives an empty map as nil, which JSON prints as null;
-	// the schema's default for extra is {}, and a reader comparing the
-	// two outputs should see the same value.
-	if e, ok := v.(*event.Event); ok && e.Call != nil && e.Call.Extra == nil {
-		e.Call.Extra = map[string]string{}
+	if e, ok := v.(*event.Event); ok && e.Call != nil {
+		emptyExtras(e.Call)
 	}
 	l.Value = v
 	return l
+}
+
+// emptyExtras makes every nil extra map of c empty. The decoder gives an
+// empty map as nil, which JSON prints as null; the schema's default for
+// extra is {}, and a reader comparing the two outputs should see the same
+// value.
+func emptyExtras(c *event.Call) {
+	fill := func(m *map[string]string) {
+		if *m == nil {
+			*m = map[string]string{}
+		}
+	}
+	fill(&c.Extra)
+	if c.Message != nil {
+		fill(&c.Message.Extra)
+	}
+	switch content := c.Content.(type) {
+	case *event.TaskStatus:
+		fill(&content.Extra)
+	case *event.Transcript:
+		fill(&content.Extra)
+		for i := range content.Sentences {
+			fill(&content.Sentences[i].Extra)
+		}
+	}
 }

@@ -104,9 +104,9 @@ func TestTailPrintsCommitted(t *testing.T) {
 			`"call":{"id":11,"taskId":"","corpId":"","type":"","msgId":"","preCost":0,"cost":0,"status":1,"statusStr":"","method":"",` +
 			`"salesId":0,"salesName":"","gmtCreateTime":"2025-03-25T06:26:23Z","msgTime":"0001-01-01T00:00:00Z","departments":null,` +
 			`"sendName":"","receiveName":"","callType":"","url":"","message":null,` +
-			`"content":{"sentences":[{"beginTimeMs":0,"endTimeMs":5,"text":"<您好>","channelId":0}]},"extra":{}},` +
+			`"content":{"sentences":[{"beginTimeMs":0,"endTimeMs":5,"text":"<您好>","channelId":0,"extra":{}}],"extra":{}},"extra":{}},` +
 			`"source":{"app":"","type":"","tier":"","windowStart":"0001-01-01T00:00:00Z","windowEnd":"0001-01-01T00:00:00Z",` +
-			`"observedAt":"0001-01-01T00:00:00Z","connectorVersion":""}}}`,
+			`"observedAt":"0001-01-01T00:00:00Z","connectorVersion":"","name":""}}}`,
 	}
 	if len(lines) != 3 {
 		t.Fatalf("got %d lines, want 3 (the aborted record must not show):\n%s", len(lines), out)
