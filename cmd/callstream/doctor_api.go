@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/callstream/callstream/connector"
 	"github.com/callstream/callstream/connector/calllist"
+	"github.com/callstream/callstream/connector/source"
 )
 
 // maxSkewOK is the largest clock offset api.clock accepts: servers that
@@ -70,18 +70,10 @@ func (p *apiProbe) send(ctx context.Context, s calllist.Signer, typ string, page
 	body := calllist.NewRequest(now.Add(-p.horizon), now, typ, 1, pageSize).Body()
 	ctx, cancel := context.WithTimeout(ctx, doctorCheckBudget)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, bytes.NewReader(body))
+	req, sign, err := source.NewSignedRequest(ctx, p.url, p.cfg.AppID, p.cfg.AppKey, s, now, body)
 	if err != nil {
 		return answer{}, err
 	}
-	ts := s.Timestamp(now)
-	sign := s.Sign(p.cfg.AppID, p.cfg.AppKey, ts, body)
-	req.Header.Set("appId", p.cfg.AppID)
-	req.Header.Set("appKey", p.cfg.AppKey.Reveal())
-	req.Header.Set("timestamp", ts)
-	req.Header.Set("sign", sign.Reveal())
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
 	a := answer{sent: time.Now()}
 	resp, err := p.http.Do(req)
 	if err != nil {

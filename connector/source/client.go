@@ -219,18 +219,10 @@ func (c *Client) fetch(ctx context.Context, w Window, pageNo, pageSize int) (*ca
 	body := calllist.NewRequest(w.Start, w.End, c.cfg.Type, pageNo, pageSize).Body()
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	req, sign, err := NewSignedRequest(ctx, c.url, c.cfg.AppID, c.cfg.AppKey, c.cfg.Signer, c.Now(), body)
 	if err != nil {
 		return nil, &APIError{Kind: KindTransport, Err: fmt.Errorf("building request: %w", err)}
 	}
-	ts := c.cfg.Signer.Timestamp(c.Now())
-	sign := c.cfg.Signer.Sign(c.cfg.AppID, c.cfg.AppKey, ts, body)
-	req.Header.Set("appId", c.cfg.AppID)
-	req.Header.Set("appKey", c.cfg.AppKey.Reveal())
-	req.Header.Set("timestamp", ts)
-	req.Header.Set("sign", sign.Reveal())
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
 
 	sent := c.cfg.Clock()
 	resp, err := c.cfg.HTTPClient.Do(req)
@@ -278,6 +270,26 @@ func decodePage(body []byte, secrets ...string) (*calllist.Page, error) {
 		return nil, &APIError{Kind: KindDecode, Err: fmt.Errorf("decoding response of %d bytes: %w", len(body), err)}
 	}
 	return p, nil
+}
+
+// NewSignedRequest returns the POST of body to url with the headers the
+// vendor wants: appId, appKey, the timestamp of now in the signer's unit
+// and the sign over them. It returns the sign too, for scrubbing it from
+// texts the vendor sends back.
+func NewSignedRequest(ctx context.Context, url, appID string, appKey secret.String, s calllist.Signer, now time.Time, body []byte) (*http.Request, secret.String, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, "", err
+	}
+	ts := s.Timestamp(now)
+	sign := s.Sign(appID, appKey, ts, body)
+	req.Header.Set("appId", appID)
+	req.Header.Set("appKey", appKey.Reveal())
+	req.Header.Set("timestamp", ts)
+	req.Header.Set("sign", sign.Reveal())
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	return req, sign, nil
 }
 
 // checkStatus classifies a non-2xx status.
