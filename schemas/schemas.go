@@ -41,9 +41,9 @@ const (
 // "Single-object encoding").
 var soeMagic = [2]byte{0xC3, 0x01}
 
-// ErrNotSingleObject is returned by DecodeSingleObject and
-// SingleObjectFingerprint for data that does not start with the
-// single-object marker C3 01 and a full fingerprint.
+// ErrNotSingleObject is returned by SingleObjectFingerprint for data that
+// does not start with the single-object marker C3 01 and a full
+// fingerprint.
 var ErrNotSingleObject = errors.New("not Avro single-object encoded")
 
 // Schema is a parsed Avro schema. It is safe for concurrent use.
@@ -132,13 +132,11 @@ func (s *Schema) Append(dst []byte, v any) ([]byte, error) {
 	return out, nil
 }
 
-// AppendSingleObject appends v in Avro single-object encoding: C3 01, the
-// schema's 8-byte little-endian fingerprint, then the datum. On error the
-// returned slice is nil.
-func (s *Schema) AppendSingleObject(dst []byte, v any) ([]byte, error) {
-	dst = append(dst, soeMagic[:]...)
-	dst = append(dst, s.fingerprint[:]...)
-	return s.Append(dst, v)
+// SingleObjectHeader returns the header of Avro single-object encoding
+// for this schema: C3 01 and the schema's 8-byte little-endian
+// fingerprint. The encoding is the header, then the datum of Append.
+func (s *Schema) SingleObjectHeader() []byte {
+	return append(soeMagic[:len(soeMagic):len(soeMagic)], s.fingerprint[:]...)
 }
 
 // Decode decodes the bare datum in data into v, a non-nil pointer, and
@@ -152,19 +150,6 @@ func (s *Schema) Decode(data []byte, v any) error {
 		return fmt.Errorf("decoding %s: %d bytes left after the datum", s.label(), len(rest))
 	}
 	return nil
-}
-
-// DecodeSingleObject decodes single-object encoded data into v after
-// checking that its fingerprint is this schema's.
-func (s *Schema) DecodeSingleObject(data []byte, v any) error {
-	fp, datum, err := SingleObjectFingerprint(data)
-	if err != nil {
-		return err
-	}
-	if fp != s.fingerprint {
-		return fmt.Errorf("decoding %s: fingerprint %x is not the schema's %x", s.label(), fp, s.fingerprint)
-	}
-	return s.Decode(datum, v)
 }
 
 // SingleObjectFingerprint returns the fingerprint in a single-object

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -106,7 +107,7 @@ func TestSingleObjectRoundTrip(t *testing.T) {
 	label := "p"
 	in := point{X: -3, At: time.UnixMilli(1742883984490).UTC(), Label: &label}
 	prefix := []byte("keep")
-	out, err := s.AppendSingleObject(prefix, &in)
+	out, err := s.Append(append(prefix, s.SingleObjectHeader()...), &in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,11 @@ func TestSingleObjectRoundTrip(t *testing.T) {
 		t.Errorf("header fingerprint % x, want % x", out[6:14], fp)
 	}
 	var got point
-	if err := s.DecodeSingleObject(out[4:], &got); err != nil {
+	gotFP, datum, err := SingleObjectFingerprint(out[4:])
+	if err != nil || gotFP != fp {
+		t.Fatalf("SingleObjectFingerprint = % x, %v; want % x", gotFP, err, fp)
+	}
+	if err := s.Decode(datum, &got); err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, in) {
@@ -138,7 +143,7 @@ func TestDecodeErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := s.AppendSingleObject(nil, &point{X: 1})
+	good, err := s.Append(s.SingleObjectHeader(), &point{X: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,9 +164,15 @@ func TestDecodeErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var p point
-			err := s.DecodeSingleObject(tc.data, &p)
+			fp, datum, err := SingleObjectFingerprint(tc.data)
+			if err == nil && fp != s.Fingerprint() {
+				err = fmt.Errorf("fingerprint %x is not the schema's", fp)
+			}
+			if err == nil {
+				err = s.Decode(datum, &p)
+			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("DecodeSingleObject(% x) = %v, want an error containing %q", tc.data, err, tc.want)
+				t.Errorf("decoding % x = %v, want an error containing %q", tc.data, err, tc.want)
 			}
 		})
 	}

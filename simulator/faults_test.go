@@ -261,7 +261,7 @@ func TestBrokenEvery(t *testing.T) {
 func TestSkew(t *testing.T) {
 	fs, _ := ParseFaults("skew=90s")
 	s, clock := newSim(t, func(c *Config) { c.FaultSpec = fs })
-	if d := s.Start().Sub(clock.Now()); d != 90*time.Second {
+	if d := s.tl.start.Sub(clock.Now()); d != 90*time.Second {
 		t.Errorf("simulator starts %s ahead of its host, want 90s", d)
 	}
 	srv := httptest.NewServer(s.Handler())

@@ -183,10 +183,6 @@ func New(cfg Config) (*Simulator, error) {
 	return sim, nil
 }
 
-// Start is the simulator's start: the history lies before it, new calls
-// arrive from it on.
-func (s *Simulator) Start() time.Time { return s.tl.start }
-
 // Records returns every call created so far with its current status, by
 // ascending id: the truth now.
 func (s *Simulator) Records() []Record {

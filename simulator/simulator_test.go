@@ -38,7 +38,7 @@ func TestDeterministicFromSeed(t *testing.T) {
 
 func TestTimeline(t *testing.T) {
 	s, clock := newSim(t, func(c *Config) { c.History = 1000; c.Rate = 7.5; c.Calls = 100 })
-	start := s.Start()
+	start := s.tl.start
 	clock.Advance(time.Hour)
 	recs := s.Records()
 	if len(recs) != 1100 {

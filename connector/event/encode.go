@@ -26,8 +26,8 @@ func NewEncoder() *Encoder {
 	return &Encoder{
 		callEvent:   schemas.CallEvent(),
 		deadLetter:  schemas.DeadLetter(),
-		eventHeader: soeHeader(schemas.CallEvent()),
-		deadHeader:  soeHeader(schemas.DeadLetter()),
+		eventHeader: schemas.CallEvent().SingleObjectHeader(),
+		deadHeader:  schemas.DeadLetter().SingleObjectHeader(),
 	}
 }
 
@@ -43,11 +43,6 @@ func NewRegistryEncoder(callEventID, deadLetterID int) *Encoder {
 		eventHeader: registryHeader(callEventID),
 		deadHeader:  registryHeader(deadLetterID),
 	}
-}
-
-func soeHeader(s *schemas.Schema) []byte {
-	fp := s.Fingerprint()
-	return append([]byte{0xC3, 0x01}, fp[:]...)
 }
 
 func registryHeader(id int) []byte {

@@ -59,12 +59,3 @@ func ParseTiers(spec string) ([]Tier, error) {
 	}
 	return tiers, nil
 }
-
-// FormatTiers is the inverse of ParseTiers.
-func FormatTiers(tiers []Tier) string {
-	parts := make([]string, len(tiers))
-	for i, t := range tiers {
-		parts[i] = fmt.Sprintf("%s=%s@%s", t.Name, t.Horizon, t.Every)
-	}
-	return strings.Join(parts, ",")
-}

@@ -124,6 +124,3 @@ func startError(err error) error {
 
 // Close closes the client. Call it after the last transaction ended.
 func (s *Sink) Close() { s.cl.Close() }
-
-// Admin returns an admin client sharing the sink's connection.
-func (s *Sink) Admin() *kadm.Client { return s.adm }

@@ -21,7 +21,7 @@ func TestCreatedTopicsCarryTheConfigs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rcs, err := s.Admin().DescribeTopicConfigs(ctx, testTopics.Calls, testTopics.State)
+	rcs, err := s.adm.DescribeTopicConfigs(ctx, testTopics.Calls, testTopics.State)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestCreatedTopicsCarryTheConfigs(t *testing.T) {
 			t.Errorf("%s %s = %s, want %s", tc.topic, tc.key, got, tc.want)
 		}
 	}
-	details, err := s.Admin().ListTopics(ctx, testTopics.Calls, testTopics.State)
+	details, err := s.adm.ListTopics(ctx, testTopics.Calls, testTopics.State)
 	if err != nil {
 		t.Fatal(err)
 	}

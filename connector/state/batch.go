@@ -56,9 +56,6 @@ func (b *Batch) Checkpoint(name string) []byte {
 	return b.store.Checkpoint(name)
 }
 
-// Len returns the number of calls the batch changes or deletes.
-func (b *Batch) Len() int { return len(b.order) }
-
 // Records returns the batch as state-topic records, in the order the calls
 // were first touched, then the checkpoints.
 func (b *Batch) Records(appendRec func(key, value []byte)) {
