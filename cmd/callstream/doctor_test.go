@@ -168,25 +168,33 @@ func TestDoctor(t *testing.T) {
 	}
 }
 
-// assertNothingWritten checks that the cluster holds no topic of ours and
-// the registry no subject.
-func assertNothingWritten(t *testing.T, w *doctorWorld) {
+// admin returns an admin client of w's cluster and a context bounding its
+// calls, both ended with the test.
+func (w *doctorWorld) admin(t *testing.T) (*kadm.Client, context.Context) {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(w.cluster.ListenAddrs()...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
+	t.Cleanup(cl.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	topics, err := kadm.NewClient(cl).ListTopics(ctx)
+	t.Cleanup(cancel)
+	return kadm.NewClient(cl), ctx
+}
+
+// assertNothingWritten checks that the cluster holds no topic of ours and
+// the registry no subject.
+func assertNothingWritten(t *testing.T, w *doctorWorld) {
+	t.Helper()
+	adm, ctx := w.admin(t)
+	topics, err := adm.ListTopics(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if names := topics.Names(); len(names) > 0 {
 		t.Errorf("doctor left topics %q", names)
 	}
-	for _, s := range []string{"calls-value", "calls.failed-value", "calls.dlq-value"} {
+	for _, s := range []string{"calls-value", "calls.failed-value", "calls.dlq-value", "calls.latest-value"} {
 		if w.reg.SubjectExists(s) {
 			t.Errorf("doctor registered subject %s", s)
 		}
@@ -197,15 +205,9 @@ func assertNothingWritten(t *testing.T, w *doctorWorld) {
 func createDeleteTopic(topic string) func(*testing.T, *doctorWorld) {
 	return func(t *testing.T, w *doctorWorld) {
 		t.Helper()
-		cl, err := kgo.NewClient(kgo.SeedBrokers(w.cluster.ListenAddrs()...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
+		adm, ctx := w.admin(t)
 		policy := "delete"
-		resp, err := kadm.NewClient(cl).CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": &policy}, topic)
+		resp, err := adm.CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": &policy}, topic)
 		if err == nil {
 			err = resp.Err
 		}

@@ -167,16 +167,21 @@ func TestBadValueSaysWhatIsWantedFromEverySource(t *testing.T) {
 		{"variable", nil, map[string]string{"CALLSTREAM_POLL_INTERVAL": "abc"}, want + " (from CALLSTREAM_POLL_INTERVAL)" + wanted},
 		{"config key", []string{"--config", file}, nil, want + " (from config key poll-interval in " + file + ")" + wanted},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			var stdout, stderr bytes.Buffer
-			code := cmdRun(t.Context(), append(append([]string{}, good...), tc.args...), &stdout, &stderr)
-			if got, want := stderr.String(), "callstream run: "+tc.line+"\n"; code != 2 || got != want {
-				t.Errorf("exit %d, stderr %q; want 2, %q", code, got, want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { runRefuses(t, append(append([]string{}, good...), tc.args...), tc.env, tc.line) })
+	}
+}
+
+// runRefuses runs `callstream run args` with env set and checks that it
+// exits 2 with line, and nothing else, on stderr.
+func runRefuses(t *testing.T, args []string, env map[string]string, line string) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var stdout, stderr bytes.Buffer
+	code := cmdRun(t.Context(), args, &stdout, &stderr)
+	if got, want := stderr.String(), "callstream run: "+line+"\n"; code != 2 || got != want {
+		t.Errorf("exit %d, stderr %q; want 2, %q", code, got, want)
 	}
 }
 
@@ -209,16 +214,7 @@ func TestBadValuesSayWhatIsWanted(t *testing.T) {
 		{[]string{"--log-level", "loud"}, nil, `--log-level: invalid value "loud": want debug, info, warn or error`},
 		{[]string{"--app-id", ""}, nil, `--app-id: required`},
 	} {
-		t.Run(tc.line, func(t *testing.T) {
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			var stdout, stderr bytes.Buffer
-			code := cmdRun(t.Context(), append(append([]string{}, good...), tc.args...), &stdout, &stderr)
-			if got, want := stderr.String(), "callstream run: "+tc.line+"\n"; code != 2 || got != want {
-				t.Errorf("exit %d, stderr %q; want 2, %q", code, got, want)
-			}
-		})
+		t.Run(tc.line, func(t *testing.T) { runRefuses(t, append(append([]string{}, good...), tc.args...), tc.env, tc.line) })
 	}
 }
 
