@@ -16,6 +16,7 @@ import (
 	"github.com/callstream/callstream/connector/state"
 	"github.com/callstream/callstream/metrics"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 )
 
 // Connector moves the vendor's call list into Kafka exactly once.
@@ -26,13 +27,17 @@ type Connector struct {
 	src     *source.Client
 	enc     *event.Encoder
 	store   *state.Store
-	sink    *sink.Sink
+	sink    committer
 	health  *Health
 	labels  prometheus.Labels
 	onEvent func(Committed)
 	at      func(sink.Point)
 	apiLog  *apiLog
 	notes   *vendorNotes
+
+	// keys places this source's records in the state topic: its key
+	// prefix and, in a group, its partition.
+	keys stateKeys
 
 	lastPrune time.Time
 	backfill  backfillProgress
@@ -57,6 +62,9 @@ type Options struct {
 	// (see sink.Point). Tests crash the process there; leave it nil
 	// otherwise.
 	At func(sink.Point)
+	// InFlight, if set, caps the API requests in flight across every
+	// connector that shares it (see source.Config.InFlight).
+	InFlight *semaphore.Weighted
 }
 
 // New validates cfg and builds a connector. Nothing connects until Run.
@@ -82,6 +90,7 @@ func New(cfg Config, opts Options) (*Connector, error) {
 	c := &Connector{
 		cfg: cfg, log: opts.Logger, m: opts.Metrics, enc: opts.Encoder, onEvent: opts.OnCommit, at: opts.At,
 		store:  state.New(),
+		keys:   legacyKeys(),
 		labels: prometheus.Labels{metrics.LabelSource: cfg.SourceName, metrics.LabelType: cfg.Type},
 	}
 	c.health = newHealth(cfg.ReadyMaxAge, cfg.Clock, c.m, c.labels)
@@ -96,7 +105,7 @@ func New(cfg Config, opts Options) (*Connector, error) {
 		BaseURL: cfg.APIURL, AppID: cfg.AppID, AppKey: cfg.AppKey, Type: cfg.Type,
 		PageSize: cfg.PageSize, MaxPages: cfg.MaxPages, PageConcurrency: cfg.PageConcurrency, Signer: cfg.Signer,
 		Timeout: cfg.RequestTimeout, Clock: cfg.Clock, Hooks: c.sourceHooks(),
-		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, InFlight: opts.InFlight,
 	}
 	var err error
 	if c.src, err = source.NewClient(scfg); err != nil {
@@ -140,27 +149,32 @@ func (c *Connector) Run(ctx context.Context) (err error) {
 	c.health.set(producerReady, true)
 
 	// 2. Read the state to its end, read_committed.
-	if err := c.restore(ctx); err != nil {
+	if err := c.restore(ctx, sk); err != nil {
 		return ignoreCanceled(ctx, err)
 	}
 	c.health.set(stateLoaded, true)
+	return ignoreCanceled(ctx, c.poll(ctx))
+}
 
+// poll is step 3 of Run: once the producer fenced older instances and the
+// state was read, it polls until ctx is done.
+func (c *Connector) poll(ctx context.Context) error {
 	// 3. Poll, once the server's clock is known: windows are placed by it.
 	if err := c.syncClock(ctx); err != nil {
-		return ignoreCanceled(ctx, err)
+		return err
 	}
 	c.countListed(ctx)
 	if !schedule.IsInitialized(c.store.Checkpoint) {
 		if err := c.initialize(ctx); err != nil {
-			return ignoreCanceled(ctx, err)
+			return err
 		}
 	}
-	return ignoreCanceled(ctx, c.loop(ctx))
+	return c.loop(ctx)
 }
 
-func (c *Connector) restore(ctx context.Context) error {
+func (c *Connector) restore(ctx context.Context, sk *sink.Sink) error {
 	start := time.Now()
-	n, err := c.sink.ReadState(ctx, c.loadState)
+	n, err := sk.ReadState(ctx, c.loadState)
 	if err != nil {
 		return fmt.Errorf("restoring state: %w", err)
 	}

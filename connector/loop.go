@@ -10,7 +10,6 @@ import (
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/internal/pause"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // DefaultPruneEvery is how often the state is scanned for entries past the
@@ -136,10 +135,7 @@ func (c *Connector) prune(b *batch, now time.Time, before int64) {
 // the state records and checkpoints that account for them. Only after the
 // commit does the in-memory state change.
 func (c *Connector) commit(ctx context.Context, b *batch) error {
-	recs := b.records
-	b.state.Records(func(k, v []byte) {
-		recs = append(recs, &kgo.Record{Topic: c.cfg.Topics.State, Key: k, Value: v})
-	})
+	recs := c.keys.appendRecords(b.records, c.cfg.Topics.State, b.state)
 	start := time.Now()
 	// The commit runs on a context detached from shutdown, so that a
 	// window read whole is committed rather than thrown away; the sink

@@ -44,6 +44,7 @@ type runFlags struct {
 	rateBurst                                    int
 	createTopics, checkConfig                    bool
 	log                                          logFlags
+	group                                        groupFlags
 	kafka                                        kafkaFlags
 	produce                                      produceFlags
 	// registry is built from the flags by applyKafka; nil without
@@ -90,6 +91,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.noRecordsAlert, "no-records-alert", connector.DefaultNoRecordsAlert, "how long API requests may succeed without a record before the CallstreamNoRecords alert fires (exported for the rule)")
 	fs.DurationVar(&f.fencedHold, "fenced-hold", 2*time.Minute, "once a newer instance with the same transactional id has fenced this one, stay up, not ready, this long before exiting, so that a rolling update removes it rather than restarting it; longer than a new instance takes to be ready (0: exit at once)")
 	fs.BoolVar(&f.checkConfig, "check-config", false, "validate the settings and exit")
+	f.group.register(fs)
 	f.kafka.register(fs)
 	f.produce.register(fs)
 	f.log.register(fs)
@@ -228,6 +230,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f.register(fs)
 	if err := parseLayered(fs, args, os.LookupEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "run", err)
+	}
+	if f.group.many() {
+		return cmdRunSet(ctx, &f, args, stdout, stderr)
 	}
 	cfg, err := f.toConfig(time.Now())
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/callstream/callstream/connector"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -19,9 +18,15 @@ func registerRuntimeCollectors(reg prometheus.Registerer) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }
 
+// readiness is what /readyz reports: a connector's Health, or a Set of
+// sources.
+type readiness interface {
+	Ready() (bool, string)
+}
+
 // healthHandler answers /readyz: 200 with {"ready":true}, or 503 with the
 // reason.
-func healthHandler(h *connector.Health) http.HandlerFunc {
+func healthHandler(h readiness) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
 		ready, why := h.Ready()
 		w.Header().Set("Content-Type", "application/json")
@@ -33,7 +38,7 @@ func healthHandler(h *connector.Health) http.HandlerFunc {
 }
 
 // serveHTTP serves /metrics, /healthz and /readyz on addr until ctx is done.
-func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, h *connector.Health, logger *slog.Logger) error {
+func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, h readiness, logger *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -207,6 +207,15 @@ func loadConfigFile(fs *flag.FlagSet, given map[string]bool, lookupEnv func(stri
 		if fs.Lookup(k) == nil || k == "config" {
 			return "", nil, usagef("--config %s: unknown key %q", path, k)
 		}
+		if k == "sources" {
+			// A list of mappings: --sources reads it back as YAML.
+			b, err := yaml.Marshal(v)
+			if err != nil {
+				return "", nil, usagef("--sources: invalid value (from config key sources in %s): %v", path, oneLine(err))
+			}
+			out[k] = string(b)
+			continue
+		}
 		s, err := scalar(v)
 		if err != nil {
 			return "", nil, usagef("--%s: invalid value (from config key %s in %s): %v", k, k, path, err)

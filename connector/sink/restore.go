@@ -13,6 +13,17 @@ import (
 // a tombstone). Call it after New, which fenced older instances: then no
 // transaction of ours is left open and the end found here is the end.
 func (s *Sink) ReadState(ctx context.Context, fn func(key, value []byte) error) (int, error) {
+	return s.readState(ctx, -1, fn)
+}
+
+// ReadPartition is ReadState for one partition of the state topic: the
+// state of one unit of work.
+func (s *Sink) ReadPartition(ctx context.Context, partition int32, fn func(key, value []byte) error) (int, error) {
+	return s.readState(ctx, partition, fn)
+}
+
+// readState reads partition only, or every partition when only is -1.
+func (s *Sink) readState(ctx context.Context, only int32, fn func(key, value []byte) error) (int, error) {
 	topic := s.cfg.Topics.State
 	ends, err := s.adm.ListCommittedOffsets(ctx, topic)
 	if err != nil {
@@ -24,7 +35,7 @@ func (s *Sink) ReadState(ctx context.Context, fn func(key, value []byte) error) 
 	remaining := make(map[int32]int64)
 	parts := make(map[int32]kgo.Offset)
 	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
+		if o.Offset > 0 && (only < 0 || o.Partition == only) {
 			remaining[o.Partition] = o.Offset
 			parts[o.Partition] = kgo.NewOffset().AtStart()
 		}

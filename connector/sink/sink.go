@@ -34,9 +34,19 @@ type Config struct {
 	TransactionalID string
 	Topics          Topics
 	// Partitions and ReplicationFactor apply to the event topics that are
-	// created; the state topic always gets one partition, compacted.
+	// created; the state topic gets StatePartitions, compacted.
 	Partitions        int32
 	ReplicationFactor int16
+	// StatePartitions, when above 0, is the partition count of the state
+	// topic: it is created with as many, and an existing one with another
+	// count is refused (*StatePartitionsError). 0 creates one partition
+	// and accepts any count.
+	StatePartitions int32
+	// ManualStatePartition makes state records go to the partition their
+	// Record.Partition names; records of the other topics are partitioned
+	// as by default (murmur2 of the key). Without it every topic is
+	// partitioned by default.
+	ManualStatePartition bool
 	// CreateTopics creates missing topics; false only verifies them.
 	CreateTopics bool
 	// TopicConfigs are set on every topic created (retention.ms,
@@ -94,6 +104,9 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 		kgo.UnknownTopicRetries(10),
 	}, cfg.ClientOpts...)
 	opts = append(opts, cfg.ProducerOpts...)
+	if cfg.ManualStatePartition {
+		opts = append(opts, kgo.RecordPartitioner(statePartitioner{state: cfg.Topics.State, other: defaultPartitioner()}))
+	}
 	if cfg.At != nil {
 		opts = append(opts, kgo.WithHooks(endTxnWritten(cfg.At)))
 	}
@@ -120,6 +133,19 @@ func startError(err error) error {
 		return &FatalError{err}
 	}
 	return err
+}
+
+// EnsureTopics creates or verifies the topics of cfg, as New does, without
+// initialising a producer: for a process that starts producers later, one
+// per unit of work.
+func EnsureTopics(ctx context.Context, cfg Config) error {
+	cl, err := kgo.NewClient(cfg.ClientOpts...)
+	if err != nil {
+		return fmt.Errorf("creating kafka client: %w", err)
+	}
+	defer cl.Close()
+	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl)}
+	return s.ensureTopics(ctx)
 }
 
 // Close closes the client. Call it after the last transaction ended.

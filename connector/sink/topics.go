@@ -46,6 +46,20 @@ func Specs(t Topics, partitions int32, configs map[string]string) []TopicSpec {
 	return specs
 }
 
+// StatePartitionsError refuses a state topic whose partition count is not
+// the configured one: sources are placed on partitions by that count, so
+// another count would separate them from their state.
+type StatePartitionsError struct {
+	Topic      string
+	Have, Want int32
+}
+
+func (e *StatePartitionsError) Error() string {
+	return fmt.Sprintf("state topic %q has %d partitions but --state-partitions is %d: sources are placed on state partitions by their count, "+
+		"so a change would separate them from their state; set --state-partitions %d, or start afresh with a new state topic and transactional id",
+		e.Topic, e.Have, e.Want, e.Have)
+}
+
 // ensureTopics creates the missing topics (or, with CreateTopics false,
 // refuses to start without them) and checks that the state topic and the
 // latest topic are compacted.
@@ -55,6 +69,12 @@ func (s *Sink) ensureTopics(ctx context.Context) error {
 		rf = -1
 	}
 	specs := Specs(s.cfg.Topics, s.cfg.Partitions, s.cfg.TopicConfigs)
+	for i := range specs {
+		// One partition unless the state is sharded into units of work.
+		if specs[i].Name == s.cfg.Topics.State && s.cfg.StatePartitions > 0 {
+			specs[i].Partitions = s.cfg.StatePartitions
+		}
+	}
 	for _, w := range specs {
 		if !s.cfg.CreateTopics {
 			continue
@@ -76,6 +96,11 @@ func (s *Sink) ensureTopics(ctx context.Context) error {
 		d, ok := details[name]
 		if !ok || d.Err != nil {
 			return fmt.Errorf("%w: %q (create it, or run with --create-topics): %v", ErrTopicMissing, name, d.Err)
+		}
+	}
+	if want := s.cfg.StatePartitions; want > 0 {
+		if got := int32(len(details[s.cfg.Topics.State].Partitions)); got != want {
+			return &StatePartitionsError{Topic: s.cfg.Topics.State, Have: got, Want: want}
 		}
 	}
 	for _, w := range specs {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/secret"
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 )
 
@@ -71,6 +72,10 @@ type Config struct {
 	// at once after a quiet spell; default 1.
 	RateLimit float64
 	RateBurst int
+	// InFlight, if set, is shared by every client of a process and caps
+	// the requests in flight in all of them: each attempt holds one unit
+	// from after the rate limit until its response is read. nil: no cap.
+	InFlight *semaphore.Weighted
 }
 
 // Hooks lets callers observe the client, e.g. to count metrics. Every hook is
@@ -191,6 +196,12 @@ func (c *Client) attempt(ctx context.Context, w Window, pageNo, pageSize int) (*
 		if err := c.limiter.Wait(ctx); err != nil {
 			return nil, fmt.Errorf("fetching page %d of %s: waiting for the rate limit: %w", pageNo, w, err)
 		}
+	}
+	if c.cfg.InFlight != nil {
+		if err := c.cfg.InFlight.Acquire(ctx, 1); err != nil {
+			return nil, fmt.Errorf("fetching page %d of %s: waiting for a request slot: %w", pageNo, w, err)
+		}
+		defer c.cfg.InFlight.Release(1)
 	}
 	start := time.Now()
 	p, err := c.fetch(ctx, w, pageNo, pageSize)

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/callstream/callstream/connector"
+	"github.com/callstream/callstream/connector/event"
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/metrics"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/sync/errgroup"
+)
+
+// Keys of a `sources:` entry beyond the run flags it may set.
+const sourceKeyName = "name"
+
+// perSourceFlags are the run flags that concern one source and so may be
+// set in an entry of `sources:`; the others (Kafka, topics, listening,
+// logging) are the process's.
+var perSourceFlags = map[string]bool{
+	"api-url": true, "app-id": true, "app-key": true, "app-key-file": true, "type": true, "sign": true,
+	"page-size": true, "max-pages": true, "page-concurrency": true, "request-timeout": true,
+	"retry-max": true, "rate-limit": true, "rate-burst": true, "start-from": true,
+	"poll-interval": true, "settle-delay": true, "tiers": true, "backfill-window": true,
+	"backfill-max-window": true, "sweep-window": true, "ready-max-age": true,
+}
+
+// sourcesFlag is --sources: a YAML (or JSON) list of sources, each a
+// mapping of `name` and per-source run flags, as the `sources:` key of
+// --config holds it.
+type sourcesFlag struct {
+	list []map[string]string
+	raw  string
+}
+
+func (s *sourcesFlag) String() string { return s.raw }
+
+func (s *sourcesFlag) Set(v string) error {
+	var raw []map[string]any
+	if err := yaml.Unmarshal([]byte(v), &raw); err != nil {
+		return fmt.Errorf("want a list of sources: %v", oneLine(err))
+	}
+	list := make([]map[string]string, len(raw))
+	for i, m := range raw {
+		list[i] = make(map[string]string, len(m))
+		for k, v := range m {
+			str, err := scalar(v)
+			if err != nil {
+				return fmt.Errorf("sources[%d].%s: %v", i, k, err)
+			}
+			list[i][k] = str
+		}
+	}
+	s.list, s.raw = list, v
+	return nil
+}
+
+// groupFlags are the settings of many sources and of scale-out.
+type groupFlags struct {
+	sources               sourcesFlag
+	group                 string
+	statePartitions       int
+	maxConcurrentRequests int
+	sessionTimeout        time.Duration
+}
+
+func (g *groupFlags) register(fs *flag.FlagSet) {
+	fs.Var(&g.sources, "sources", "the sources, a YAML list of mappings of name and per-source run flags (best in --config); without it the flags define one source named --source-name")
+	fs.StringVar(&g.group, "group", "", "Kafka consumer group through which pods share the sources' state partitions (empty: this process runs every source)")
+	fs.IntVar(&g.statePartitions, "state-partitions", connector.DefaultStatePartitions, "partitions of the state topic with --group: the units of work; fixed once the topic exists")
+	fs.IntVar(&g.maxConcurrentRequests, "max-concurrent-requests", connector.DefaultMaxConcurrentRequests, "API requests in flight at most over all the sources of the process")
+	fs.DurationVar(&g.sessionTimeout, "session-timeout", connector.DefaultSessionTimeout, "group session timeout: how long after a pod stops its partitions move")
+}
+
+// many reports whether the settings ask for a Set rather than the single
+// source of old.
+func (g *groupFlags) many() bool { return len(g.sources.list) > 0 || g.group != "" }
+
+// toSetConfig builds the configuration of every source: the flags as parsed
+// (flag > environment > file), overridden by the keys of the source's
+// entry. Without `sources` the flags define one source.
+func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bool), now time.Time) (connector.SetConfig, error) {
+	g := f.group
+	cfg := connector.SetConfig{
+		Legacy: f.sourceName, Group: g.group, StatePartitions: g.statePartitions,
+		MaxConcurrentRequests: g.maxConcurrentRequests, SessionTimeout: g.sessionTimeout,
+	}
+	if g.maxConcurrentRequests < 1 {
+		return cfg, usagef("--max-concurrent-requests: want at least 1, got %d", g.maxConcurrentRequests)
+	}
+	if g.sessionTimeout <= 0 {
+		return cfg, usagef("--session-timeout: want a positive duration, got %s", g.sessionTimeout)
+	}
+	if len(g.sources.list) == 0 {
+		c, err := f.toConfig(now)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Sources = []connector.Config{c}
+	}
+	for i, entry := range g.sources.list {
+		c, err := sourceConfig(i, entry, args, lookupEnv, now)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Sources = append(cfg.Sources, c)
+	}
+	if f.registry == nil && len(g.sources.list) > 0 {
+		// The registry client is the process's, built from the flags.
+		var shared connector.Config
+		if err := f.applyKafka(&shared); err != nil {
+			return cfg, err
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, &usageError{err.Error()}
+	}
+	return cfg, nil
+}
+
+// sourceConfig parses the run settings afresh and sets the keys of one
+// `sources:` entry on them.
+func sourceConfig(i int, entry map[string]string, args []string, lookupEnv func(string) (string, bool), now time.Time) (connector.Config, error) {
+	fs := newRunFlagSet()
+	var f runFlags
+	f.register(fs)
+	if err := parseLayered(fs, args, lookupEnv); err != nil {
+		return connector.Config{}, err
+	}
+	name, ok := entry[sourceKeyName]
+	if !ok {
+		return connector.Config{}, usagef("sources[%d]: name is required", i)
+	}
+	keys := make([]string, 0, len(entry))
+	for k := range entry {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	// A source's key file replaces a key given globally, and the other
+	// way round: the two are exclusive for one source.
+	if _, ok := entry["app-key-file"]; ok {
+		f.appKey = ""
+	}
+	if _, ok := entry["app-key"]; ok {
+		f.appKeyFile = ""
+	}
+	for _, k := range keys {
+		v := entry[k]
+		if k == sourceKeyName {
+			f.sourceName = v
+			continue
+		}
+		if !perSourceFlags[k] {
+			return connector.Config{}, usagef("sources[%d] (%s): %q is not a per-source setting", i, name, k)
+		}
+		if err := fs.Set(k, v); err != nil {
+			return connector.Config{}, usagef("sources[%d] (%s).%s: invalid value: %v", i, name, k, err)
+		}
+	}
+	c, err := f.toConfig(now)
+	if err != nil {
+		var u *usageError
+		if errors.As(err, &u) {
+			return c, usagef("sources[%d] (%s): %s", i, name, u.msg)
+		}
+		return c, err
+	}
+	return c, nil
+}
+
+// runSet runs a Set of sources and its HTTP endpoints until ctx is done or
+// the Set fails.
+func runSet(ctx context.Context, cfg connector.SetConfig, listen string, logger *slog.Logger, enc *event.Encoder, fencedHold time.Duration) error {
+	reg := newRegistry()
+	m := metrics.New(reg)
+	setBuildInfo(m)
+	gm := metrics.NewGroup(reg)
+	kp := kafkaMetrics(reg)
+	for i := range cfg.Sources {
+		cfg.Sources[i].ProducerOpts = append(cfg.Sources[i].ProducerOpts, kgo.WithHooks(kp), kgo.WithLogger(kgoLogger(logger)))
+	}
+	set, err := connector.NewSet(cfg, connector.Options{Logger: logger, Metrics: m, Encoder: enc, At: stepHook}, gm)
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	runCtx, stopRun := context.WithCancel(gctx)
+	defer stopRun()
+	g.Go(func() error {
+		defer stopRun()
+		err := set.Run(runCtx)
+		// In a group a fenced unit only stops itself; without one the
+		// whole process was replaced, as for a single source.
+		if sink.IsFenced(err) && fencedHold > 0 {
+			return holdFenced(runCtx, err, fencedHold, logger)
+		}
+		return err
+	})
+	if listen != "" {
+		g.Go(func() error { return serveHTTP(runCtx, listen, reg, set, logger) })
+	}
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// sourceNames lists the sources' names, for the start's log line.
+func sourceNames(cfg connector.SetConfig) string {
+	names := make([]string, len(cfg.Sources))
+	for i, s := range cfg.Sources {
+		names[i] = s.SourceName
+	}
+	return strings.Join(names, ",")
+}
+
+// cmdRunSet is `run` with `sources` or `group`.
+func cmdRunSet(ctx context.Context, f *runFlags, args []string, stdout, stderr io.Writer) int {
+	cfg, err := f.toSetConfig(args, os.LookupEnv, time.Now())
+	if err != nil {
+		return exitStatus(stderr, "run", err)
+	}
+	if f.fencedHold < 0 {
+		return exitStatus(stderr, "run", usagef("--fenced-hold: want 0 or more, got %s", f.fencedHold))
+	}
+	logger, err := f.log.logger(stderr)
+	if err != nil {
+		return exitStatus(stderr, "run", err)
+	}
+	if f.checkConfig {
+		fmt.Fprintln(stdout, "configuration ok")
+		return 0
+	}
+	enc, err := registryEncoder(ctx, f.registry, cfg.Sources[0], logger)
+	if err != nil {
+		return exitStatus(stderr, "run", err)
+	}
+	logger.Info("starting sources", "sources", sourceNames(cfg), "group", cfg.Group)
+	if err := runSet(ctx, cfg, f.listen, logger, enc, f.fencedHold); err != nil {
+		logger.Error("exiting", "class", exitClass(err), "err", err)
+		return 1
+	}
+	logger.Info("stopped")
+	return 0
+}

@@ -1,0 +1,187 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// member is this pod in the group: Kafka's group coordinator assigns it
+// state partitions, and it runs one unit of work for each. Membership,
+// assignment and failure detection are the brokers'; a pod only follows.
+type member struct {
+	set   *Set
+	ctx   context.Context // Run's: the units stop when it is done
+	topic string
+	fatal chan error
+
+	mu      sync.Mutex
+	workers map[int32]*worker
+}
+
+// worker runs the unit of one owned partition.
+type worker struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// runGroup joins the group as a consumer of the state topic and runs the
+// units of the partitions assigned, until ctx is done or a unit fails with
+// something other than a fence.
+func (s *Set) runGroup(ctx context.Context) error {
+	c := s.cfg.Sources[0]
+	// The state topic must exist, with its partition count checked, before
+	// the group can assign its partitions.
+	if err := sink.EnsureTopics(ctx, s.sinkConfig(0)); err != nil {
+		return ignoreCanceled(ctx, fmt.Errorf("checking the topics: %w", err))
+	}
+	g := &member{set: s, ctx: ctx, topic: c.Topics.State, fatal: make(chan error, 1), workers: map[int32]*worker{}}
+	opts := append([]kgo.Opt{kgo.SeedBrokers(c.Brokers...)}, c.KafkaOpts...)
+	opts = append(opts,
+		kgo.ConsumerGroup(s.cfg.Group), kgo.ConsumeTopics(c.Topics.State),
+		kgo.SessionTimeout(s.cfg.SessionTimeout), kgo.DisableAutoCommit(),
+		// The group is for ownership only: each unit reads its partition
+		// with a client of its own, read_committed, to its end. This one
+		// is paused and would start at the end, so it fetches nothing.
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()),
+		kgo.FetchMaxBytes(1<<10), kgo.FetchMaxPartitionBytes(1<<10),
+		kgo.OnPartitionsAssigned(g.assigned),
+		kgo.OnPartitionsRevoked(g.revoked),
+		kgo.OnPartitionsLost(g.lost),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("joining group %q: %w", s.cfg.Group, err)
+	}
+	cl.PauseFetchTopics(c.Topics.State)
+	s.log.Info("joining group", "group", s.cfg.Group, "state_partitions", s.cfg.StatePartitions,
+		"sources", len(s.cfg.Sources), "session_timeout_seconds", s.cfg.SessionTimeout.Seconds())
+	select {
+	case <-ctx.Done():
+	case err = <-g.fatal:
+	}
+	// The units stop with ctx (or are stopped here after a failure), each
+	// ending its transaction; only then does the pod leave the group, so
+	// that the next owner finds nothing open.
+	g.stopAll()
+	cl.Close()
+	return err
+}
+
+func (g *member) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	g.start(m[g.topic])
+	g.set.mu.Lock()
+	g.set.joined = true
+	g.set.mu.Unlock()
+	g.count("assigned", m)
+}
+
+// start starts a unit for each partition of ps not already owned.
+func (g *member) start(ps []int32) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := g.set
+	for _, p := range ps {
+		if _, ok := g.workers[p]; ok {
+			continue
+		}
+		u, err := s.newUnit(p)
+		if err != nil {
+			g.fail(err)
+			continue
+		}
+		wctx, cancel := context.WithCancel(g.ctx)
+		w := &worker{cancel: cancel, done: make(chan struct{})}
+		g.workers[p] = w
+		s.mu.Lock()
+		s.units[p] = u
+		s.mu.Unlock()
+		s.log.Info("state partition assigned", "partition", p, "sources", len(u.sources))
+		go func() {
+			defer close(w.done)
+			if err := u.run(wctx); err != nil {
+				if sink.IsFenced(err) {
+					// Another pod owns p now (this one was paused or cut
+					// off past its session): it writes nothing more, and
+					// the group will tell it that p is lost.
+					s.log.Warn("fenced: state partition taken over by another pod", "partition", p, "err", err)
+					return
+				}
+				g.fail(fmt.Errorf("state partition %d: %w", p, err))
+			}
+		}()
+	}
+}
+
+func (g *member) revoked(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	g.stop(m[g.topic])
+	g.count("revoked", m)
+}
+
+func (g *member) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	g.stop(m[g.topic])
+	g.count("lost", m)
+}
+
+// stop stops the units of ps and waits until each ended its transaction
+// and closed its producer: only then may the group give them to another
+// pod. Called from the group's callbacks, it holds up the rebalance, as
+// the group protocol intends.
+func (g *member) stop(ps []int32) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var stopped []*worker
+	for _, p := range ps {
+		if w, ok := g.workers[p]; ok {
+			w.cancel()
+			stopped = append(stopped, w)
+			delete(g.workers, p)
+		}
+	}
+	for _, w := range stopped {
+		<-w.done
+	}
+	g.set.mu.Lock()
+	for _, p := range ps {
+		delete(g.set.units, p)
+	}
+	g.set.mu.Unlock()
+	if len(ps) > 0 {
+		g.set.log.Info("state partitions released", "partitions", ps)
+	}
+}
+
+func (g *member) stopAll() {
+	g.mu.Lock()
+	ps := make([]int32, 0, len(g.workers))
+	for p := range g.workers {
+		ps = append(ps, p)
+	}
+	g.mu.Unlock()
+	g.stop(ps)
+}
+
+func (g *member) fail(err error) {
+	select {
+	case g.fatal <- err:
+	default:
+	}
+}
+
+// count records an event of the group protocol; the callers hold no lock
+// that the metrics need.
+func (g *member) count(event string, m map[string][]int32) {
+	if g.set.gm == nil {
+		return
+	}
+	if len(m[g.topic]) > 0 {
+		g.set.gm.Rebalances.WithLabelValues(event).Inc()
+	}
+	g.mu.Lock()
+	n := len(g.workers)
+	g.mu.Unlock()
+	g.set.gm.PartitionsOwned.Set(float64(n))
+}

@@ -1,0 +1,249 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/semaphore"
+)
+
+// Defaults of SetConfig.
+const (
+	DefaultStatePartitions       = 12
+	DefaultMaxConcurrentRequests = 16
+	DefaultSessionTimeout        = 45 * time.Second
+)
+
+var sourceNameRE = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
+
+// SetConfig configures a Set: several sources in one process, or spread
+// over the pods of a group.
+type SetConfig struct {
+	// Sources are the sources, each with every setting of its own. Their
+	// Kafka settings (brokers, topics, transactional id, client options)
+	// are those of the first: they share the producer and the topics.
+	Sources []Config
+	// Legacy names the source whose state keys are those of a single-source
+	// run (--source-name): its state carries over to a Set unchanged.
+	Legacy string
+	// Group, when set, is the Kafka consumer group through which pods
+	// share the state partitions and so the sources.
+	Group string
+	// StatePartitions is the state topic's partition count in a group;
+	// default DefaultStatePartitions.
+	StatePartitions int
+	// MaxConcurrentRequests caps the API requests in flight over all the
+	// sources of the process; default DefaultMaxConcurrentRequests.
+	MaxConcurrentRequests int
+	// SessionTimeout is the group's session timeout: how long after a pod
+	// stops heartbeating its partitions move; default DefaultSessionTimeout.
+	SessionTimeout time.Duration
+}
+
+// Validate checks the sources and the group settings, naming the setting
+// at fault as the command line does.
+func (c *SetConfig) Validate() error {
+	if len(c.Sources) == 0 {
+		return errors.New("sources: want at least one source")
+	}
+	if c.Group != "" && (c.StatePartitions < 1 || c.StatePartitions > 10000) {
+		return fmt.Errorf("--state-partitions: want 1..10000, got %d", c.StatePartitions)
+	}
+	if c.MaxConcurrentRequests < 0 {
+		return fmt.Errorf("--max-concurrent-requests: want at least 1, got %d", c.MaxConcurrentRequests)
+	}
+	names := map[string]bool{}
+	reads := map[string]string{}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		if !sourceNameRE.MatchString(s.SourceName) {
+			return fmt.Errorf("sources[%d].name: %q is not [a-z0-9-]{1,40}", i, s.SourceName)
+		}
+		if names[s.SourceName] {
+			return fmt.Errorf("sources[%d].name: %q is used twice", i, s.SourceName)
+		}
+		names[s.SourceName] = true
+		// Two sources reading the same calls would emit each twice.
+		what := s.APIURL + "\x00" + s.AppID + "\x00" + s.Type
+		if other, ok := reads[what]; ok {
+			return fmt.Errorf("sources[%d]: %q reads the same app id and type as %q", i, s.SourceName, other)
+		}
+		reads[what] = s.SourceName
+		if err := s.Validate(); err != nil {
+			return fmt.Errorf("sources[%d] (%s): %s", i, s.SourceName, strings.Split(err.Error(), "\n")[0])
+		}
+	}
+	return nil
+}
+
+// Set runs several sources: all of them in this process without a group, or
+// those of the state partitions that the group assigns to this pod.
+type Set struct {
+	cfg      SetConfig
+	opts     Options
+	log      *slog.Logger
+	m        *metrics.Metrics
+	gm       *metrics.Group
+	inFlight *semaphore.Weighted
+
+	mu    sync.Mutex
+	units map[int32]*unit // by state partition; -1 without a group
+	// joined is set once the group assigned this pod its first partitions
+	// (perhaps none); always true without a group.
+	joined bool
+}
+
+// NewSet validates cfg and builds a Set. Nothing connects until Run.
+// opts.Metrics and opts.Logger are shared by the sources, which add their
+// name; gm, if not nil, counts the group's partitions and rebalances.
+func NewSet(cfg SetConfig, opts Options, gm *metrics.Group) (*Set, error) {
+	if cfg.StatePartitions == 0 {
+		cfg.StatePartitions = DefaultStatePartitions
+	}
+	if cfg.MaxConcurrentRequests == 0 {
+		cfg.MaxConcurrentRequests = DefaultMaxConcurrentRequests
+	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = DefaultSessionTimeout
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New(prometheus.NewRegistry())
+	}
+	s := &Set{
+		cfg: cfg, opts: opts, log: opts.Logger, m: opts.Metrics, gm: gm,
+		inFlight: semaphore.NewWeighted(int64(cfg.MaxConcurrentRequests)),
+		units:    map[int32]*unit{},
+	}
+	opts.InFlight = s.inFlight
+	s.opts = opts
+	// Build every source once, so that a bad setting stops the start
+	// rather than an assignment later.
+	for _, sc := range cfg.Sources {
+		if _, err := s.newSource(sc, -1); err != nil {
+			return nil, err
+		}
+	}
+	s.m.Ready.SetFunc(func() float64 {
+		if ok, _ := s.Ready(); ok {
+			return 1
+		}
+		return 0
+	})
+	return s, nil
+}
+
+// newSource builds the connector of one source for a unit of work on
+// partition (-1: no group), with an empty store.
+func (s *Set) newSource(sc Config, partition int32) (*Connector, error) {
+	opts := s.opts
+	opts.Logger = s.log.With("source", sc.SourceName)
+	c, err := New(sc, opts)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", sc.SourceName, err)
+	}
+	parts := 0
+	if s.cfg.Group != "" {
+		parts = s.cfg.StatePartitions
+	}
+	c.keys = sourceKeys(sc.SourceName, sc.SourceName == s.cfg.Legacy, partition, parts)
+	return c, nil
+}
+
+// sourcesOf returns the configurations of the sources on partition p, or of
+// every source when p is -1.
+func (s *Set) sourcesOf(p int32) []Config {
+	if p < 0 {
+		return s.cfg.Sources
+	}
+	var out []Config
+	for _, sc := range s.cfg.Sources {
+		if StatePartition(sc.SourceName, s.cfg.StatePartitions) == p {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// sinkConfig is the producer of the unit of work on partition p (-1: no
+// group).
+func (s *Set) sinkConfig(p int32) sink.Config {
+	c := s.cfg.Sources[0]
+	sc := sink.Config{
+		TransactionalID: c.TransactionalID, Topics: c.Topics,
+		CreateTopics: c.CreateTopics, Partitions: c.Partitions,
+		ReplicationFactor: c.ReplicationFactor, TopicConfigs: c.TopicConfigs,
+		ClientOpts:   append([]kgo.Opt{kgo.SeedBrokers(c.Brokers...)}, c.KafkaOpts...),
+		ProducerOpts: c.ProducerOpts,
+		Logger:       s.log.With("component", "sink"),
+		At:           s.opts.At,
+	}
+	if p >= 0 {
+		sc.TransactionalID = fmt.Sprintf("%s-p%d", c.TransactionalID, p)
+		sc.StatePartitions = int32(s.cfg.StatePartitions)
+		sc.ManualStatePartition = true
+		sc.Logger = sc.Logger.With("partition", p)
+	}
+	return sc
+}
+
+// Run runs the sources until ctx is done: without a group all of them in one
+// unit of work, fenced by the transactional id; with one, those of the
+// partitions the group assigns. It returns nil after a clean shutdown.
+func (s *Set) Run(ctx context.Context) error {
+	if s.cfg.Group != "" {
+		return s.runGroup(ctx)
+	}
+	u, err := s.newUnit(-1)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.units[-1], s.joined = u, true
+	s.mu.Unlock()
+	return ignoreCanceled(ctx, u.run(ctx))
+}
+
+// Ready reports whether every unit of work this process owns is restored
+// and its sources are ready; a pod of a group that owns no partition is
+// ready and idle.
+func (s *Set) Ready() (bool, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.joined {
+		return false, "not yet a member of group " + s.cfg.Group
+	}
+	if len(s.units) == 0 {
+		return true, "idle: no state partition assigned"
+	}
+	parts := make([]int32, 0, len(s.units))
+	for p := range s.units {
+		parts = append(parts, p)
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
+	for _, p := range parts {
+		if ok, why := s.units[p].ready(); !ok {
+			if p >= 0 {
+				why = fmt.Sprintf("state partition %d: %s", p, why)
+			}
+			return false, why
+		}
+	}
+	return true, "ok"
+}

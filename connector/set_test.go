@@ -1,0 +1,314 @@
+package connector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callstream/callstream/check"
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/metrics"
+	"github.com/callstream/callstream/secret"
+	"github.com/callstream/callstream/simulator"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// setTypes are the request types each test app lists its calls under.
+var setTypes = []string{"call", "chat"}
+
+// newApp serves a simulated app with its own id, key and calls.
+func newApp(t *testing.T, appID string, seed int64) string {
+	t.Helper()
+	sim, err := simulator.New(simulator.Config{
+		AppID: appID, AppKey: secret.String("key-" + appID), Types: setTypes,
+		Seed: seed, History: 80, HistorySpan: 2 * time.Hour, Calls: 20, Rate: 10,
+		ConvertAfter: 2 * time.Second, FailRatio: 0.2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// setSources is one source per app and type, named app-type; truth maps
+// each source to its app's URL.
+func setSources(t *testing.T, brokers []string, apps map[string]string) (srcs []Config, truth map[string]string) {
+	t.Helper()
+	truth = map[string]string{}
+	for appID, url := range apps {
+		for _, typ := range setTypes {
+			c := testConfig(t, url, brokers)
+			c.AppID, c.AppKey, c.Type = appID, secret.String("key-"+appID), typ
+			c.SourceName = appID + "-" + typ
+			srcs = append(srcs, c)
+			truth[c.SourceName] = url
+		}
+	}
+	return srcs, truth
+}
+
+// awaitSources waits until the output of every source, told apart by the
+// source name in its events, holds its app's truth exactly once.
+func awaitSources(t *testing.T, brokers []string, truth map[string]string, timeout time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var last string
+	for {
+		bad, err := compareSources(ctx, brokers, truth)
+		if err == nil && bad == "" {
+			return
+		}
+		if err != nil {
+			bad = err.Error()
+		}
+		last = bad
+		select {
+		case <-ctx.Done():
+			t.Fatalf("output never held the truth of every source: %s", last)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// compareSources compares each source's events with its truth once and
+// describes the first source that differs; "" when none does.
+func compareSources(ctx context.Context, brokers []string, truth map[string]string) (string, error) {
+	out, err := check.ReadOutput(ctx, []kgo.Opt{kgo.SeedBrokers(brokers...)}, check.DefaultTopics())
+	if err != nil {
+		return "", err
+	}
+	bySource := map[string][]check.EventRecord{}
+	for _, e := range out.Events {
+		bySource[e.Event.Source.Name] = append(bySource[e.Event.Source.Name], e)
+	}
+	for name := range bySource {
+		if _, ok := truth[name]; !ok {
+			return fmt.Sprintf("events of an unknown source %q", name), nil
+		}
+	}
+	for name, url := range truth {
+		calls, err := check.FetchTruth(ctx, url)
+		if err != nil {
+			return "", err
+		}
+		r := check.Compare(calls, &check.Output{Topics: out.Topics, Events: bySource[name]}, nil)
+		if !r.OK() {
+			return fmt.Sprintf("source %s: %s", name, r), nil
+		}
+	}
+	return "", nil
+}
+
+func runSet(t *testing.T, cfg SetConfig, gm *metrics.Group) (s *Set, stop func() error) {
+	t.Helper()
+	s, err := NewSet(cfg, Options{Metrics: metrics.New(prometheus.NewRegistry())}, gm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(60 * time.Second):
+			t.Fatal("set did not stop within 60s of cancel")
+			return nil
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return s, stop
+}
+
+// A state topic written by a single-source run is read by a Set without a
+// group: the legacy source carries on from its state, a new source starts,
+// and nothing is emitted twice; a restart of the Set changes nothing.
+func TestSetCarriesOnASingleSourceState(t *testing.T) {
+	cluster := newCluster(t)
+	brokers := cluster.ListenAddrs()
+	apps := map[string]string{"app-a": newApp(t, "app-a", 3), "app-b": newApp(t, "app-b", 4)}
+	srcs, truth := setSources(t, brokers, apps)
+
+	var legacy Config
+	for _, s := range srcs {
+		if s.SourceName == "app-a-call" {
+			legacy = s
+		}
+	}
+	stop := runConnector(t, legacy, nil)
+	awaitSources(t, brokers, map[string]string{"app-a-call": apps["app-a"]}, 60*time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	for i := range 2 {
+		s, stop := runSet(t, SetConfig{Sources: srcs, Legacy: "app-a-call"}, nil)
+		awaitSources(t, brokers, truth, 90*time.Second)
+		if ok, why := s.Ready(); !ok {
+			t.Errorf("run %d: not ready once every source is polled: %s", i, why)
+		}
+		if err := stop(); err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+}
+
+// Pods of one group share the state partitions: each source is polled by
+// exactly one of them, and its output stays exactly once as pods stop and
+// join.
+func TestGroupSharesSources(t *testing.T) {
+	cluster := newCluster(t)
+	brokers := cluster.ListenAddrs()
+	apps := map[string]string{"app-a": newApp(t, "app-a", 5), "app-b": newApp(t, "app-b", 6)}
+	srcs, truth := setSources(t, brokers, apps)
+	cfg := SetConfig{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 6 * time.Second}
+
+	gms := []*metrics.Group{metrics.NewGroup(prometheus.NewRegistry()), metrics.NewGroup(prometheus.NewRegistry())}
+	a, stopA := runSet(t, cfg, gms[0])
+	b, _ := runSet(t, cfg, gms[1])
+	awaitSources(t, brokers, truth, 90*time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		owned := testutil.ToFloat64(gms[0].PartitionsOwned) + testutil.ToFloat64(gms[1].PartitionsOwned)
+		okA, whyA := a.Ready()
+		okB, whyB := b.Ready()
+		if owned == 4 && okA && okB {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("partitions owned %v, want 4; ready %v (%s), %v (%s)", owned, okA, whyA, okB, whyB)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	// A pod that stops hands its partitions over: the other takes them.
+	if err := stopA(); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for testutil.ToFloat64(gms[1].PartitionsOwned) != 4 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after a pod stopped the other owns %v partitions, want 4", testutil.ToFloat64(gms[1].PartitionsOwned))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// A pod that joins takes some.
+	gm := metrics.NewGroup(prometheus.NewRegistry())
+	runSet(t, cfg, gm)
+	deadline = time.Now().Add(30 * time.Second)
+	for testutil.ToFloat64(gm.PartitionsOwned) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a pod that joined got no partition")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second)
+	awaitSources(t, brokers, truth, 60*time.Second)
+	if got := testutil.ToFloat64(gms[1].Rebalances.WithLabelValues("assigned")); got < 2 {
+		t.Errorf("rebalances seen by the pod that stayed = %v, want at least 2", got)
+	}
+}
+
+// A state topic of another partition count than --state-partitions is
+// refused with one line that names both.
+func TestGroupRefusesAnotherPartitionCount(t *testing.T) {
+	cluster := newCluster(t)
+	brokers := cluster.ListenAddrs()
+	srcs, _ := setSources(t, brokers, map[string]string{"app-a": newApp(t, "app-a", 7)})
+	cfg := SetConfig{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 6 * time.Second}
+	_, stop := runSet(t, cfg, nil)
+	time.Sleep(2 * time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.StatePartitions = 6
+	s, err := NewSet(cfg, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = s.Run(ctx)
+	var spe *sink.StatePartitionsError
+	if !errors.As(err, &spe) || spe.Have != 4 || spe.Want != 6 {
+		t.Fatalf("Run = %v, want a *sink.StatePartitionsError of 4 against 6", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, "--state-partitions is 6") {
+		t.Errorf("error %q is not one line naming --state-partitions", msg)
+	}
+}
+
+func TestStatePartitionIsStable(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		partitions int
+		want       int32
+	}{
+		{"acme", 12, StatePartition("acme", 12)},
+		{"acme", 1, 0},
+	} {
+		got := StatePartition(tc.name, tc.partitions)
+		if got != tc.want || got < 0 || int(got) >= tc.partitions {
+			t.Errorf("StatePartition(%q, %d) = %d, want %d", tc.name, tc.partitions, got, tc.want)
+		}
+	}
+	// FNV-1a of "acme" is 0x2e5b3a8f... fixed for ever: a change would move
+	// every source away from its state.
+	if got := StatePartition("acme", 1<<16); got != int32(fnv32a("acme")%(1<<16)) {
+		t.Errorf("StatePartition is not FNV-1a: %d", got)
+	}
+}
+
+// fnv32a is FNV-1a, written out, as the test's oracle.
+func fnv32a(s string) uint32 {
+	h := uint32(2166136261)
+	for i := range len(s) {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
+
+func TestSetConfigValidate(t *testing.T) {
+	base := testConfig(t, "http://127.0.0.1:1", []string{"127.0.0.1:9092"})
+	named := func(name, app string) Config {
+		c := base
+		c.SourceName, c.AppID = name, app
+		return c
+	}
+	for _, tc := range []struct {
+		name string
+		cfg  SetConfig
+		want string
+	}{
+		{"ok", SetConfig{Sources: []Config{named("a", "1"), named("b", "2")}}, ""},
+		{"none", SetConfig{}, "sources: want at least one"},
+		{"bad name", SetConfig{Sources: []Config{named("A_b", "1")}}, "sources[0].name"},
+		{"twice", SetConfig{Sources: []Config{named("a", "1"), named("a", "2")}}, "used twice"},
+		{"same reads", SetConfig{Sources: []Config{named("a", "1"), named("b", "1")}}, "same app id and type"},
+		{"partitions", SetConfig{Sources: []Config{named("a", "1")}, Group: "g", StatePartitions: 0}, "--state-partitions"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Validate()
+			if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("Validate() = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

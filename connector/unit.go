@@ -1,0 +1,176 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/callstream/callstream/connector/sink"
+	"golang.org/x/sync/errgroup"
+)
+
+// unit is one unit of work: a transactional producer and the sources whose
+// state it holds. Without a group it is every source, fenced by the
+// transactional id; in a group it is the sources of one state partition,
+// fenced by the transactional id suffixed with the partition.
+type unit struct {
+	set       *Set
+	partition int32 // -1 without a group
+	sources   []*Connector
+	byName    map[string]*Connector
+	legacy    *Connector // the source with unprefixed state keys, if here
+
+	mu sync.Mutex
+	// phase says why the unit is not polling yet, or no longer; empty
+	// while it polls.
+	phase string
+}
+
+func (s *Set) newUnit(p int32) (*unit, error) {
+	u := &unit{set: s, partition: p, byName: map[string]*Connector{}, phase: "starting the producer"}
+	for _, sc := range s.sourcesOf(p) {
+		c, err := s.newSource(sc, p)
+		if err != nil {
+			return nil, err
+		}
+		u.sources = append(u.sources, c)
+		u.byName[sc.SourceName] = c
+		if sc.SourceName == s.cfg.Legacy {
+			u.legacy = c
+		}
+	}
+	return u, nil
+}
+
+func (u *unit) setPhase(phase string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.phase = phase
+}
+
+// ready reports whether the unit polls and every source of it is ready.
+func (u *unit) ready() (bool, string) {
+	u.mu.Lock()
+	phase := u.phase
+	u.mu.Unlock()
+	if phase != "" {
+		return false, phase
+	}
+	for _, c := range u.sources {
+		if ok, why := c.health.Ready(); !ok {
+			return false, "source " + c.cfg.SourceName + ": " + why
+		}
+	}
+	return true, "ok"
+}
+
+// run fences, reads the unit's state, then polls its sources until ctx is
+// done (invariant 3 for each unit of work). It returns nil after a clean
+// stop, the open transaction ended.
+func (u *unit) run(ctx context.Context) (err error) {
+	if len(u.sources) == 0 {
+		// A partition no configured source hashes to: nothing to fence,
+		// read or poll.
+		u.setPhase("")
+		<-ctx.Done()
+		return nil
+	}
+	defer func() {
+		if err != nil && ctx.Err() == nil {
+			u.setPhase("stopped: " + err.Error())
+		}
+		u.countFatal(err)
+	}()
+	// 1. Fence: whoever held this unit before is fenced and its open
+	//    transaction resolved.
+	sk, err := sink.New(ctx, u.set.sinkConfig(u.partition))
+	if err != nil {
+		return ignoreCanceled(ctx, fmt.Errorf("starting the producer: %w", err))
+	}
+	defer sk.Close()
+	for _, c := range u.sources {
+		c.health.set(producerReady, true)
+	}
+	// 2. Read the unit's state to its end, read_committed.
+	u.setPhase("restoring state")
+	if err := u.restore(ctx, sk); err != nil {
+		return ignoreCanceled(ctx, err)
+	}
+	for _, c := range u.sources {
+		c.health.set(stateLoaded, true)
+	}
+	u.setPhase("")
+	// 3. Poll every source; their batches share the producer.
+	shared := newSharedCommitter(sk)
+	stop := make(chan struct{})
+	go shared.run(stop)
+	defer func() { close(stop); <-shared.done }()
+	g, gctx := errgroup.WithContext(ctx)
+	for _, c := range u.sources {
+		c.sink = shared
+		g.Go(func() error { return ignoreCanceled(gctx, c.poll(gctx)) })
+	}
+	return ignoreCanceled(ctx, g.Wait())
+}
+
+// restore reads the unit's state, routing each record to its source's
+// store. Records of sources not configured here (removed ones) are
+// skipped: their state stays in the topic until they come back.
+func (u *unit) restore(ctx context.Context, sk *sink.Sink) error {
+	start := time.Now()
+	skipped := 0
+	load := func(key, value []byte) error {
+		name, inner, prefixed, err := splitSourceKey(key)
+		if err != nil {
+			return err
+		}
+		c := u.legacy
+		if prefixed {
+			c = u.byName[name]
+		}
+		if c == nil {
+			skipped++
+			return nil
+		}
+		return c.loadState(inner, value)
+	}
+	var n int
+	var err error
+	if u.partition < 0 {
+		n, err = sk.ReadState(ctx, load)
+	} else {
+		n, err = sk.ReadPartition(ctx, u.partition, load)
+	}
+	if err != nil {
+		return fmt.Errorf("restoring state: %w", err)
+	}
+	calls := 0
+	for _, c := range u.sources {
+		if u.partition >= 0 {
+			if err := checkPartitions(c.cfg.SourceName, c.store, u.set.cfg.StatePartitions); err != nil {
+				return err
+			}
+		}
+		calls += c.store.Len()
+	}
+	d := time.Since(start)
+	u.set.m.Restores.Observe(d.Seconds())
+	u.set.log.Info("state restored", "partition", u.partition, "sources", len(u.sources), "records", n,
+		"calls", calls, "skipped_records", skipped, "duration_seconds", d.Seconds())
+	return nil
+}
+
+// countFatal counts and logs an error that ends the unit, if it is a fatal
+// Kafka error.
+func (u *unit) countFatal(err error) {
+	if !sink.IsFatal(err) {
+		return
+	}
+	class := sink.FatalClass(err)
+	u.set.m.FatalErrors.WithLabelValues(class).Inc()
+	if class == fatalFenced {
+		u.setPhase("fenced: another instance took this unit of work over")
+	}
+	u.set.log.Error("fatal error", "class", class, "partition", u.partition, "err", err)
+}
