@@ -140,13 +140,19 @@ func NewSet(cfg SetConfig, opts Options, gm *metrics.Group) (*Set, error) {
 			return nil, err
 		}
 	}
+	s.bindReady()
+	return s, nil
+}
+
+// bindReady makes the ready gauge report the Set, not the connector of
+// one source (which New binds it to).
+func (s *Set) bindReady() {
 	s.m.Ready.SetFunc(func() float64 {
 		if ok, _ := s.Ready(); ok {
 			return 1
 		}
 		return 0
 	})
-	return s, nil
 }
 
 // newSource builds the connector of one source for a unit of work on
@@ -158,6 +164,7 @@ func (s *Set) newSource(sc Config, partition int32) (*Connector, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", sc.SourceName, err)
 	}
+	s.bindReady()
 	parts := 0
 	if s.cfg.Group != "" {
 		parts = s.cfg.StatePartitions

@@ -211,7 +211,12 @@ func (s *Simulator) Handler() http.Handler {
 // giving requests in flight up to 5 seconds. It returns nil after a
 // shutdown, or the error that stopped serving.
 func (s *Simulator) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	return serve(ctx, ln, s.Handler())
+}
+
+// serve serves h on ln until ctx is done; see Simulator.Serve.
+func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -18,6 +18,7 @@ import (
 // simulateFlags are the flags of callstream simulate.
 type simulateFlags struct {
 	listen, appID, appKey, appKeyFile, sign, faults string
+	apps                                            string
 	types                                           string
 	seed                                            int64
 	history, calls, maxPageSize, brokenEvery        int
@@ -28,7 +29,9 @@ type simulateFlags struct {
 
 func (f *simulateFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.listen, "listen", "", "HOST:PORT to serve the API on (required)")
-	fs.StringVar(&f.appID, "app-id", "", "the appId requests must carry (required)")
+	fs.StringVar(&f.appID, "app-id", "", "the appId requests must carry (required without --apps)")
+	fs.StringVar(&f.apps, "apps", "", "YAML or JSON file listing several apps, each a mapping of simulate flags (app-id, app-key, seed, rate, types, …) over the others; "+
+		"all on --listen, GET /_sim/records?app-id=ID answering for one")
 	fs.StringVar(&f.appKey, "app-key", "", "the appKey requests must carry and sign with")
 	fs.StringVar(&f.appKeyFile, "app-key-file", "", "file holding the app key, instead of --app-key")
 	fs.StringVar(&f.sign, "sign", simulator.DefaultSign, "sign recipe DIGEST:FIELD+FIELD…:CASE:UNIT, as the client's --sign")
@@ -124,11 +127,14 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err := parseLayered(fs, args, noEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "simulate", err)
 	}
-	cfg, err := f.config()
+	logger, err := f.log.logger(stderr)
 	if err != nil {
 		return exitStatus(stderr, "simulate", err)
 	}
-	logger, err := f.log.logger(stderr)
+	if f.apps != "" {
+		return simulateApps(ctx, &f, args, logger, stderr)
+	}
+	cfg, err := f.config()
 	if err != nil {
 		return exitStatus(stderr, "simulate", err)
 	}
