@@ -16,6 +16,7 @@ import (
 	"github.com/callstream/callstream/connector/state"
 	"github.com/callstream/callstream/metrics"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -140,7 +141,7 @@ func (c *Connector) Run(ctx context.Context) (err error) {
 	defer func() { c.countFatal(err) }()
 	// 1. Fence: initialising the transactional producer aborts whatever an
 	//    older instance left open. The brokers may not be up yet.
-	sk, err := c.startSink(ctx)
+	sk, err := c.startSink(ctx, sinkConfig(c.cfg, c.log, c.at))
 	if err != nil {
 		return ignoreCanceled(ctx, fmt.Errorf("starting the producer: %w", err))
 	}
@@ -170,6 +171,19 @@ func (c *Connector) poll(ctx context.Context) error {
 		}
 	}
 	return c.loop(ctx)
+}
+
+// sinkConfig is the producer of cfg, fenced by its transactional id.
+func sinkConfig(cfg Config, log *slog.Logger, at func(sink.Point)) sink.Config {
+	return sink.Config{
+		TransactionalID: cfg.TransactionalID, Topics: cfg.Topics,
+		CreateTopics: cfg.CreateTopics, Partitions: cfg.Partitions,
+		ReplicationFactor: cfg.ReplicationFactor, TopicConfigs: cfg.TopicConfigs,
+		ClientOpts:   append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.KafkaOpts...),
+		ProducerOpts: cfg.ProducerOpts,
+		Logger:       log.With("component", "sink"),
+		At:           at,
+	}
 }
 
 func (c *Connector) restore(ctx context.Context, sk *sink.Sink) error {

@@ -14,7 +14,6 @@ import (
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/metrics"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -192,15 +191,7 @@ func (s *Set) sourcesOf(p int32) []Config {
 // group).
 func (s *Set) sinkConfig(p int32) sink.Config {
 	c := s.cfg.Sources[0]
-	sc := sink.Config{
-		TransactionalID: c.TransactionalID, Topics: c.Topics,
-		CreateTopics: c.CreateTopics, Partitions: c.Partitions,
-		ReplicationFactor: c.ReplicationFactor, TopicConfigs: c.TopicConfigs,
-		ClientOpts:   append([]kgo.Opt{kgo.SeedBrokers(c.Brokers...)}, c.KafkaOpts...),
-		ProducerOpts: c.ProducerOpts,
-		Logger:       s.log.With("component", "sink"),
-		At:           s.opts.At,
-	}
+	sc := sinkConfig(c, s.log, s.opts.At)
 	if p >= 0 {
 		sc.TransactionalID = fmt.Sprintf("%s-p%d", c.TransactionalID, p)
 		sc.StatePartitions = int32(s.cfg.StatePartitions)

@@ -108,6 +108,22 @@ func compareSources(ctx context.Context, brokers []string, truth map[string]stri
 	return "", nil
 }
 
+// awaitReady waits until s is ready, or fails the test with the reason.
+func awaitReady(t *testing.T, s *Set, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ok, why := s.Ready()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready after %s: %s", d, why)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func runSet(t *testing.T, cfg SetConfig, gm *metrics.Group) (s *Set, stop func() error) {
 	t.Helper()
 	s, err := NewSet(cfg, Options{Metrics: metrics.New(prometheus.NewRegistry())}, gm)
@@ -160,9 +176,7 @@ func TestSetCarriesOnASingleSourceState(t *testing.T) {
 	for i := range 2 {
 		s, stop := runSet(t, SetConfig{Sources: srcs, Legacy: "app-a-call"}, nil)
 		awaitSources(t, brokers, truth, 90*time.Second)
-		if ok, why := s.Ready(); !ok {
-			t.Errorf("run %d: not ready once every source is polled: %s", i, why)
-		}
+		awaitReady(t, s, 30*time.Second)
 		if err := stop(); err != nil {
 			t.Fatalf("run %d: %v", i, err)
 		}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // startSink starts the sink (step 1 of Run: fence), waiting for the
@@ -17,16 +16,7 @@ import (
 // Config.Retry.Max, while /readyz says why it is not ready. A failure that
 // waiting cannot mend (a *sink.FatalError: refused credentials, a denied
 // ACL, a setting the brokers refuse) ends the start at once.
-func (c *Connector) startSink(ctx context.Context) (*sink.Sink, error) {
-	cfg := sink.Config{
-		TransactionalID: c.cfg.TransactionalID, Topics: c.cfg.Topics,
-		CreateTopics: c.cfg.CreateTopics, Partitions: c.cfg.Partitions,
-		ReplicationFactor: c.cfg.ReplicationFactor, TopicConfigs: c.cfg.TopicConfigs,
-		ClientOpts:   append([]kgo.Opt{kgo.SeedBrokers(c.cfg.Brokers...)}, c.cfg.KafkaOpts...),
-		ProducerOpts: c.cfg.ProducerOpts,
-		Logger:       c.log.With("component", "sink"),
-		At:           c.at,
-	}
+func (c *Connector) startSink(ctx context.Context, cfg sink.Config) (*sink.Sink, error) {
 	initial, ceiling := c.cfg.Retry.Initial, c.cfg.Retry.Max
 	if initial <= 0 {
 		initial = source.DefaultRetryInitial

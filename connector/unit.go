@@ -84,7 +84,7 @@ func (u *unit) run(ctx context.Context) (err error) {
 	}()
 	// 1. Fence: whoever held this unit before is fenced and its open
 	//    transaction resolved.
-	sk, err := sink.New(ctx, u.set.sinkConfig(u.partition))
+	sk, err := u.sources[0].startSink(ctx, u.set.sinkConfig(u.partition))
 	if err != nil {
 		return ignoreCanceled(ctx, fmt.Errorf("starting the producer: %w", err))
 	}
