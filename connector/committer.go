@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/callstream/callstream/connector/sink"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -60,6 +61,7 @@ func (s *sharedCommitter) Commit(ctx context.Context, recs []*kgo.Record) error 
 // first. It closes done as it returns.
 func (s *sharedCommitter) run(stop <-chan struct{}) {
 	defer close(s.done)
+	var fatal error
 	for {
 		var first *commitReq
 		select {
@@ -80,8 +82,16 @@ func (s *sharedCommitter) run(stop <-chan struct{}) {
 			}
 		}
 		// The first batch's context bounds the transaction: it is detached
-		// from shutdown by the source (see Connector.commit).
-		err := s.next.Commit(first.ctx, recs)
+		// from shutdown by the source (see Connector.commit). After a
+		// fatal error the producer is not touched again: every batch
+		// gets that error, which stops its source.
+		err := fatal
+		if err == nil {
+			err = s.next.Commit(first.ctx, recs)
+			if sink.IsFatal(err) {
+				fatal = err
+			}
+		}
 		for _, r := range joined {
 			r.err <- err
 		}

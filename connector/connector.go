@@ -66,6 +66,10 @@ type Options struct {
 	// InFlight, if set, caps the API requests in flight across every
 	// connector that shares it (see source.Config.InFlight).
 	InFlight *semaphore.Weighted
+	// UnitProducerOpts, if set, is called once for every producer a Set
+	// starts, with its transactional id, for options of that producer
+	// alone: a client id, metrics hooks that take one client each.
+	UnitProducerOpts func(transactionalID string) []kgo.Opt
 }
 
 // New validates cfg and builds a connector. Nothing connects until Run.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/plugin/kslog"
 )
 
 // member is this pod in the group: Kafka's group coordinator assigns it
@@ -42,7 +43,8 @@ func (s *Set) runGroup(ctx context.Context) error {
 	opts := append([]kgo.Opt{kgo.SeedBrokers(c.Brokers...)}, c.KafkaOpts...)
 	opts = append(opts,
 		kgo.ConsumerGroup(s.cfg.Group), kgo.ConsumeTopics(c.Topics.State),
-		kgo.SessionTimeout(s.cfg.SessionTimeout), kgo.DisableAutoCommit(),
+		kgo.SessionTimeout(s.cfg.SessionTimeout), kgo.RebalanceTimeout(s.cfg.RebalanceTimeout),
+		kgo.DisableAutoCommit(),
 		// The group is for ownership only: each unit reads its partition
 		// with a client of its own, read_committed, to its end. This one
 		// is paused and would start at the end, so it fetches nothing.
@@ -51,6 +53,7 @@ func (s *Set) runGroup(ctx context.Context) error {
 		kgo.OnPartitionsAssigned(g.assigned),
 		kgo.OnPartitionsRevoked(g.revoked),
 		kgo.OnPartitionsLost(g.lost),
+		kgo.WithLogger(kslog.New(s.log.With("component", "group"))),
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -103,11 +106,16 @@ func (g *member) start(ps []int32) {
 		go func() {
 			defer close(w.done)
 			if err := u.run(wctx); err != nil {
-				if sink.IsFenced(err) {
+				if sink.IsFenced(err) || wctx.Err() != nil {
 					// Another pod owns p now (this one was paused or cut
-					// off past its session): it writes nothing more, and
-					// the group will tell it that p is lost.
-					s.log.Warn("fenced: state partition taken over by another pod", "partition", p, "err", err)
+					// off past its session), or p was just revoked or
+					// lost: the old producer writes nothing more, and
+					// whatever it fails with is moot.
+					if sink.IsFenced(err) {
+						s.log.Warn("fenced: state partition taken over by another pod", "partition", p, "err", err)
+					} else {
+						s.log.Warn("producer failed as the state partition was released", "partition", p, "err", err)
+					}
 					return
 				}
 				g.fail(fmt.Errorf("state partition %d: %w", p, err))

@@ -14,6 +14,7 @@ import (
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/metrics"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -48,6 +49,10 @@ type SetConfig struct {
 	// SessionTimeout is the group's session timeout: how long after a pod
 	// stops heartbeating its partitions move; default DefaultSessionTimeout.
 	SessionTimeout time.Duration
+	// RebalanceTimeout bounds a rebalance: how long pods have to end the
+	// transactions of the partitions they give up and rejoin, and how long
+	// the group waits for a member that does not; default SessionTimeout.
+	RebalanceTimeout time.Duration
 }
 
 // Validate checks the sources and the group settings, naming the setting
@@ -115,6 +120,9 @@ func NewSet(cfg SetConfig, opts Options, gm *metrics.Group) (*Set, error) {
 	}
 	if cfg.SessionTimeout <= 0 {
 		cfg.SessionTimeout = DefaultSessionTimeout
+	}
+	if cfg.RebalanceTimeout <= 0 {
+		cfg.RebalanceTimeout = cfg.SessionTimeout
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -197,6 +205,9 @@ func (s *Set) sinkConfig(p int32) sink.Config {
 		sc.StatePartitions = int32(s.cfg.StatePartitions)
 		sc.ManualStatePartition = true
 		sc.Logger = sc.Logger.With("partition", p)
+	}
+	if f := s.opts.UnitProducerOpts; f != nil {
+		sc.ProducerOpts = append(append([]kgo.Opt(nil), sc.ProducerOpts...), f(sc.TransactionalID)...)
 	}
 	return sc
 }

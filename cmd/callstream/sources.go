@@ -72,6 +72,7 @@ type groupFlags struct {
 	statePartitions       int
 	maxConcurrentRequests int
 	sessionTimeout        time.Duration
+	rebalanceTimeout      time.Duration
 }
 
 func (g *groupFlags) register(fs *flag.FlagSet) {
@@ -80,6 +81,7 @@ func (g *groupFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&g.statePartitions, "state-partitions", connector.DefaultStatePartitions, "partitions of the state topic with --group: the units of work; fixed once the topic exists")
 	fs.IntVar(&g.maxConcurrentRequests, "max-concurrent-requests", connector.DefaultMaxConcurrentRequests, "API requests in flight at most over all the sources of the process")
 	fs.DurationVar(&g.sessionTimeout, "session-timeout", connector.DefaultSessionTimeout, "group session timeout: how long after a pod stops its partitions move")
+	fs.DurationVar(&g.rebalanceTimeout, "rebalance-timeout", 0, "how long a rebalance waits for pods to end the transactions of the partitions they give up and rejoin (0: --session-timeout)")
 }
 
 // many reports whether the settings ask for a Set rather than the single
@@ -94,12 +96,16 @@ func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bo
 	cfg := connector.SetConfig{
 		Legacy: f.sourceName, Group: g.group, StatePartitions: g.statePartitions,
 		MaxConcurrentRequests: g.maxConcurrentRequests, SessionTimeout: g.sessionTimeout,
+		RebalanceTimeout: g.rebalanceTimeout,
 	}
 	if g.maxConcurrentRequests < 1 {
 		return cfg, usagef("--max-concurrent-requests: want at least 1, got %d", g.maxConcurrentRequests)
 	}
 	if g.sessionTimeout <= 0 {
 		return cfg, usagef("--session-timeout: want a positive duration, got %s", g.sessionTimeout)
+	}
+	if g.rebalanceTimeout < 0 {
+		return cfg, usagef("--rebalance-timeout: want a duration ≥ 0, got %s", g.rebalanceTimeout)
 	}
 	if len(g.sources.list) == 0 {
 		c, err := f.toConfig(now)
@@ -185,11 +191,15 @@ func runSet(ctx context.Context, cfg connector.SetConfig, listen string, logger 
 	m := metrics.New(reg)
 	setBuildInfo(m)
 	gm := metrics.NewGroup(reg)
-	kp := kafkaMetrics(reg)
 	for i := range cfg.Sources {
-		cfg.Sources[i].ProducerOpts = append(cfg.Sources[i].ProducerOpts, kgo.WithHooks(kp), kgo.WithLogger(kgoLogger(logger)))
+		cfg.Sources[i].ProducerOpts = append(cfg.Sources[i].ProducerOpts, kgo.WithLogger(kgoLogger(logger)))
 	}
-	set, err := connector.NewSet(cfg, connector.Options{Logger: logger, Metrics: m, Encoder: enc, At: stepHook}, gm)
+	// kprom keeps the collectors of one client: every producer gets its
+	// own, told apart by its client id, the transactional id.
+	unitOpts := func(tid string) []kgo.Opt {
+		return []kgo.Opt{kgo.ClientID(tid), kgo.WithHooks(kafkaMetrics(reg))}
+	}
+	set, err := connector.NewSet(cfg, connector.Options{Logger: logger, Metrics: m, Encoder: enc, At: stepHook, UnitProducerOpts: unitOpts}, gm)
 	if err != nil {
 		return err
 	}
