@@ -21,6 +21,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv(brokerEnv) == "1" {
 		os.Exit(serveBroker())
 	}
+	if n := os.Getenv(simEnv); n != "" {
+		os.Exit(serveIdleSim(n))
+	}
+	if cfg := os.Getenv(podEnv); cfg != "" {
+		os.Exit(servePod(cfg))
+	}
 	os.Exit(m.Run())
 }
 
