@@ -110,14 +110,14 @@ func BenchmarkFailover(b *testing.B) {
 		done := make(chan error, 1)
 		go func() { done <- set.Run(ctx) }()
 		owned := func() int { return int(testutil.ToFloat64(gm.PartitionsOwned)) }
-		waitFor(b, time.Minute, func() bool { ok, _ := set.Ready(); return ok && owned() > 0 && owned() < spec.Partitions })
+		awaitCond(b, time.Minute, func() bool { ok, _ := set.Ready(); return ok && owned() > 0 && owned() < spec.Partitions })
 		moved := spec.Partitions - owned()
 
 		killed := time.Now()
 		if err := dead.Process.Kill(); err != nil {
 			b.Fatal(err)
 		}
-		waitFor(b, 2*time.Minute, func() bool { ok, _ := set.Ready(); return ok && owned() == spec.Partitions })
+		awaitCond(b, 2*time.Minute, func() bool { ok, _ := set.Ready(); return ok && owned() == spec.Partitions })
 		d := time.Since(killed)
 		total += d
 		beyond += d - spec.SessionTimeout
@@ -131,7 +131,7 @@ func BenchmarkFailover(b *testing.B) {
 	b.ReportMetric(beyond.Seconds()/float64(b.N), "s-beyond-session-timeout")
 }
 
-func waitFor(tb testing.TB, d time.Duration, cond func() bool) {
+func awaitCond(tb testing.TB, d time.Duration, cond func() bool) {
 	tb.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
