@@ -322,7 +322,7 @@ func TestSourcesReadASingleSourceState(t *testing.T) {
 	p.stop()
 	// The same app; a second source asks a type the simulator does not
 	// list, and so emits nothing.
-	sources := `[{name: scrm}, {name: other-type, type: chat}]`
+	sources := `[{name: scrm}, {name: other-type, type: voice}]`
 	w.finish("single-to-sources", 1, w.start(nil, "--sources", sources))
 	if !strings.Contains(w.logs.String(), `"msg":"starting sources"`) {
 		t.Error("the second pod did not run the sources list")
