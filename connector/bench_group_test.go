@@ -22,6 +22,8 @@ import (
 	"github.com/callstream/callstream/secret"
 	"github.com/callstream/callstream/simulator"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // simEnv makes the test binary serve an idle simulator instead of running
@@ -66,6 +68,20 @@ func serveIdleSim(n string) int {
 		return 1
 	}
 	return 0
+}
+
+// sumCounter sums every series of a counter vector.
+func sumCounter(c *prometheus.CounterVec) float64 {
+	ch := make(chan prometheus.Metric, 64)
+	go func() { c.Collect(ch); close(ch) }()
+	sum := 0.0
+	for m := range ch {
+		var d dto.Metric
+		if m.Write(&d) == nil && d.Counter != nil {
+			sum += d.Counter.GetValue()
+		}
+	}
+	return sum
 }
 
 // childIdleSim starts an idle simulator of n request types in a child
@@ -140,8 +156,8 @@ func BenchmarkIdleSources(b *testing.B) {
 			if err != nil {
 				b.Skip(err)
 			}
-			set, err := NewSet(SetConfig{Sources: idleSources(n, apiURL, brokers)},
-				Options{Metrics: metrics.New(prometheus.NewRegistry())}, nil)
+			m := metrics.New(prometheus.NewRegistry())
+			set, err := NewSet(SetConfig{Sources: idleSources(n, apiURL, brokers)}, Options{Metrics: m}, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -161,14 +177,22 @@ func BenchmarkIdleSources(b *testing.B) {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			b.ReportMetric(time.Since(start).Seconds(), "s-to-ready")
+			toReady := time.Since(start)
 			var cpu, wall time.Duration
+			var windows, txns float64
 			for b.Loop() {
 				c0, t0 := cputime.Self(), time.Now()
+				w0, x0 := sumCounter(m.WindowsRead), testutil.ToFloat64(m.Transactions.WithLabelValues("commit"))
 				time.Sleep(time.Minute)
 				cpu += cputime.Self() - c0
 				wall += time.Since(t0)
+				windows += sumCounter(m.WindowsRead) - w0
+				txns += testutil.ToFloat64(m.Transactions.WithLabelValues("commit")) - x0
 			}
+			perHour := float64(time.Hour) / float64(wall)
+			b.ReportMetric(toReady.Seconds(), "s-to-ready")
+			b.ReportMetric(windows/float64(n)*perHour, "windows/source/hour")
+			b.ReportMetric(txns*perHour, "txns/hour")
 			runtime.GC()
 			rss, err := procstat.Bytes(0, "VmRSS")
 			if err != nil {
@@ -176,7 +200,7 @@ func BenchmarkIdleSources(b *testing.B) {
 			}
 			b.ReportMetric(float64(rss-rssBefore)/float64(n)/(1<<10), "KiB-RSS/source")
 			b.ReportMetric(float64(rss)/(1<<20), "MiB-RSS")
-			b.ReportMetric(cpu.Seconds()/float64(n)*(float64(time.Hour)/float64(wall)), "cpu-s/source/hour")
+			b.ReportMetric(cpu.Seconds()/float64(n)*perHour, "cpu-s/source/hour")
 		})
 	}
 }

@@ -39,6 +39,10 @@ type Connector struct {
 	// keys places this source's records in the state topic: its key
 	// prefix and, in a group, its partition.
 	keys stateKeys
+	// state, in a Set, sums the state of every source of the process
+	// for the state gauges; nil for a single source.
+	state    *stateTotals
+	reported stateReport
 
 	lastPrune time.Time
 	backfill  backfillProgress
@@ -198,8 +202,7 @@ func (c *Connector) restore(ctx context.Context, sk *sink.Sink) error {
 	}
 	d := time.Since(start)
 	c.m.Restores.Observe(d.Seconds())
-	c.m.StateEntries.Set(float64(c.store.Len()))
-	c.m.StateBytes.Set(float64(c.store.Bytes()))
+	c.reportState()
 	c.log.Info("state restored", "records", n, "calls", c.store.Len(), "duration_seconds", d.Seconds())
 	return nil
 }

@@ -168,8 +168,7 @@ func (c *Connector) observe(b *batch, committed time.Time) {
 		c.m.LastRecord.With(c.labels).Set(float64(committed.UnixMilli()) / 1000)
 	}
 	c.m.RecordsSkipped.Add(float64(b.skipped))
-	c.m.StateEntries.Set(float64(c.store.Len()))
-	c.m.StateBytes.Set(float64(c.store.Bytes()))
+	c.reportState()
 	c.m.StateTombstones.Add(float64(b.tombstones))
 	c.notes.unknownKeys(b.unknown)
 	for _, e := range b.events {

@@ -100,6 +100,7 @@ type Set struct {
 	m        *metrics.Metrics
 	gm       *metrics.Group
 	inFlight *semaphore.Weighted
+	state    stateTotals
 
 	mu    sync.Mutex
 	units map[int32]*unit // by state partition; -1 without a group
@@ -176,6 +177,7 @@ func (s *Set) newSource(sc Config, partition int32) (*Connector, error) {
 	if s.cfg.Group != "" {
 		parts = s.cfg.StatePartitions
 	}
+	c.state = &s.state
 	c.keys = sourceKeys(sc.SourceName, sc.SourceName == s.cfg.Legacy, partition, parts)
 	return c, nil
 }

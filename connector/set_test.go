@@ -177,6 +177,10 @@ func TestSetCarriesOnASingleSourceState(t *testing.T) {
 		s, stop := runSet(t, SetConfig{Sources: srcs, Legacy: "app-a-call"}, nil)
 		awaitSources(t, brokers, truth, 90*time.Second)
 		awaitReady(t, s, 30*time.Second)
+		// The state gauge sums the sources: each holds its app's 100 calls.
+		if got := testutil.ToFloat64(s.m.StateEntries); got != 400 {
+			t.Errorf("run %d: state entries %v, want 400 (4 sources of 100 calls)", i, got)
+		}
 		if err := stop(); err != nil {
 			t.Fatalf("run %d: %v", i, err)
 		}

@@ -77,6 +77,9 @@ func (u *unit) run(ctx context.Context) (err error) {
 		return nil
 	}
 	defer func() {
+		for _, c := range u.sources {
+			c.forgetState()
+		}
 		if err != nil && ctx.Err() == nil {
 			u.setPhase("stopped: " + err.Error())
 		}
@@ -153,6 +156,7 @@ func (u *unit) restore(ctx context.Context, sk *sink.Sink) error {
 			}
 		}
 		calls += c.store.Len()
+		c.reportState()
 	}
 	d := time.Since(start)
 	u.set.m.Restores.Observe(d.Seconds())
