@@ -98,7 +98,7 @@ func BenchmarkFailover(b *testing.B) {
 	spec := podSpec{Sources: 12, Partitions: 12, SessionTimeout: 6 * time.Second}
 	spec.Brokers = childBroker(b)
 	spec.APIURL = childIdleSim(b, spec.Sources)
-	var total, beyond time.Duration
+	var total, longest time.Duration
 	for b.Loop() {
 		dead := childPod(b, spec)
 		gm := metrics.NewGroup(prometheus.NewRegistry())
@@ -120,7 +120,7 @@ func BenchmarkFailover(b *testing.B) {
 		awaitCond(b, 2*time.Minute, func() bool { ok, _ := set.Ready(); return ok && owned() == spec.Partitions })
 		d := time.Since(killed)
 		total += d
-		beyond += d - spec.SessionTimeout
+		longest = max(longest, d)
 		b.Logf("%d partitions moved; polling again %s after the kill", moved, d.Round(time.Millisecond))
 		cancel()
 		if err := <-done; err != nil {
@@ -128,7 +128,9 @@ func BenchmarkFailover(b *testing.B) {
 		}
 	}
 	b.ReportMetric(total.Seconds()/float64(b.N), "s-to-polling")
-	b.ReportMetric(beyond.Seconds()/float64(b.N), "s-beyond-session-timeout")
+	// The session expires a session timeout after the last heartbeat, which
+	// came up to a heartbeat interval (3 s) before the kill.
+	b.ReportMetric(longest.Seconds(), "s-to-polling-max")
 }
 
 func awaitCond(tb testing.TB, d time.Duration, cond func() bool) {

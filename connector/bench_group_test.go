@@ -124,9 +124,10 @@ func idleSources(n int, apiURL string, brokers []string) []Config {
 	for i := range srcs {
 		srcs[i] = Config{
 			APIURL: apiURL, AppID: idleAppID, AppKey: idleAppKey, Type: idleType(i),
-			PageSize: source.DefaultPageSize, MaxPages: 50, RequestTimeout: source.DefaultTimeout,
-			Retry:   source.Retry{Initial: source.DefaultRetryInitial, Max: source.DefaultRetryMax},
-			Brokers: brokers, TransactionalID: "idle", CreateTopics: true, Partitions: 3,
+			PageSize: source.DefaultPageSize, MaxPages: 50, PageConcurrency: source.DefaultPageConcurrency,
+			RequestTimeout: source.DefaultTimeout,
+			Retry:          source.Retry{Initial: source.DefaultRetryInitial, Max: source.DefaultRetryMax},
+			Brokers:        brokers, TransactionalID: "idle", CreateTopics: true, Partitions: 3,
 			Topics: sink.Topics{Calls: "calls", Failed: "calls.failed", DLQ: "calls.dlq", State: "callstream.state"},
 			Schedule: schedule.Config{
 				Tiers: tiers, Settle: 10 * time.Second, PollInterval: 5 * time.Second,
