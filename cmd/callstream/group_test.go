@@ -228,9 +228,10 @@ func (f *fleet) checkKeys() {
 
 // TestGroupReliability runs 3 pods of one group and breaks them: kill -9
 // at random moments (repeated, each killed pod replaced), a pod added, a
-// pod stopped with SIGTERM, and a pod paused (SIGSTOP) until its partitions
-// moved and then resumed, which must find itself fenced. Every source's
-// output must equal its truth exactly once.
+// pod stopped with SIGTERM, a pod paused (SIGSTOP) until its partitions
+// moved and then resumed, which must find itself fenced, and a rolling
+// update of every pod. Every source's output must equal its truth exactly
+// once.
 func TestGroupReliability(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto.name, func(t *testing.T) {
@@ -277,6 +278,23 @@ func TestGroupReliability(t *testing.T) {
 					t.Fatalf("the resumed pod neither released its partitions nor was fenced; its log ends:\n%s", lastLines(paused.out.String(), 20))
 				}
 				time.Sleep(200 * time.Millisecond)
+			}
+			f.awaitOwned(time.Minute, pods...)
+
+			// A rolling update (maxSurge 1, maxUnavailable 0): each pod
+			// replaced in turn, the new one taking partitions before the old
+			// one hands its own over.
+			for i := range pods {
+				next := f.startPod()
+				deadline := time.Now().Add(time.Minute)
+				for next.owned() < 1 {
+					if time.Now().After(deadline) {
+						t.Fatalf("%s took no partition in a minute; its log ends:\n%s", next.Name(), lastLines(infoLines(next.out.String()), 20))
+					}
+					time.Sleep(300 * time.Millisecond)
+				}
+				pods[i].stop()
+				pods[i] = next
 			}
 			f.awaitOwned(time.Minute, pods...)
 
