@@ -37,18 +37,28 @@ var perSourceFlags = map[string]bool{
 
 // sourcesFlag is --sources: a YAML (or JSON) list of sources, each a
 // mapping of `name` and per-source run flags, as the `sources:` key of
-// --config holds it.
+// --config holds it. Set only keeps the text: the flag package quotes a
+// value it is refused in its error, and the list may hold app keys, so
+// the text is read by parse, whose errors quote nothing of it.
 type sourcesFlag struct {
-	list []map[string]string
-	raw  string
+	raw string
 }
 
-func (s *sourcesFlag) String() string { return s.raw }
+func (s *sourcesFlag) String() string { return "" }
 
 func (s *sourcesFlag) Set(v string) error {
+	s.raw = v
+	return nil
+}
+
+// parse reads the list; empty without --sources.
+func (s *sourcesFlag) parse() ([]map[string]string, error) {
+	if strings.TrimSpace(s.raw) == "" {
+		return nil, nil
+	}
 	var raw []map[string]any
-	if err := yaml.Unmarshal([]byte(v), &raw); err != nil {
-		return fmt.Errorf("want a list of sources: %v", oneLine(err))
+	if err := yaml.Unmarshal([]byte(s.raw), &raw); err != nil {
+		return nil, usagef("--sources: want a list of sources: %v", oneLine(err))
 	}
 	list := make([]map[string]string, len(raw))
 	for i, m := range raw {
@@ -56,13 +66,12 @@ func (s *sourcesFlag) Set(v string) error {
 		for k, v := range m {
 			str, err := scalar(v)
 			if err != nil {
-				return fmt.Errorf("sources[%d].%s: %v", i, k, err)
+				return nil, usagef("sources[%d].%s: %v", i, k, err)
 			}
 			list[i][k] = str
 		}
 	}
-	s.list, s.raw = list, v
-	return nil
+	return list, nil
 }
 
 // groupFlags are the settings of many sources and of scale-out.
@@ -86,7 +95,7 @@ func (g *groupFlags) register(fs *flag.FlagSet) {
 
 // many reports whether the settings ask for a Set rather than the single
 // source of old.
-func (g *groupFlags) many() bool { return len(g.sources.list) > 0 || g.group != "" }
+func (g *groupFlags) many() bool { return strings.TrimSpace(g.sources.raw) != "" || g.group != "" }
 
 // toSetConfig builds the configuration of every source: the flags as parsed
 // (flag > environment > file), overridden by the keys of the source's
@@ -107,21 +116,25 @@ func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bo
 	if g.rebalanceTimeout < 0 {
 		return cfg, usagef("--rebalance-timeout: want a duration ≥ 0, got %s", g.rebalanceTimeout)
 	}
-	if len(g.sources.list) == 0 {
+	list, err := g.sources.parse()
+	if err != nil {
+		return cfg, err
+	}
+	if len(list) == 0 {
 		c, err := f.toConfig(now)
 		if err != nil {
 			return cfg, err
 		}
 		cfg.Sources = []connector.Config{c}
 	}
-	for i, entry := range g.sources.list {
+	for i, entry := range list {
 		c, err := sourceConfig(i, entry, args, lookupEnv, now)
 		if err != nil {
 			return cfg, err
 		}
 		cfg.Sources = append(cfg.Sources, c)
 	}
-	if f.registry == nil && len(g.sources.list) > 0 {
+	if f.registry == nil && len(list) > 0 {
 		// The registry client is the process's, built from the flags.
 		var shared connector.Config
 		if err := f.applyKafka(&shared); err != nil {

@@ -118,3 +118,16 @@ func TestFlagsDefineOneSource(t *testing.T) {
 			len(cfg.Sources), cfg.Sources[0].SourceName, cfg.StatePartitions, cfg.MaxConcurrentRequests)
 	}
 }
+
+// A --sources that does not parse is refused without quoting it: it may
+// hold app keys.
+func TestBadSourcesQuoteNoKey(t *testing.T) {
+	args := []string{"--brokers", "b:9092", "--sources", "[{name: a, app-key: s3cret-key}, : :"}
+	f, err := parseRun(t, args, nil)
+	if err == nil {
+		_, err = f.toSetConfig(args, envOf(nil), time.Now())
+	}
+	if err == nil || !strings.Contains(err.Error(), "--sources") || strings.Contains(err.Error(), "s3cret-key") {
+		t.Errorf("error = %v, want one naming --sources without the key", err)
+	}
+}
