@@ -40,17 +40,22 @@ type fleet struct {
 	calls  int               // calls of each app once all arrived
 }
 
-func newFleet(t *testing.T, kafka []kfake.Opt, history, calls int, rate float64) *fleet {
+// newFleet makes a fleet on an in-process broker with the kafka options,
+// or on brokers when given.
+func newFleet(t *testing.T, kafka []kfake.Opt, brokers []string, history, calls int, rate float64) *fleet {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("scale-out scenarios run connector processes for seconds")
 	}
-	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.DefaultNumPartitions(3)}, kafka...)...)
-	if err != nil {
-		t.Fatal(err)
+	w := &world{t: t, brokers: brokers, signs: map[string]bool{}}
+	if brokers == nil {
+		c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.DefaultNumPartitions(3)}, kafka...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		w.cluster, w.brokers = c, c.ListenAddrs()
 	}
-	t.Cleanup(c.Close)
-	w := &world{t: t, cluster: c, brokers: c.ListenAddrs(), signs: map[string]bool{}}
 	f := &fleet{world: w, truth: map[string]string{}, calls: history + calls}
 	var cfgs []simulator.Config
 	yaml := "group: fleet\nstate-partitions: 12\nsession-timeout: 6s\nsources:\n"
@@ -236,7 +241,7 @@ func TestGroupReliability(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto.name, func(t *testing.T) {
 			cycles := crashCycles(t, 3)
-			f := newFleet(t, proto.opts, 40, 30, 2)
+			f := newFleet(t, proto.opts, nil, 40, 30, 2)
 			seed := uint64(time.Now().UnixNano())
 			rng := rand.New(rand.NewPCG(seed, seed))
 			t.Logf("%d kill cycles, seed %d", cycles, seed)
@@ -311,7 +316,7 @@ func TestGroupReliability(t *testing.T) {
 // A pod whose --state-partitions differs from the state topic's partition
 // count refuses to start, with one line that says so.
 func TestGroupRefusesAnotherPartitionCount(t *testing.T) {
-	f := newFleet(t, nil, 10, 0, 0)
+	f := newFleet(t, nil, nil, 10, 0, 0)
 	p := f.startPod()
 	f.awaitOwned(time.Minute, p)
 	p.stop()
@@ -345,4 +350,34 @@ func TestSourcesReadASingleSourceState(t *testing.T) {
 	if !strings.Contains(w.logs.String(), `"msg":"starting sources"`) {
 		t.Error("the second pod did not run the sources list")
 	}
+}
+
+// TestGroupBrokerRestart runs 3 pods of one group against `callstream
+// broker --data-dir` in a child process and kills and restarts the broker
+// while they run. Pods ride it out or exit and are restarted, as the
+// kubelet would; every source's output stays exactly once.
+func TestGroupBrokerRestart(t *testing.T) {
+	b := startBrokerProc(t)
+	f := newFleet(t, nil, []string{b.addr}, 40, 30, 2)
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, seed))
+	cycles := crashCycles(t, 2)
+	var sups []*supervisor
+	for range 3 {
+		sups = append(sups, f.supervise(nil, "--config", f.config))
+	}
+	f.awaitOwned(time.Minute, sups[0].current(), sups[1].current(), sups[2].current())
+	for range cycles {
+		time.Sleep(time.Duration(500+rng.IntN(3000)) * time.Millisecond)
+		b.restart(time.Duration(200+rng.IntN(1500)) * time.Millisecond)
+	}
+	f.awaitSources(3 * time.Minute)
+	var exits []int
+	for _, s := range sups {
+		exits = append(exits, s.restarts()...)
+		s.release().stop()
+	}
+	t.Logf("broker killed %d times; pods' exits %v; seed %d", b.kills, exits, seed)
+	f.checkSecrets()
+	f.checkKeys()
 }
