@@ -2,10 +2,13 @@ package connector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/internal/pause"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/plugin/kslog"
 )
@@ -36,7 +39,7 @@ func (s *Set) runGroup(ctx context.Context) error {
 	c := s.cfg.Sources[0]
 	// The state topic must exist, with its partition count checked, before
 	// the group can assign its partitions.
-	if err := sink.EnsureTopics(ctx, s.sinkConfig(0)); err != nil {
+	if err := s.ensureTopics(ctx); err != nil {
 		return ignoreCanceled(ctx, fmt.Errorf("checking the topics: %w", err))
 	}
 	g := &member{set: s, ctx: ctx, topic: c.Topics.State, fatal: make(chan error, 1), workers: map[int32]*worker{}}
@@ -72,6 +75,30 @@ func (s *Set) runGroup(ctx context.Context) error {
 	g.stopAll()
 	cl.Close()
 	return err
+}
+
+// ensureTopics creates or checks the topics, waiting for the brokers as a
+// single source's start does: a failure that waiting may mend is logged and
+// tried again after a backoff that doubles up to the first source's
+// Retry.Max; a fatal one, or a state topic of another partition count, ends
+// the start.
+func (s *Set) ensureTopics(ctx context.Context) error {
+	c := s.cfg.Sources[0]
+	wait := max(c.Retry.Initial, source.DefaultRetryInitial)
+	ceiling := max(c.Retry.Max, wait)
+	for attempt := 1; ; attempt++ {
+		err := sink.EnsureTopics(ctx, s.sinkConfig(0))
+		var spe *sink.StatePartitionsError
+		switch {
+		case err == nil:
+			return nil
+		case sink.IsFatal(err) || errors.As(err, &spe) || ctx.Err() != nil:
+			return err
+		}
+		s.log.Warn("kafka not ready; retrying", "attempt", attempt, "retry_in_seconds", wait.Seconds(), "err", err)
+		_ = pause.For(ctx, wait)
+		wait = min(2*wait, ceiling)
+	}
 }
 
 func (g *member) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {

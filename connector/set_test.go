@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/callstream/callstream/simulator"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -329,4 +331,34 @@ func TestSetConfigValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A pod of a group that starts before the brokers waits for them, not
+// ready, and joins once they answer.
+func TestGroupWaitsForTheBrokers(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	brokers := []string{fmt.Sprintf("127.0.0.1:%d", port)}
+	srcs, truth := setSources(t, brokers, map[string]string{"app-a": newApp(t, "app-a", 9)})
+	for i := range srcs {
+		srcs[i].Retry.Max = 200 * time.Millisecond
+	}
+	s, _ := runSet(t, SetConfig{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 6 * time.Second}, nil)
+	time.Sleep(2 * time.Second)
+	if ok, why := s.Ready(); ok {
+		t.Fatal("ready without brokers")
+	} else {
+		t.Logf("without brokers: %s", why)
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(port), kfake.DefaultNumPartitions(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	awaitSources(t, brokers, truth, 90*time.Second)
+	awaitReady(t, s, 30*time.Second)
 }

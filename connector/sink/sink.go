@@ -137,7 +137,7 @@ func startError(err error) error {
 
 // EnsureTopics creates or verifies the topics of cfg, as New does, without
 // initialising a producer: for a process that starts producers later, one
-// per unit of work.
+// per unit of work. Its errors are classified as New's are.
 func EnsureTopics(ctx context.Context, cfg Config) error {
 	cl, err := kgo.NewClient(cfg.ClientOpts...)
 	if err != nil {
@@ -145,7 +145,10 @@ func EnsureTopics(ctx context.Context, cfg Config) error {
 	}
 	defer cl.Close()
 	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl)}
-	return s.ensureTopics(ctx)
+	if err := s.ensureTopics(ctx); err != nil {
+		return startError(err)
+	}
+	return nil
 }
 
 // Close closes the client. Call it after the last transaction ended.
