@@ -144,8 +144,13 @@ func NewSet(cfg SetConfig, opts Options, gm *metrics.Group) (*Set, error) {
 	// Build every source once, so that a bad setting stops the start
 	// rather than an assignment later.
 	for _, sc := range cfg.Sources {
-		if _, err := s.newSource(sc, -1); err != nil {
+		c, err := s.newSource(sc, -1)
+		if err != nil {
 			return nil, err
+		}
+		if cfg.Group != "" {
+			// Only the owner of its partition exports a source's series.
+			c.forgetMetrics()
 		}
 	}
 	s.bindReady()

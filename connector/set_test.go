@@ -218,8 +218,19 @@ func TestGroupSharesSources(t *testing.T) {
 	}
 
 	// A pod that stops hands its partitions over: the other takes them.
+	if n := testutil.CollectAndCount(a.m.LastSuccess); n == 0 {
+		t.Error("a pod that polls sources exports no last success of them")
+	}
 	if err := stopA(); err != nil {
 		t.Fatal(err)
+	}
+	// and exports nothing more of the sources it no longer runs.
+	for name, c := range map[string]prometheus.Collector{
+		"last success": a.m.LastSuccess, "last record": a.m.LastRecord, "backfill": a.m.BackfillRatio, "lag": a.m.SourceLag,
+	} {
+		if n := testutil.CollectAndCount(c); n != 0 {
+			t.Errorf("a pod that stopped still exports %d %s series", n, name)
+		}
 	}
 	deadline = time.Now().Add(30 * time.Second)
 	for testutil.ToFloat64(gms[1].PartitionsOwned) != 4 {

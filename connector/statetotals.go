@@ -39,3 +39,13 @@ func (c *Connector) forgetState() {
 	c.m.StateBytes.Set(float64(c.state.bytes.Add(-c.reported.bytes)))
 	c.reported = stateReport{}
 }
+
+// forgetMetrics drops the source's own series, once its unit of work
+// stopped because its partition moved: the pod that runs it now exports
+// them, and stale ones here would age into false alerts.
+func (c *Connector) forgetMetrics() {
+	c.m.SourceLag.Delete(c.cfg.SourceName, c.cfg.Type)
+	c.m.LastSuccess.Delete(c.labels)
+	c.m.LastRecord.Delete(c.labels)
+	c.m.BackfillRatio.Delete(c.labels)
+}

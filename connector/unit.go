@@ -79,6 +79,9 @@ func (u *unit) run(ctx context.Context) (err error) {
 	defer func() {
 		for _, c := range u.sources {
 			c.forgetState()
+			if u.partition >= 0 {
+				c.forgetMetrics()
+			}
 		}
 		if err != nil && ctx.Err() == nil {
 			u.setPhase("stopped: " + err.Error())

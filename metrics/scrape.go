@@ -39,6 +39,14 @@ func (l *Lag) Set(source, typ string, end time.Time) {
 	l.ends[[2]string{source, typ}] = end
 }
 
+// Delete drops the series of source and typ: a source this process no
+// longer runs (its state partition moved to another pod).
+func (l *Lag) Delete(source, typ string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.ends, [2]string{source, typ})
+}
+
 // Seconds returns the lag of source and typ now, and false if Set was never
 // called for them.
 func (l *Lag) Seconds(source, typ string) (float64, bool) {
