@@ -269,18 +269,25 @@ func TestGroupReliability(t *testing.T) {
 			// it is fenced, or told its partitions are lost, and commits
 			// nothing of them.
 			paused := pods[0]
+			deadline := time.Now().Add(time.Minute)
+			for paused.owned() < 1 {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s owns no partition to lose; its log ends:\n%s", paused.Name(), lastLines(infoLines(paused.out.String()), 20))
+				}
+				time.Sleep(300 * time.Millisecond)
+			}
 			paused.Signal(syscall.SIGSTOP)
 			f.awaitOwned(time.Minute, pods[1:]...)
 			resumedAt := len(paused.out.String())
 			paused.Signal(syscall.SIGCONT)
-			deadline := time.Now().Add(30 * time.Second)
+			deadline = time.Now().Add(30 * time.Second)
 			for {
 				after := paused.out.String()[resumedAt:]
 				if strings.Contains(after, `"msg":"state partitions released"`) || strings.Contains(after, `"msg":"fenced: state partition taken over by another pod"`) {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("the resumed pod neither released its partitions nor was fenced; its log ends:\n%s", lastLines(paused.out.String(), 20))
+					t.Fatalf("the resumed pod neither released its partitions nor was fenced; its log ends:\n%s", lastLines(infoLines(paused.out.String()), 30))
 				}
 				time.Sleep(200 * time.Millisecond)
 			}
