@@ -33,9 +33,9 @@ func TestAuthFailureFailsReadinessAndLogsOncePerInterval(t *testing.T) {
 	startRunning(t, c)
 
 	deadline := time.Now().Add(30 * time.Second)
-	for testutil.ToFloat64(m.APIErrors.WithLabelValues("auth")) < 4 {
+	for testutil.ToFloat64(m.APIErrors.WithLabelValues(cfg.SourceName, "auth")) < 4 {
 		if time.Now().After(deadline) {
-			t.Fatalf("auth failures counted: %v, want 4", testutil.ToFloat64(m.APIErrors.WithLabelValues("auth")))
+			t.Fatalf("auth failures counted: %v, want 4", testutil.ToFloat64(m.APIErrors.WithLabelValues(cfg.SourceName, "auth")))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -46,7 +46,7 @@ func TestAuthFailureFailsReadinessAndLogsOncePerInterval(t *testing.T) {
 	text := logs.String()
 	if n := strings.Count(text, "api refuses the credentials"); n != 1 {
 		t.Errorf("%d log lines about refused credentials after %v attempts, want 1:\n%s",
-			n, testutil.ToFloat64(m.APIErrors.WithLabelValues("auth")), text)
+			n, testutil.ToFloat64(m.APIErrors.WithLabelValues(cfg.SourceName, "auth")), text)
 	}
 	if strings.Contains(text, wrongKey) || strings.Contains(text, testAppKey.Reveal()) {
 		t.Error("the log holds an app key")

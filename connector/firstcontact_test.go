@@ -39,7 +39,7 @@ func TestFirstContactCount(t *testing.T) {
 			}
 			startRunning(t, c)
 			read := func() float64 {
-				return testutil.ToFloat64(m.RecordsRead.WithLabelValues("backfill")) + testutil.ToFloat64(m.RecordsRead.WithLabelValues("live"))
+				return testutil.ToFloat64(m.RecordsRead.WithLabelValues(cfg.SourceName, "backfill")) + testutil.ToFloat64(m.RecordsRead.WithLabelValues(cfg.SourceName, "live"))
 			}
 			deadline := time.Now().Add(30 * time.Second)
 			for testutil.ToFloat64(m.WindowsRead.WithLabelValues("backfill")) < 3 || (tc.records && read() < 40) {
@@ -54,10 +54,10 @@ func TestFirstContactCount(t *testing.T) {
 			if !tc.records && read() > 0 {
 				t.Errorf("records read by backfill and live: %v, want none", read())
 			}
-			if n := testutil.ToFloat64(m.APIRequests.WithLabelValues("ok", tierProbe)); n < 2 {
+			if n := testutil.ToFloat64(m.APIRequests.WithLabelValues(cfg.SourceName, "ok", tierProbe)); n < 2 {
 				t.Errorf("probe requests (the clock's and the count's) = %v, want at least 2", n)
 			}
-			if n := testutil.ToFloat64(m.APIRequests.WithLabelValues("ok", "backfill")); n < 1 {
+			if n := testutil.ToFloat64(m.APIRequests.WithLabelValues(cfg.SourceName, "ok", "backfill")); n < 1 {
 				t.Errorf("backfill requests = %v", n)
 			}
 		})

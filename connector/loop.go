@@ -162,7 +162,7 @@ func (c *Connector) commit(ctx context.Context, b *batch) error {
 // observe counts a committed batch and reports it to OnCommit.
 func (c *Connector) observe(b *batch, committed time.Time) {
 	if b.tier != "" {
-		c.m.RecordsRead.WithLabelValues(b.tier).Add(float64(b.read))
+		c.m.RecordsRead.WithLabelValues(c.cfg.SourceName, b.tier).Add(float64(b.read))
 	}
 	if b.read > 0 {
 		c.m.LastRecord.With(c.labels).Set(float64(committed.UnixMilli()) / 1000)
@@ -176,9 +176,9 @@ func (c *Connector) observe(b *batch, committed time.Time) {
 			c.notes.status(e.Call.Status)
 		}
 		if e.Kind == KindDeadLetter {
-			c.m.DLQRecords.WithLabelValues(e.Reason).Inc()
+			c.m.DLQRecords.WithLabelValues(c.cfg.SourceName, e.Reason).Inc()
 		} else {
-			c.m.Events.WithLabelValues(e.Topic, e.Kind).Inc()
+			c.m.Events.WithLabelValues(c.cfg.SourceName, e.Topic, e.Kind).Inc()
 			// gmtCreateTime is on the API server's clock.
 			c.m.EventDelay.Observe(committed.Add(c.src.Skew()).Sub(e.Call.GmtCreateTime).Seconds())
 		}
@@ -200,7 +200,7 @@ func (c *Connector) updateLag() {
 func (c *Connector) sourceHooks() source.Hooks {
 	return source.Hooks{
 		Request: func(ctx context.Context, outcome string, d time.Duration) {
-			c.m.APIRequests.WithLabelValues(outcome, tierOf(ctx)).Inc()
+			c.m.APIRequests.WithLabelValues(c.cfg.SourceName, outcome, tierOf(ctx)).Inc()
 			c.m.APIDuration.Observe(d.Seconds())
 			if outcome == "ok" {
 				c.health.apiOK()
@@ -208,7 +208,7 @@ func (c *Connector) sourceHooks() source.Hooks {
 			}
 		},
 		Error: func(kind source.Kind, err error) {
-			c.m.APIErrors.WithLabelValues(string(kind)).Inc()
+			c.m.APIErrors.WithLabelValues(c.cfg.SourceName, string(kind)).Inc()
 			c.apiLog.failed(kind, err)
 			c.health.apiError(kind)
 		},

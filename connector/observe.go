@@ -14,7 +14,7 @@ const fatalFenced = sink.ClassFenced
 // and alerts see zero rather than nothing before the first event of a kind,
 // and computes readiness when scraped.
 func (c *Connector) initMetrics() {
-	m := c.m
+	m, name := c.m, c.cfg.SourceName
 	m.Ready.SetFunc(func() float64 {
 		if ok, _ := c.health.Ready(); ok {
 			return 1
@@ -23,26 +23,26 @@ func (c *Connector) initMetrics() {
 	})
 	tiers := append(c.cfg.Schedule.TaskNames(), tierProbe)
 	for _, tier := range tiers {
-		m.APIRequests.WithLabelValues("ok", tier)
+		m.APIRequests.WithLabelValues(name, "ok", tier)
 		for _, k := range source.Kinds() {
-			m.APIRequests.WithLabelValues(string(k), tier)
+			m.APIRequests.WithLabelValues(name, string(k), tier)
 		}
 		if tier != tierProbe {
-			m.RecordsRead.WithLabelValues(tier)
+			m.RecordsRead.WithLabelValues(name, tier)
 		}
 	}
 	for _, k := range source.Kinds() {
-		m.APIErrors.WithLabelValues(string(k))
+		m.APIErrors.WithLabelValues(name, string(k))
 	}
 	m.LastRecord.With(c.labels).Set(float64(c.cfg.Clock().UnixMilli()) / 1000)
 	m.NoRecordsAlert.Set(c.cfg.NoRecordsAlert.Seconds())
 	for _, topic := range []string{c.cfg.Topics.Calls, c.cfg.Topics.Failed} {
 		for _, kind := range []event.Kind{event.Created, event.StatusChanged} {
-			m.Events.WithLabelValues(topic, kind.String())
+			m.Events.WithLabelValues(name, topic, kind.String())
 		}
 	}
 	for _, r := range Reasons() {
-		m.DLQRecords.WithLabelValues(r)
+		m.DLQRecords.WithLabelValues(name, r)
 	}
 	m.Transactions.WithLabelValues("commit")
 	m.Transactions.WithLabelValues("abort")

@@ -63,7 +63,7 @@ func TestSoakAllFaults(t *testing.T) {
 	}
 	errs := map[string]float64{}
 	for _, k := range []string{"transport", "http", "business", "decode", "auth"} {
-		errs[k] = testutil.ToFloat64(m.APIErrors.WithLabelValues(k))
+		errs[k] = sum(m.APIErrors.MustCurryWith(prometheus.Labels{"kind": k}))
 	}
 	t.Logf("soak %s (%s in all): %s; %d dead letters", d, time.Since(start).Round(time.Second), r, len(out.DeadLetters))
 	t.Logf("faults served by the simulator: %v", faults)

@@ -1,6 +1,11 @@
 package connector
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/callstream/callstream/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // stateTotals is the state of every source of a process, for the
 // callstream_state_entries and callstream_state_bytes gauges: each source
@@ -48,4 +53,8 @@ func (c *Connector) forgetMetrics() {
 	c.m.LastSuccess.Delete(c.labels)
 	c.m.LastRecord.Delete(c.labels)
 	c.m.BackfillRatio.Delete(c.labels)
+	own := prometheus.Labels{metrics.LabelSource: c.cfg.SourceName}
+	for _, v := range []*prometheus.CounterVec{c.m.APIRequests, c.m.APIErrors, c.m.RecordsRead, c.m.Events, c.m.DLQRecords} {
+		v.DeletePartialMatch(own)
+	}
 }

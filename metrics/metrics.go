@@ -77,7 +77,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		APIRequests: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "api_requests_total",
 			Help: "Requests to the vendor API, by outcome (ok or an error kind) and by the tier whose window they read (live, backfill, a re-scan tier, or probe for the count at start).",
-		}, []string{"outcome", LabelTier}),
+		}, []string{LabelSource, "outcome", LabelTier}),
 		APIDuration: f.NewHistogram(prometheus.HistogramOpts{
 			Namespace: Namespace, Name: "api_request_duration_seconds",
 			Help:    "Duration of requests to the vendor API.",
@@ -85,8 +85,8 @@ func New(reg prometheus.Registerer) *Metrics {
 		}),
 		APIErrors: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "api_errors_total",
-			Help: "Failed requests to the vendor API, by kind (transport, http, business, decode, auth).",
-		}, []string{"kind"}),
+			Help: "Failed requests to the vendor API, by source and kind (transport, http, business, decode, auth).",
+		}, []string{LabelSource, "kind"}),
 		WindowsRead: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "windows_read_total",
 			Help: "Windows read whole, by tier.",
@@ -97,8 +97,8 @@ func New(reg prometheus.Registerer) *Metrics {
 		}),
 		RecordsRead: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "records_read_total",
-			Help: "Records read from the vendor API, by the tier whose window held them (live, backfill or a re-scan tier).",
-		}, []string{LabelTier}),
+			Help: "Records read from the vendor API, by source and by the tier whose window held them (live, backfill or a re-scan tier).",
+		}, []string{LabelSource, LabelTier}),
 		LastRecord: f.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "last_record_timestamp_seconds",
 			Help: "Unix time of the last window that held at least one record (the process start until one does).",
@@ -113,8 +113,8 @@ func New(reg prometheus.Registerer) *Metrics {
 		}),
 		Events: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "events_total",
-			Help: "Events committed, by topic and kind.",
-		}, []string{"topic", "kind"}),
+			Help: "Events committed, by source, topic and kind.",
+		}, []string{LabelSource, "topic", "kind"}),
 		UnknownFields: f.NewCounter(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "unknown_fields_total",
 			Help: "Keys of vendor records that callstream does not know, kept as raw JSON in extra; the log names each new key once.",
@@ -125,8 +125,8 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"status"}),
 		DLQRecords: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "dlq_records_total",
-			Help: "Records committed to the dead-letter topic, by reason.",
-		}, []string{"reason"}),
+			Help: "Records committed to the dead-letter topic, by source and reason.",
+		}, []string{LabelSource, "reason"}),
 		Transactions: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "transactions_total",
 			Help: "Kafka transactions ended, by outcome (commit, abort).",
