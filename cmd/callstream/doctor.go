@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +42,9 @@ type checkResult struct {
 	// Skipped is set on a check that could not run because a check it
 	// needs failed; it counts as failed.
 	Skipped bool `json:"skipped,omitempty"`
+	// Source names the source an api.* check is of, when the settings
+	// list several (`sources:`).
+	Source string `json:"source,omitempty"`
 }
 
 func pass(name, detail string) checkResult { return checkResult{Name: name, OK: true, Detail: detail} }
@@ -53,6 +57,14 @@ func fail(name, detail, hint string) checkResult {
 func skipped(name, prerequisite string) checkResult {
 	return checkResult{Name: name, Skipped: true, Detail: "skipped: " + prerequisite + " failed",
 		Hint: "fix " + prerequisite + " first, then run doctor again"}
+}
+
+// label is the check's name in text output, with its source if any.
+func (c checkResult) label() string {
+	if c.Source != "" {
+		return c.Name + " [" + c.Source + "]"
+	}
+	return c.Name
 }
 
 // doctorReport is the output of --format json.
@@ -68,19 +80,33 @@ func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	var f runFlags
 	f.register(fs)
-	format := fs.String("format", "text", "output: text (a line per check) or json (one object)")
+	var format string
+	formatFlag := func(fs *flag.FlagSet) {
+		fs.StringVar(&format, "format", "text", "output: text (a line per check) or json (one object)")
+	}
+	formatFlag(fs)
 	if err := parseLayered(fs, args, os.LookupEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "doctor", err)
 	}
-	if *format != "text" && *format != "json" {
-		return exitStatus(stderr, "doctor", usagef("--format: invalid value %q: want text or json", *format))
+	if format != "text" && format != "json" {
+		return exitStatus(stderr, "doctor", usagef("--format: invalid value %q: want text or json", format))
 	}
-	cfg, err := f.toConfig(time.Now())
-	if err != nil {
-		return exitStatus(stderr, "doctor", err)
+	var sources []connector.Config
+	if f.group.many() {
+		set, err := f.toSetConfig(args, os.LookupEnv, time.Now(), formatFlag)
+		if err != nil {
+			return exitStatus(stderr, "doctor", err)
+		}
+		sources = set.Sources
+	} else {
+		cfg, err := f.toConfig(time.Now())
+		if err != nil {
+			return exitStatus(stderr, "doctor", err)
+		}
+		sources = []connector.Config{cfg}
 	}
-	rep := diagnose(ctx, cfg, f.registry)
-	if *format == "json" {
+	rep := diagnose(ctx, sources, f.registry)
+	if format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
@@ -96,21 +122,32 @@ func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return 0
 }
 
-// diagnose runs the checks of the API, of Kafka and of the registry side
-// by side; the checks of one group run in order, each after those it
-// needs.
-func diagnose(ctx context.Context, cfg connector.Config, reg *registry.Client) doctorReport {
+// diagnose runs the checks of the API (of each source), of Kafka and of
+// the registry side by side; the checks of one group run in order, each
+// after those it needs. The sources share the brokers, topics and
+// registry, which the first one's settings describe.
+func diagnose(ctx context.Context, sources []connector.Config, reg *registry.Client) doctorReport {
 	var (
-		wg                     sync.WaitGroup
-		api, kafka, registered []checkResult
+		wg                sync.WaitGroup
+		kafka, registered []checkResult
+		api               = make([][]checkResult, len(sources))
 	)
-	wg.Go(func() { api = checkAPI(ctx, cfg) })
-	wg.Go(func() { kafka = checkKafka(ctx, cfg) })
+	for i, cfg := range sources {
+		wg.Go(func() {
+			api[i] = checkAPI(ctx, cfg)
+			if len(sources) > 1 {
+				for j := range api[i] {
+					api[i][j].Source = cfg.SourceName
+				}
+			}
+		})
+	}
+	wg.Go(func() { kafka = checkKafka(ctx, sources[0]) })
 	if reg != nil {
-		wg.Go(func() { registered = []checkResult{checkSchemaRegistry(ctx, reg, cfg)} })
+		wg.Go(func() { registered = []checkResult{checkSchemaRegistry(ctx, reg, sources[0])} })
 	}
 	wg.Wait()
-	rep := doctorReport{OK: true, Checks: append(append(api, kafka...), registered...)}
+	rep := doctorReport{OK: true, Checks: append(append(slices.Concat(api...), kafka...), registered...)}
 	for _, c := range rep.Checks {
 		rep.OK = rep.OK && c.OK
 	}
@@ -122,7 +159,7 @@ func diagnose(ctx context.Context, cfg connector.Config, reg *registry.Client) d
 func printReport(w io.Writer, rep doctorReport) {
 	width := 0
 	for _, c := range rep.Checks {
-		width = max(width, len(c.Name))
+		width = max(width, len(c.label()))
 	}
 	failed, skips := 0, 0
 	for _, c := range rep.Checks {
@@ -135,7 +172,7 @@ func printReport(w io.Writer, rep doctorReport) {
 			mark = "✘"
 			failed++
 		}
-		fmt.Fprintf(w, "%s %-*s  %s\n", mark, width, c.Name, c.Detail)
+		fmt.Fprintf(w, "%s %-*s  %s\n", mark, width, c.label(), c.Detail)
 		if !c.OK && c.Hint != "" {
 			fmt.Fprintf(w, "  %s  → %s\n", strings.Repeat(" ", width), c.Hint)
 		}

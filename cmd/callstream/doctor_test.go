@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http/httptest"
 	"slices"
@@ -288,5 +289,40 @@ func TestDoctorUsageAndText(t *testing.T) {
 	}
 	if last := lines[len(lines)-1]; last != "1 of 10 checks failed" {
 		t.Errorf("summary %q", last)
+	}
+}
+
+// With several sources, doctor checks the API once for each, naming the
+// source, and Kafka and the registry once: a wrong type of one source fails
+// that source's api.type only.
+func TestDoctorSources(t *testing.T) {
+	w := newDoctorWorld(t, nil)
+	sources := `[{name: good, type: chat}, {name: wrong, type: call}]`
+	code, rep, out := runDoctor(t, w.args("--sources", sources))
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, out)
+	}
+	failed := map[string]string{}
+	apiChecks := map[string]int{}
+	for _, c := range rep.Checks {
+		if strings.HasPrefix(c.Name, "api.") {
+			apiChecks[c.Source]++
+		} else if c.Source != "" {
+			t.Errorf("check %s names source %q; only api checks are per source", c.Name, c.Source)
+		}
+		if !c.OK {
+			failed[c.Name] = c.Source
+		}
+	}
+	if len(failed) != 1 || failed[checkAPIType] != "wrong" {
+		t.Errorf("failed checks %v, want only api.type of source wrong: %s", failed, out)
+	}
+	if apiChecks["good"] == 0 || apiChecks["good"] != apiChecks["wrong"] {
+		t.Errorf("api checks per source %v, want the same for both", apiChecks)
+	}
+	var text bytes.Buffer
+	cmdDoctor(t.Context(), w.args("--sources", sources), &text, io.Discard)
+	if !strings.Contains(text.String(), "✘ api.type [wrong]") {
+		t.Errorf("text output does not name the source of the failed check:\n%s", text.String())
 	}
 }

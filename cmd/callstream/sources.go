@@ -100,7 +100,10 @@ func (g *groupFlags) many() bool { return strings.TrimSpace(g.sources.raw) != ""
 // toSetConfig builds the configuration of every source: the flags as parsed
 // (flag > environment > file), overridden by the keys of the source's
 // entry. Without `sources` the flags define one source.
-func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bool), now time.Time) (connector.SetConfig, error) {
+//
+// A command that adds flags of its own to run's (doctor's --format)
+// registers them again through own, so that args parse for each source.
+func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bool), now time.Time, own func(*flag.FlagSet)) (connector.SetConfig, error) {
 	g := f.group
 	cfg := connector.SetConfig{
 		Legacy: f.sourceName, Group: g.group, StatePartitions: g.statePartitions,
@@ -128,7 +131,7 @@ func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bo
 		cfg.Sources = []connector.Config{c}
 	}
 	for i, entry := range list {
-		c, err := sourceConfig(i, entry, args, lookupEnv, now)
+		c, err := sourceConfig(i, entry, args, lookupEnv, now, own)
 		if err != nil {
 			return cfg, err
 		}
@@ -149,10 +152,13 @@ func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bo
 
 // sourceConfig parses the run settings afresh and sets the keys of one
 // `sources:` entry on them.
-func sourceConfig(i int, entry map[string]string, args []string, lookupEnv func(string) (string, bool), now time.Time) (connector.Config, error) {
+func sourceConfig(i int, entry map[string]string, args []string, lookupEnv func(string) (string, bool), now time.Time, own func(*flag.FlagSet)) (connector.Config, error) {
 	fs := newRunFlagSet()
 	var f runFlags
 	f.register(fs)
+	if own != nil {
+		own(fs)
+	}
 	if err := parseLayered(fs, args, lookupEnv); err != nil {
 		return connector.Config{}, err
 	}
@@ -250,7 +256,7 @@ func sourceNames(cfg connector.SetConfig) string {
 
 // cmdRunSet is `run` with `sources` or `group`.
 func cmdRunSet(ctx context.Context, f *runFlags, args []string, stdout, stderr io.Writer) int {
-	cfg, err := f.toSetConfig(args, os.LookupEnv, time.Now())
+	cfg, err := f.toSetConfig(args, os.LookupEnv, time.Now(), nil)
 	if err != nil {
 		return exitStatus(stderr, "run", err)
 	}
