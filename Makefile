@@ -13,7 +13,7 @@ LONG_CYCLES ?= 10
 .PHONY: test reliability reliability-long reliability-kill9 reliability-matrix
 
 test:
-	$(GO) test -race ./...
+	$(GO) test -race -timeout 30m ./...
 
 # The short versions, as CI runs them (with -race).
 reliability:

@@ -8,11 +8,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
+
+// newClientMu serialises the creation of producers. The units of a group
+// start their producers at once from one ProducerOpts, and kgo's
+// validation rewrites the codec list held by a ProducerBatchCompression
+// option in place (kgo.DefaultCompressor): two clients built at once from
+// one option race on it.
+var newClientMu sync.Mutex
 
 // Topics names the output topics.
 type Topics struct {
@@ -110,7 +118,9 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 	if cfg.At != nil {
 		opts = append(opts, kgo.WithHooks(endTxnWritten(cfg.At)))
 	}
+	newClientMu.Lock()
 	cl, err := kgo.NewClient(opts...)
+	newClientMu.Unlock()
 	if err != nil {
 		return nil, fmt.Errorf("creating kafka client: %w", err)
 	}
