@@ -137,7 +137,9 @@ func sum(c prometheus.Collector) float64 {
 }
 
 func apiErrors(kind string) func(*metrics.Metrics) float64 {
-	return func(m *metrics.Metrics) float64 { return sum(m.APIErrors.MustCurryWith(prometheus.Labels{"kind": kind})) }
+	return func(m *metrics.Metrics) float64 {
+		return sum(m.APIErrors.MustCurryWith(prometheus.Labels{"kind": kind}))
+	}
 }
 
 // skew counts the clock skew gauge only when it is within 3s of want.
