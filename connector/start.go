@@ -9,6 +9,12 @@ import (
 	"github.com/callstream/callstream/connector/source"
 )
 
+// startAttemptTimeout bounds one attempt at starting the sink (topics
+// checked, producer initialised): an attempt whose request the brokers
+// never answer is given up, logged and tried again with a new client, as
+// any other failure that waiting may mend.
+const startAttemptTimeout = 30 * time.Second
+
 // startSink starts the sink (step 1 of Run: fence), waiting for the
 // brokers as long as it takes: a failure that waiting may mend (no broker
 // listening yet, a coordinator still loading, a timeout) is logged with
@@ -26,7 +32,9 @@ func (c *Connector) startSink(ctx context.Context, cfg sink.Config) (*sink.Sink,
 	}
 	wait := min(initial, ceiling)
 	for attempt := 1; ; attempt++ {
-		sk, err := sink.New(ctx, cfg)
+		actx, cancel := context.WithTimeout(ctx, startAttemptTimeout)
+		sk, err := sink.New(actx, cfg)
+		cancel()
 		switch {
 		case err == nil:
 			if attempt > 1 {
