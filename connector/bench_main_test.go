@@ -47,8 +47,17 @@ func serveBroker() int {
 // address; it stops with the benchmark.
 func childBroker(tb testing.TB) []string {
 	tb.Helper()
+	return strings.Split(childProcess(tb, brokerEnv+"=1", "the broker"), ",")
+}
+
+// childProcess starts this test binary again with env set, so that its
+// TestMain serves what env asks for, and returns the first line the child
+// prints (its address); the child stops, its stdin closed, with the
+// benchmark.
+func childProcess(tb testing.TB, env, what string) string {
+	tb.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), brokerEnv+"=1")
+	cmd.Env = append(os.Environ(), env)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -67,7 +76,7 @@ func childBroker(tb testing.TB) []string {
 	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
-		tb.Fatalf("starting the broker: %v", err)
+		tb.Fatalf("starting %s: %v", what, err)
 	}
-	return strings.Split(strings.TrimSpace(line), ",")
+	return strings.TrimSpace(line)
 }
