@@ -282,21 +282,29 @@ func runConnector(ctx context.Context, cfg connector.Config, listen string, logg
 	if err != nil {
 		return err
 	}
+	return runServing(ctx, conn.Run, conn.Health(), listen, reg, logger, fencedHold)
+}
+
+// runServing runs run and the HTTP endpoints of h and reg on listen (none
+// when empty) until ctx is done or run ends. A run that ends fenced by a
+// newer instance keeps the endpoints up, not ready, for fencedHold (see
+// holdFenced). A cancelled ctx is a clean stop: nil.
+func runServing(ctx context.Context, run func(context.Context) error, h readiness, listen string, reg *prometheus.Registry, logger *slog.Logger, fencedHold time.Duration) error {
 	g, gctx := errgroup.WithContext(ctx)
 	runCtx, stopRun := context.WithCancel(gctx)
 	defer stopRun()
 	g.Go(func() error {
 		defer stopRun()
-		err := conn.Run(runCtx)
+		err := run(runCtx)
 		if sink.IsFenced(err) && fencedHold > 0 {
 			return holdFenced(runCtx, err, fencedHold, logger)
 		}
 		return err
 	})
 	if listen != "" {
-		g.Go(func() error { return serveHTTP(runCtx, listen, reg, conn.Health(), logger) })
+		g.Go(func() error { return serveHTTP(runCtx, listen, reg, h, logger) })
 	}
-	err = g.Wait()
+	err := g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

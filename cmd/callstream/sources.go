@@ -14,11 +14,9 @@ import (
 
 	"github.com/callstream/callstream/connector"
 	"github.com/callstream/callstream/connector/event"
-	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/metrics"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.yaml.in/yaml/v3"
-	"golang.org/x/sync/errgroup"
 )
 
 // Keys of a `sources:` entry beyond the run flags it may set.
@@ -222,27 +220,9 @@ func runSet(ctx context.Context, cfg connector.SetConfig, listen string, logger 
 	if err != nil {
 		return err
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	runCtx, stopRun := context.WithCancel(gctx)
-	defer stopRun()
-	g.Go(func() error {
-		defer stopRun()
-		err := set.Run(runCtx)
-		// In a group a fenced unit only stops itself; without one the
-		// whole process was replaced, as for a single source.
-		if sink.IsFenced(err) && fencedHold > 0 {
-			return holdFenced(runCtx, err, fencedHold, logger)
-		}
-		return err
-	})
-	if listen != "" {
-		g.Go(func() error { return serveHTTP(runCtx, listen, reg, set, logger) })
-	}
-	err = g.Wait()
-	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
+	// In a group a fenced unit only stops itself, and Run goes on; without
+	// one the whole process was replaced, as for a single source.
+	return runServing(ctx, set.Run, set, listen, reg, logger, fencedHold)
 }
 
 // sourceNames lists the sources' names, for the start's log line.
