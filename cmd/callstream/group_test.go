@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -80,17 +79,7 @@ func newFleet(t *testing.T, kafka []kfake.Opt, brokers []string, history, calls 
 		t.Cleanup(srv.Close)
 		f.truth[id] = srv.URL
 	}
-	h := apps.Handler()
-	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if s := r.Header.Get("sign"); s != "" {
-			w.mu.Lock()
-			w.signs[s] = true
-			w.mu.Unlock()
-		}
-		h.ServeHTTP(rw, r)
-	}))
-	t.Cleanup(w.srv.Close)
-	t.Cleanup(w.saveLogs)
+	w.serve(apps.Handler())
 	f.config = filepath.Join(t.TempDir(), "callstream.yaml")
 	if err := os.WriteFile(f.config, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)

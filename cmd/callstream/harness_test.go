@@ -100,7 +100,16 @@ func newWorld(t *testing.T, cfg worldConfig) *world {
 		t.Fatal(err)
 	}
 	w.sim = sim
-	h := sim.Handler()
+	w.serve(sim.Handler())
+	return w
+}
+
+// saveLogs writes every pod's output to $CALLSTREAM_RELIABILITY_LOGDIR,
+// when set, one file per test.
+// serve serves the vendor API through h on w.srv, noting every sign it is
+// sent (the secret-leak checks look for them in the pods' output), and
+// saves the pods' logs at the end of the test.
+func (w *world) serve(h http.Handler) {
 	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if s := r.Header.Get("sign"); s != "" {
 			w.mu.Lock()
@@ -109,13 +118,10 @@ func newWorld(t *testing.T, cfg worldConfig) *world {
 		}
 		h.ServeHTTP(rw, r)
 	}))
-	t.Cleanup(w.srv.Close)
-	t.Cleanup(w.saveLogs)
-	return w
+	w.t.Cleanup(w.srv.Close)
+	w.t.Cleanup(w.saveLogs)
 }
 
-// saveLogs writes every pod's output to $CALLSTREAM_RELIABILITY_LOGDIR,
-// when set, one file per test.
 func (w *world) saveLogs() {
 	dir := os.Getenv("CALLSTREAM_RELIABILITY_LOGDIR")
 	if dir == "" {
