@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"sort"
 
 	"github.com/callstream/callstream/simulator"
 	"go.yaml.in/yaml/v3"
@@ -61,19 +60,7 @@ func appConfigs(path string, args []string) ([]simulator.Config, error) {
 		if err := parseLayered(fs, args, noEnv); err != nil {
 			return nil, err
 		}
-		keys := make([]string, 0, len(e))
-		for k := range e {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		// An app's key file replaces a key given on the command line, and
-		// the other way round.
-		if _, ok := e["app-key-file"]; ok {
-			af.appKey = ""
-		}
-		if _, ok := e["app-key"]; ok {
-			af.appKeyFile = ""
-		}
+		keys := entryKeys(e, &af.appKey, &af.appKeyFile)
 		for _, k := range keys {
 			if fs.Lookup(k) == nil || k == "listen" || k == "apps" || k == "config" {
 				return nil, usagef("--apps %s: app %d: %q is not a setting of one app", path, i, k)

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -164,19 +165,7 @@ func sourceConfig(i int, entry map[string]string, args []string, lookupEnv func(
 	if !ok {
 		return connector.Config{}, usagef("sources[%d]: name is required", i)
 	}
-	keys := make([]string, 0, len(entry))
-	for k := range entry {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	// A source's key file replaces a key given globally, and the other
-	// way round: the two are exclusive for one source.
-	if _, ok := entry["app-key-file"]; ok {
-		f.appKey = ""
-	}
-	if _, ok := entry["app-key"]; ok {
-		f.appKeyFile = ""
-	}
+	keys := entryKeys(entry, &f.appKey, &f.appKeyFile)
 	for _, k := range keys {
 		v := entry[k]
 		if k == sourceKeyName {
@@ -199,6 +188,21 @@ func sourceConfig(i int, entry map[string]string, args []string, lookupEnv func(
 		return c, err
 	}
 	return c, nil
+}
+
+// entryKeys returns the keys of one entry of a list (a source of
+// `sources:`, an app of `simulate --apps`) in order, and drops the app key
+// or key file given globally when the entry sets the other: the two are
+// exclusive for one entry.
+func entryKeys[V any](entry map[string]V, appKey, appKeyFile *string) []string {
+	keys := slices.Sorted(maps.Keys(entry))
+	if _, ok := entry["app-key-file"]; ok {
+		*appKey = ""
+	}
+	if _, ok := entry["app-key"]; ok {
+		*appKeyFile = ""
+	}
+	return keys
 }
 
 // runSet runs a Set of sources and its HTTP endpoints until ctx is done or
