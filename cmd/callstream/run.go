@@ -231,12 +231,31 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := parseLayered(fs, args, os.LookupEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "run", err)
 	}
+	// Without `sources` and `group` the flags define one connector, run as
+	// it always was; otherwise a Set of sources.
+	var (
+		first connector.Config
+		start func(*slog.Logger, *event.Encoder) error
+	)
 	if f.group.many() {
-		return cmdRunSet(ctx, &f, args, stdout, stderr)
-	}
-	cfg, err := f.toConfig(time.Now())
-	if err != nil {
-		return exitStatus(stderr, "run", err)
+		cfg, err := f.toSetConfig(args, os.LookupEnv, time.Now(), nil)
+		if err != nil {
+			return exitStatus(stderr, "run", err)
+		}
+		first = cfg.Sources[0]
+		start = func(logger *slog.Logger, enc *event.Encoder) error {
+			logger.Info("starting sources", "sources", sourceNames(cfg), "group", cfg.Group)
+			return runSet(ctx, cfg, f.listen, logger, enc, f.fencedHold)
+		}
+	} else {
+		cfg, err := f.toConfig(time.Now())
+		if err != nil {
+			return exitStatus(stderr, "run", err)
+		}
+		first = cfg
+		start = func(logger *slog.Logger, enc *event.Encoder) error {
+			return runConnector(ctx, cfg, f.listen, logger, nil, enc, f.fencedHold)
+		}
 	}
 	logger, err := f.log.logger(stderr)
 	if err != nil {
@@ -246,11 +265,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "configuration ok")
 		return 0
 	}
-	enc, err := registryEncoder(ctx, f.registry, cfg, logger)
+	enc, err := registryEncoder(ctx, f.registry, first, logger)
 	if err != nil {
 		return exitStatus(stderr, "run", err)
 	}
-	if err := runConnector(ctx, cfg, f.listen, logger, nil, enc, f.fencedHold); err != nil {
+	if err := start(logger, enc); err != nil {
 		logger.Error("exiting", "class", exitClass(err), "err", err)
 		return 1
 	}

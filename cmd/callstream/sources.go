@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
-	"io"
 	"log/slog"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -236,34 +233,4 @@ func sourceNames(cfg connector.SetConfig) string {
 		names[i] = s.SourceName
 	}
 	return strings.Join(names, ",")
-}
-
-// cmdRunSet is `run` with `sources` or `group`.
-func cmdRunSet(ctx context.Context, f *runFlags, args []string, stdout, stderr io.Writer) int {
-	cfg, err := f.toSetConfig(args, os.LookupEnv, time.Now(), nil)
-	if err != nil {
-		return exitStatus(stderr, "run", err)
-	}
-	if f.fencedHold < 0 {
-		return exitStatus(stderr, "run", usagef("--fenced-hold: want 0 or more, got %s", f.fencedHold))
-	}
-	logger, err := f.log.logger(stderr)
-	if err != nil {
-		return exitStatus(stderr, "run", err)
-	}
-	if f.checkConfig {
-		fmt.Fprintln(stdout, "configuration ok")
-		return 0
-	}
-	enc, err := registryEncoder(ctx, f.registry, cfg.Sources[0], logger)
-	if err != nil {
-		return exitStatus(stderr, "run", err)
-	}
-	logger.Info("starting sources", "sources", sourceNames(cfg), "group", cfg.Group)
-	if err := runSet(ctx, cfg, f.listen, logger, enc, f.fencedHold); err != nil {
-		logger.Error("exiting", "class", exitClass(err), "err", err)
-		return 1
-	}
-	logger.Info("stopped")
-	return 0
 }
