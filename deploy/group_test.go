@@ -53,9 +53,17 @@ func TestKustomizeGroupOverlay(t *testing.T) {
 
 	// The binary accepts the file, with every secret file of the Secret
 	// written where it can read it.
+	acceptsConfig(t, pc, "the group overlay's config.yaml")
+}
+
+// acceptsConfig checks that `callstream run --check-config` accepts pc's
+// config.yaml and arguments, with every file named under the Secret's
+// mount written where the binary can read it; what names the file in
+// errors.
+func acceptsConfig(t *testing.T, pc podConfig, what string) {
+	t.Helper()
 	files := t.TempDir()
-	rewritten := rewriteSecretPaths(t, pc, files, pc.config)
-	b, err := yaml.Marshal(rewritten)
+	b, err := yaml.Marshal(rewriteSecretPaths(t, pc, files, pc.config))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +74,7 @@ func TestKustomizeGroupOverlay(t *testing.T) {
 	args := pc.args.args(map[string]string{"config": cfg, "check-config": "true"})
 	code, stdout, stderr := runCallstream(context.Background(), t, args...)
 	if code != 0 {
-		t.Errorf("callstream %q with the group overlay's config.yaml: exit %d: %s%s", args, code, stdout, stderr)
+		t.Errorf("callstream %q with %s: exit %d: %s%s", args, what, code, stdout, stderr)
 	}
 }
 

@@ -1,12 +1,9 @@
 package deploy
 
 import (
-	"context"
 	"net"
 	"net/url"
-	"os"
 	"path"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,38 +108,7 @@ func TestKustomizeConfig(t *testing.T) {
 
 	// Every file named under the Secret's mount is a key of the Secret; the
 	// test gives the binary those files where it can read them.
-	files := t.TempDir()
-	rewritten := map[string]any{}
-	for k, v := range pc.config {
-		rewritten[k] = v
-		rel, ok := strings.CutPrefix(str(v), pc.secretDir+"/")
-		if !ok {
-			continue
-		}
-		data, ok := pc.secret.Data[rel]
-		if !ok {
-			t.Errorf("config %s: %s is not a key of Secret %s", k, rel, pc.secret.Name)
-			continue
-		}
-		local := filepath.Join(files, rel)
-		if err := os.WriteFile(local, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		rewritten[k] = local
-	}
-	b, err := yaml.Marshal(rewritten)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(files, "config.yaml")
-	if err := os.WriteFile(cfg, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	args := pc.args.args(map[string]string{"config": cfg, "check-config": "true"})
-	code, stdout, stderr := runCallstream(context.Background(), t, args...)
-	if code != 0 {
-		t.Errorf("callstream %q with the ConfigMap's config.yaml: exit %d: %s%s", args, code, stdout, stderr)
-	}
+	acceptsConfig(t, pc, "the ConfigMap's config.yaml")
 }
 
 // checkEnv: every CALLSTREAM_ variable is a setting of run, and no
