@@ -145,3 +145,28 @@ func TestCompareCapsProblems(t *testing.T) {
 		t.Errorf("String() = %.120q", r.String())
 	}
 }
+
+// Source keeps the events, current-state records and dead letters one
+// source wrote, so that Compare checks each source against its own truth,
+// its current-state topic included.
+func TestOutputSource(t *testing.T) {
+	truth, out, dlq := fixture()
+	for _, e := range append(append([]EventRecord{}, out.Events...), out.Latest...) {
+		e.Event.Source.Name = "a"
+	}
+	out.DeadLetters[0].DeadLetter.Source.Name = "a"
+	other := ev("calls", 9, 77, 2, nil)
+	other.Event.Source.Name = "b"
+	out.Events = append(out.Events, other)
+	a := out.Source("a")
+	if r := Compare(truth, a, dlq); !r.OK() || len(a.Latest) != len(out.Latest) || len(a.DeadLetters) != 1 {
+		t.Errorf("source a: %s; %d latest, %d dead letters", r, len(a.Latest), len(a.DeadLetters))
+	}
+	a.Latest = a.Latest[:2]
+	if r := Compare(truth, a, dlq); r.OK() {
+		t.Error("a stale current-state topic of source a passed")
+	}
+	if b := out.Source("b"); len(b.Events) != 1 || len(b.Latest) != 0 || len(b.DeadLetters) != 0 {
+		t.Errorf("source b: %+v", b)
+	}
+}

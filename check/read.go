@@ -162,6 +162,29 @@ func (o *Output) add(r *kgo.Record, dec *event.Decoder) {
 	o.Events = append(o.Events, EventRecord{m, e})
 }
 
+// Source returns the part of o that the source named name wrote: its
+// events, current-state records and dead letters, by the name each value
+// carries (event.Source.Name), each in the order of o.
+func (o *Output) Source(name string) *Output {
+	part := &Output{Topics: o.Topics}
+	for _, e := range o.Events {
+		if e.Event.Source.Name == name {
+			part.Events = append(part.Events, e)
+		}
+	}
+	for _, e := range o.Latest {
+		if e.Event.Source.Name == name {
+			part.Latest = append(part.Latest, e)
+		}
+	}
+	for _, d := range o.DeadLetters {
+		if d.DeadLetter.Source.Name == name {
+			part.DeadLetters = append(part.DeadLetters, d)
+		}
+	}
+	return part
+}
+
 type topicPartition struct {
 	topic     string
 	partition int32
