@@ -104,8 +104,6 @@ func newWorld(t *testing.T, cfg worldConfig) *world {
 	return w
 }
 
-// saveLogs writes every pod's output to $CALLSTREAM_RELIABILITY_LOGDIR,
-// when set, one file per test.
 // serve serves the vendor API through h on w.srv, noting every sign it is
 // sent (the secret-leak checks look for them in the pods' output), and
 // saves the pods' logs at the end of the test.
@@ -122,6 +120,8 @@ func (w *world) serve(h http.Handler) {
 	w.t.Cleanup(w.saveLogs)
 }
 
+// saveLogs writes every pod's output to $CALLSTREAM_RELIABILITY_LOGDIR,
+// when set, one file per test.
 func (w *world) saveLogs() {
 	dir := os.Getenv("CALLSTREAM_RELIABILITY_LOGDIR")
 	if dir == "" {
@@ -190,14 +190,38 @@ func (p *pod) wait(d time.Duration) int {
 	return code
 }
 
-// stop scrapes the pod's metrics, sends SIGTERM and requires exit status 0
-// within a minute.
+// stop waits until the pod serves HTTP (a pod signalled before it handles
+// signals would die of SIGTERM, as any Go program does), scrapes its
+// metrics, sends SIGTERM and requires exit status 0 within a minute.
 func (p *pod) stop() {
 	p.w.t.Helper()
+	p.awaitServing(time.Minute)
 	p.scrape()
 	p.Signal(syscall.SIGTERM)
 	if code := p.wait(time.Minute); code != 0 {
 		p.w.t.Errorf("%s: exit status %d after SIGTERM, want 0; its log ends:\n%s", p.Name(), code, lastLines(p.out.String(), 20))
+	}
+}
+
+// awaitServing waits until the pod answers on /healthz, whatever its
+// answer, or fails the test after d or when the pod ends first.
+func (p *pod) awaitServing(d time.Duration) {
+	p.w.t.Helper()
+	cl := http.Client{Timeout: time.Second}
+	deadline := time.After(d)
+	for {
+		resp, err := cl.Get("http://" + p.listen + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		select {
+		case <-p.Done():
+			return // its exit status tells the rest
+		case <-deadline:
+			p.w.t.Fatalf("%s does not serve /healthz after %s: %v; its log ends:\n%s", p.Name(), d, err, lastLines(p.out.String(), 20))
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 
