@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
@@ -22,6 +23,10 @@ type member struct {
 	topic string
 	fatal chan error
 
+	// refence is how long a unit fenced while its partition is still
+	// assigned here waits before it starts again: two heartbeats.
+	refence time.Duration
+
 	mu      sync.Mutex
 	workers map[int32]*worker
 }
@@ -31,6 +36,10 @@ type worker struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 }
+
+// defaultHeartbeat is the group heartbeat interval, Kafka's default; a
+// third of a shorter session timeout.
+const defaultHeartbeat = 3 * time.Second
 
 // runGroup joins the group as a consumer of the state topic and runs the
 // units of the partitions assigned, until ctx is done or a unit fails with
@@ -42,11 +51,12 @@ func (s *Set) runGroup(ctx context.Context) error {
 	if err := s.ensureTopics(ctx); err != nil {
 		return ignoreCanceled(ctx, fmt.Errorf("checking the topics: %w", err))
 	}
-	g := &member{set: s, ctx: ctx, topic: c.Topics.State, fatal: make(chan error, 1), workers: map[int32]*worker{}}
+	heartbeat := min(defaultHeartbeat, s.cfg.SessionTimeout/3)
+	g := &member{set: s, ctx: ctx, topic: c.Topics.State, fatal: make(chan error, 1), workers: map[int32]*worker{}, refence: 2 * heartbeat}
 	opts := append([]kgo.Opt{kgo.SeedBrokers(c.Brokers...)}, c.KafkaOpts...)
 	opts = append(opts,
 		kgo.ConsumerGroup(s.cfg.Group), kgo.ConsumeTopics(c.Topics.State),
-		kgo.SessionTimeout(s.cfg.SessionTimeout), kgo.RebalanceTimeout(s.cfg.RebalanceTimeout),
+		kgo.SessionTimeout(s.cfg.SessionTimeout), kgo.RebalanceTimeout(s.cfg.RebalanceTimeout), kgo.HeartbeatInterval(heartbeat),
 		kgo.DisableAutoCommit(),
 		// The group is for ownership only: each unit reads its partition
 		// with a client of its own, read_committed, to its end. This one
@@ -113,12 +123,11 @@ func (g *member) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32
 func (g *member) start(ps []int32) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	s := g.set
 	for _, p := range ps {
 		if _, ok := g.workers[p]; ok {
 			continue
 		}
-		u, err := s.newUnit(p)
+		u, err := g.unit(p)
 		if err != nil {
 			g.fail(err)
 			continue
@@ -126,28 +135,62 @@ func (g *member) start(ps []int32) {
 		wctx, cancel := context.WithCancel(g.ctx)
 		w := &worker{cancel: cancel, done: make(chan struct{})}
 		g.workers[p] = w
-		s.mu.Lock()
-		s.units[p] = u
-		s.mu.Unlock()
-		s.log.Info("state partition assigned", "partition", p, "sources", len(u.sources))
 		go func() {
 			defer close(w.done)
-			if err := u.run(wctx); err != nil {
-				if sink.IsFenced(err) || wctx.Err() != nil {
-					// Another pod owns p now (this one was paused or cut
-					// off past its session), or p was just revoked or
-					// lost: the old producer writes nothing more, and
-					// whatever it fails with is moot.
-					if sink.IsFenced(err) {
-						s.log.Warn("fenced: state partition taken over by another pod", "partition", p, "err", err)
-					} else {
-						s.log.Warn("producer failed as the state partition was released", "partition", p, "err", err)
-					}
-					return
-				}
-				g.fail(fmt.Errorf("state partition %d: %w", p, err))
-			}
+			g.work(wctx, p, u)
 		}()
+	}
+}
+
+// unit makes the unit of p, the one the pod's readiness looks at.
+func (g *member) unit(p int32) (*unit, error) {
+	s := g.set
+	u, err := s.newUnit(p)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.units[p] = u
+	s.mu.Unlock()
+	s.log.Info("state partition assigned", "partition", p, "sources", len(u.sources))
+	return u, nil
+}
+
+// work runs the unit of p until ctx is done. A unit fenced while this pod
+// still owns p starts again after two heartbeats: had the group moved p,
+// it would have revoked it by then (ctx done); since it did not, the fence
+// came from the broker (a transaction it timed out or lost across a
+// restart), and the partition's sources would otherwise stand still while
+// the pod heartbeats. Whoever the new producer fences, the unit restores
+// its state first, so the output stays exactly once either way.
+func (g *member) work(ctx context.Context, p int32, u *unit) {
+	s := g.set
+	for {
+		err := u.run(ctx)
+		switch {
+		case err == nil:
+			return
+		case ctx.Err() != nil:
+			// p was just revoked or lost: whatever the producer failed
+			// with is moot.
+			s.log.Warn("producer failed as the state partition was released", "partition", p, "err", err)
+			return
+		case !sink.IsFenced(err):
+			g.fail(fmt.Errorf("state partition %d: %w", p, err))
+			return
+		}
+		s.log.Warn("fenced: state partition taken over by another pod or its transaction ended by the broker; starting it again unless the group moves it",
+			"partition", p, "retry_in_seconds", g.refence.Seconds(), "err", err)
+		if pause.For(ctx, g.refence) != nil {
+			return
+		}
+		if s.gm != nil {
+			s.gm.UnitRestarts.Inc()
+		}
+		if u, err = g.unit(p); err != nil {
+			g.fail(err)
+			return
+		}
 	}
 }
 

@@ -17,8 +17,10 @@ import (
 	"github.com/callstream/callstream/simulator"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // setTypes are the request types each test app lists its calls under.
@@ -368,4 +370,42 @@ func TestGroupWaitsForTheBrokers(t *testing.T) {
 	t.Cleanup(c.Close)
 	awaitSources(t, brokers, truth, 90*time.Second)
 	awaitReady(t, s, 30*time.Second)
+}
+
+// A unit whose producer the broker fences while its pod still owns the
+// partition (a transaction the broker ended, as across a restart) starts
+// again: no other pod would take the partition over, since the group sees
+// its owner heartbeat. Its sources deliver their truth exactly once.
+func TestGroupUnitFencedWhileOwned(t *testing.T) {
+	cluster := newCluster(t)
+	brokers := cluster.ListenAddrs()
+	apps := map[string]string{"app-a": newApp(t, "app-a", 11)}
+	srcs, truth := setSources(t, brokers, apps)
+	const partitions = 2
+	p := StatePartition(srcs[0].SourceName, partitions)
+	txnID := fmt.Sprintf("%s-p%d", srcs[0].TransactionalID, p)
+	// The unit's first commit is answered PRODUCER_FENCED.
+	h := cluster.Fault(kfake.Fault{
+		Keys: []kmsg.Key{kmsg.EndTxn}, TopLevel: true, Err: kerr.ProducerFenced,
+		When: func(r kmsg.Request) bool {
+			req, ok := r.(*kmsg.EndTxnRequest)
+			return ok && req.TransactionalID == txnID && req.Commit
+		},
+	})
+	defer h.Remove()
+	gm := metrics.NewGroup(prometheus.NewRegistry())
+	s, _ := runSet(t, SetConfig{Sources: srcs, Group: "g", StatePartitions: partitions, SessionTimeout: 6 * time.Second}, gm)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := h.Wait(ctx, 1); err != nil {
+		t.Fatalf("the unit of partition %d never committed: %v", p, err)
+	}
+	awaitSources(t, brokers, truth, 90*time.Second)
+	awaitReady(t, s, 30*time.Second)
+	if got := testutil.ToFloat64(gm.UnitRestarts); got != 1 {
+		t.Errorf("unit restarts = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(gm.Rebalances.WithLabelValues("revoked")) + testutil.ToFloat64(gm.Rebalances.WithLabelValues("lost")); got != 0 {
+		t.Errorf("revocations = %v, want none: the pod kept its partitions", got)
+	}
 }

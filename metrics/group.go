@@ -12,6 +12,9 @@ type Group struct {
 	// Rebalances counts the assignments and revocations seen, by event
 	// (assigned, revoked, lost).
 	Rebalances *prometheus.CounterVec
+	// UnitRestarts counts units started again after a fence that the
+	// group did not follow with a revocation.
+	UnitRestarts prometheus.Counter
 }
 
 // NewGroup creates the group's metrics on reg.
@@ -26,6 +29,10 @@ func NewGroup(reg prometheus.Registerer) *Group {
 			Namespace: Namespace, Name: "rebalances_total",
 			Help: "Changes of this pod's share of the state partitions, by event (assigned, revoked, lost).",
 		}, []string{"event"}),
+		UnitRestarts: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "unit_restarts_total",
+			Help: "State partitions whose unit of work this pod started again after its producer was fenced while the group still assigned the partition here.",
+		}),
 	}
 	for _, e := range []string{"assigned", "revoked", "lost"} {
 		g.Rebalances.WithLabelValues(e)
