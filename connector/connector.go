@@ -184,7 +184,7 @@ func (c *Connector) poll(ctx context.Context) error {
 // sinkConfig is the producer of cfg, fenced by its transactional id.
 func sinkConfig(cfg Config, log *slog.Logger, at func(sink.Point)) sink.Config {
 	return sink.Config{
-		TransactionalID: cfg.TransactionalID, Topics: cfg.Topics,
+		TransactionalID: cfg.TransactionalID, Topics: cfg.Topics, BarrierKey: state.NoopKey,
 		CreateTopics: cfg.CreateTopics, Partitions: cfg.Partitions,
 		ReplicationFactor: cfg.ReplicationFactor, TopicConfigs: cfg.TopicConfigs,
 		ClientOpts:   append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.KafkaOpts...),

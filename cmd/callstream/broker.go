@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -16,8 +17,10 @@ import (
 )
 
 // startBroker starts a single-node Kafka-compatible broker (franz-go's
-// kfake) on addr, keeping its log in dataDir when set.
-func startBroker(addr, dataDir string, partitions int) (*kfake.Cluster, error) {
+// kfake) on addr, keeping its log in dataDir when set; a log that a crash
+// left with transactions aborted and no marker gets its markers first
+// (closeAbortedTxns).
+func startBroker(ctx context.Context, addr, dataDir string, partitions int, log *slog.Logger) (*kfake.Cluster, error) {
 	_, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, usagef("--listen: %v", err)
@@ -37,6 +40,9 @@ func startBroker(addr, dataDir string, partitions int) (*kfake.Cluster, error) {
 	if dataDir != "" {
 		if err := os.MkdirAll(dataDir, 0o755); err != nil {
 			return nil, fmt.Errorf("creating --data-dir: %w", err)
+		}
+		if _, err := closeAbortedTxns(ctx, dataDir, log); err != nil {
+			return nil, fmt.Errorf("repairing --data-dir: %w", err)
 		}
 		opts = append(opts, kfake.DataDir(dataDir))
 	}
@@ -70,7 +76,7 @@ func cmdBroker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return exitStatus(stderr, "broker", usagef("--registry-listen: %v", err))
 		}
 	}
-	c, err := startBroker(*listen, *dataDir, *partitions)
+	c, err := startBroker(ctx, *listen, *dataDir, *partitions, logger)
 	if err != nil {
 		return exitStatus(stderr, "broker", err)
 	}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/internal/proc"
 	"github.com/callstream/callstream/internal/syncbuf"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // brokerProc is `callstream broker --data-dir` as a child process, so
@@ -112,4 +115,41 @@ func TestBrokerFaults(t *testing.T) {
 			w.finish("broker-"+f.name, cycles, sup.release())
 		})
 	}
+}
+
+// TestRestoreAfterBrokerCrashInTransaction kills the broker while a
+// transaction on the state topic is open, as a pod and its broker dying
+// together leave it. The broker aborts that transaction as it starts
+// again, without writing its abort marker, so the state topic ends in
+// records that no read_committed reader sees. The next pod must still
+// read its state to the end and go on, exactly once.
+func TestRestoreAfterBrokerCrashInTransaction(t *testing.T) {
+	b := startBrokerProc(t)
+	w := newWorld(t, worldConfig{brokers: []string{b.addr}})
+	first := w.start(nil)
+	first.awaitCommits(3, time.Minute)
+	first.stop()
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.addr), kgo.TransactionalID("callstream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	rec := &kgo.Record{Topic: sink.DefaultTopics().State, Key: []byte("left open"), Value: []byte("by a pod killed with its broker")}
+	if err := cl.ProduceSync(ctx, rec).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	b.restart(200 * time.Millisecond)
+	cl.Close()
+
+	if !strings.Contains(b.out.String(), "closed a transaction aborted at a crash without its marker") {
+		t.Errorf("the broker wrote no marker for the transaction it aborted; its output:\n%s", b.out.String())
+	}
+	next := w.start(nil)
+	next.awaitCommits(2, time.Minute)
+	w.finish("restore-after-broker-crash", 1, next)
 }

@@ -90,7 +90,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // in process, then runs the connector against them through run, printing
 // one line per committed record, and on stop a summary.
 func demo(ctx context.Context, o demoOptions, stdout io.Writer, run demoRun) error {
-	broker, err := startBroker(o.broker, "", 3)
+	broker, err := startBroker(ctx, o.broker, "", 3, nil)
 	if err != nil {
 		return err
 	}

@@ -1,17 +1,33 @@
 package sink
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// ReadState reads the state topic from its start to its last stable offset,
-// read_committed, calling fn for each record in offset order (value nil for
-// a tombstone). Call it after New, which fenced older instances: then no
-// transaction of ours is left open and the end found here is the end.
+// DefaultBarrierKey is the restore barrier's key unless Config.BarrierKey
+// names another.
+var DefaultBarrierKey = []byte("\x00callstream-restore-barrier")
+
+// ReadState reads the state topic from its start, read_committed, calling
+// fn for each record in offset order (value nil for a tombstone). Call it
+// after New, which fenced older instances and resolved their open
+// transaction.
+//
+// Where the state ends is not read from the broker's end offsets: the last
+// records before them may be ones a read_committed reader never sees (a
+// transaction aborted without its marker, as kfake does to one left open
+// across a crash of the broker; a batch emptied by compaction), and a
+// reader that waits to see the last offset would wait for ever. The read
+// first commits a barrier, a tombstone of Config.BarrierKey, to every
+// partition it reads, and reads up to it: it is committed data after
+// everything committed before, so it is always seen. fn never sees a
+// barrier; compaction removes them.
 func (s *Sink) ReadState(ctx context.Context, fn func(key, value []byte) error) (int, error) {
 	return s.readState(ctx, -1, fn)
 }
@@ -22,34 +38,60 @@ func (s *Sink) ReadPartition(ctx context.Context, partition int32, fn func(key, 
 	return s.readState(ctx, partition, fn)
 }
 
+// barrierAttempts bounds the barrier commits a restore tries when they are
+// aborted cleanly (ErrAborted) before it gives up.
+const barrierAttempts = 3
+
+// barrier commits a barrier to each partition of ps and returns the offset
+// after each one: where the read of that partition ends.
+func (s *Sink) barrier(ctx context.Context, ps []int32) (map[int32]int64, error) {
+	recs := make([]*kgo.Record, len(ps))
+	for i, p := range ps {
+		recs[i] = &kgo.Record{Topic: s.cfg.Topics.State, Partition: p, Key: s.cfg.BarrierKey}
+	}
+	var err error
+	for range barrierAttempts {
+		if err = s.Commit(ctx, recs); !errors.Is(err, ErrAborted) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("committing the restore barrier: %w", err)
+	}
+	ends := make(map[int32]int64, len(recs))
+	for _, r := range recs {
+		ends[r.Partition] = r.Offset + 1
+	}
+	return ends, nil
+}
+
 // readState reads partition only, or every partition when only is -1.
 func (s *Sink) readState(ctx context.Context, only int32, fn func(key, value []byte) error) (int, error) {
 	topic := s.cfg.Topics.State
-	ends, err := s.adm.ListCommittedOffsets(ctx, topic)
-	if err != nil {
-		return 0, fmt.Errorf("listing end offsets of %q: %w", topic, err)
-	}
-	if err := ends.Error(); err != nil {
-		return 0, fmt.Errorf("listing end offsets of %q: %w", topic, err)
-	}
-	remaining := make(map[int32]int64)
-	parts := make(map[int32]kgo.Offset)
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 && (only < 0 || o.Partition == only) {
-			remaining[o.Partition] = o.Offset
-			parts[o.Partition] = kgo.NewOffset().AtStart()
+	var ps []int32
+	if only >= 0 {
+		ps = []int32{only}
+	} else {
+		listed, err := s.adm.ListEndOffsets(ctx, topic)
+		if err == nil {
+			err = listed.Error()
 		}
-	})
-	if len(remaining) == 0 {
-		return 0, nil
+		if err != nil {
+			return 0, fmt.Errorf("listing the partitions of %q: %w", topic, err)
+		}
+		listed.Each(func(o kadm.ListedOffset) { ps = append(ps, o.Partition) })
+	}
+	remaining, err := s.barrier(ctx, ps)
+	if err != nil {
+		return 0, err
+	}
+	parts := make(map[int32]kgo.Offset, len(ps))
+	for _, p := range ps {
+		parts[p] = kgo.NewOffset().AtStart()
 	}
 	opts := append(append([]kgo.Opt(nil), s.cfg.ClientOpts...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		// Control records tell where a partition ending in a commit
-		// marker ends; without them the last data offset would fall
-		// short of the end and the read would never finish.
-		kgo.KeepControlRecords(),
 		// Small fetches: a state record is about 35 bytes, but franz-go
 		// holds each fetched one in a Record of some 160, and the
 		// records of a fetch and of the one buffered behind it are live
@@ -82,7 +124,7 @@ func (s *Sink) readState(ctx context.Context, only int32, fn func(key, value []b
 			if !ok || lerr != nil || r.Offset >= end {
 				return
 			}
-			if !r.Attrs.IsControl() {
+			if !bytes.Equal(r.Key, s.cfg.BarrierKey) {
 				n++
 				if err := fn(r.Key, r.Value); err != nil {
 					lerr = fmt.Errorf("state record at offset %d: %w", r.Offset, err)

@@ -55,6 +55,11 @@ type Config struct {
 	// as by default (murmur2 of the key). Without it every topic is
 	// partitioned by default.
 	ManualStatePartition bool
+	// BarrierKey is the key of the restore's barrier: a tombstone that
+	// ReadState and ReadPartition commit to each partition they read, and
+	// read up to. Choose a key that every reader of the state topic takes
+	// for nothing held; default DefaultBarrierKey.
+	BarrierKey []byte
 	// CreateTopics creates missing topics; false only verifies them.
 	CreateTopics bool
 	// TopicConfigs are set on every topic created (retention.ms,
@@ -103,6 +108,9 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 	if cfg.TransactionTimeout == 0 {
 		cfg.TransactionTimeout = time.Minute
 	}
+	if len(cfg.BarrierKey) == 0 {
+		cfg.BarrierKey = DefaultBarrierKey
+	}
 	opts := append([]kgo.Opt{
 		kgo.TransactionalID(cfg.TransactionalID),
 		kgo.TransactionTimeout(cfg.TransactionTimeout),
@@ -112,9 +120,9 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 		kgo.UnknownTopicRetries(10),
 	}, cfg.ClientOpts...)
 	opts = append(opts, cfg.ProducerOpts...)
-	if cfg.ManualStatePartition {
-		opts = append(opts, kgo.RecordPartitioner(statePartitioner{state: cfg.Topics.State, other: defaultPartitioner()}))
-	}
+	opts = append(opts, kgo.RecordPartitioner(statePartitioner{
+		state: cfg.Topics.State, manual: cfg.ManualStatePartition, barrier: cfg.BarrierKey, other: defaultPartitioner(),
+	}))
 	if cfg.At != nil {
 		opts = append(opts, kgo.WithHooks(endTxnWritten(cfg.At)))
 	}

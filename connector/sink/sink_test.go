@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -155,5 +156,68 @@ func TestIsFenced(t *testing.T) {
 		if got := IsFenced(tc.err); got != tc.want {
 			t.Errorf("IsFenced(%v) = %v, want %v", tc.err, got, tc.want)
 		}
+	}
+}
+
+// The read of the state ends at the barrier it commits to every partition
+// first, whatever the records before it: here partitions that end in
+// aborted transactions or hold nothing. fn never sees a barrier, and each
+// read adds one to each partition, to the partition it names whatever its
+// key hashes to.
+func TestReadStateEndsAtItsBarrier(t *testing.T) {
+	c := newCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := New(ctx, Config{
+		TransactionalID: "t1", Topics: testTopics, CreateTopics: true, StatePartitions: 3,
+		ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Commit(ctx, []*kgo.Record{stateRecord("a", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := s.Commit(ctx, []*kgo.Record{stateRecord("b", "x"), {Topic: "", Value: []byte("x")}}); !errors.Is(err, ErrAborted) {
+			t.Fatalf("Commit of an unproducible record = %v, want ErrAborted", err)
+		}
+	}
+	for read := 1; read <= 2; read++ {
+		n, err := s.ReadState(ctx, func(k, v []byte) error {
+			if string(k) != "a" || string(v) != "1" {
+				t.Errorf("read %d: record %q=%q, want only a=1", read, k, v)
+			}
+			return nil
+		})
+		if err != nil || n != 1 {
+			t.Fatalf("read %d: ReadState = %d, %v; want 1 record", read, n, err)
+		}
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics(testTopics.State),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	barriers := map[int32]int{}
+	for total := 0; total < 6; {
+		fs := cl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatalf("reading the state topic: %v; barriers by partition so far %v", err, barriers)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if bytes.Equal(r.Key, DefaultBarrierKey) {
+				if r.Value != nil {
+					t.Errorf("barrier at %d[%d] has a value", r.Partition, r.Offset)
+				}
+				barriers[r.Partition]++
+				total++
+			}
+		})
+	}
+	if barriers[0] != 2 || barriers[1] != 2 || barriers[2] != 2 {
+		t.Errorf("barriers by partition %v, want 2 in each of 3", barriers)
 	}
 }

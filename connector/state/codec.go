@@ -67,6 +67,12 @@ func firstByte(v []byte) int {
 	return int(v[0])
 }
 
+// NoopKey is a key that Load takes for a checkpoint that no one sets, so
+// that a tombstone of it changes nothing. The restore's barrier
+// (sink.Config.BarrierKey) is such a tombstone: a version of callstream
+// that knows no barrier reads it as nothing.
+var NoopKey = append([]byte{prefixCheckpoint}, "\x00restore-barrier"...)
+
 // Load applies one record of the state topic, read in offset order, to the
 // store: the restore at start. A nil value is a tombstone.
 func (s *Store) Load(key, value []byte) error {
