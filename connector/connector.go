@@ -141,32 +141,17 @@ func (c *Connector) now() time.Time {
 	return c.last
 }
 
-// Run fences older instances, reads the state, then polls until ctx is done.
-// It returns nil after a clean shutdown (the open transaction finished or
-// aborted) and an error otherwise; a *sink.FatalError means the process
-// should exit non-zero and be restarted.
-func (c *Connector) Run(ctx context.Context) (err error) {
-	defer func() { c.countFatal(err) }()
-	// 1. Fence: initialising the transactional producer aborts whatever an
-	//    older instance left open. The brokers may not be up yet.
-	sk, err := c.startSink(ctx, sinkConfig(c.cfg, c.log, c.at))
-	if err != nil {
-		return ignoreCanceled(ctx, fmt.Errorf("starting the producer: %w", err))
-	}
-	defer sk.Close()
-	c.sink = sk
-	c.health.set(producerReady, true)
-
-	// 2. Read the state to its end, read_committed.
-	if err := c.restore(ctx, sk); err != nil {
-		return ignoreCanceled(ctx, err)
-	}
-	c.health.set(stateLoaded, true)
-	return ignoreCanceled(ctx, c.poll(ctx))
+// Run fences older instances, reads the state, then polls until ctx is done,
+// as the one source of a unit of work (see unit.run). It returns nil after
+// a clean shutdown (the open transaction finished or aborted) and an error
+// otherwise; a *sink.FatalError means the process should exit non-zero and
+// be restarted.
+func (c *Connector) Run(ctx context.Context) error {
+	return c.soleUnit().run(ctx)
 }
 
-// poll is step 3 of Run: once the producer fenced older instances and the
-// state was read, it polls until ctx is done.
+// poll is step 3 of a unit's run: once the producer fenced older instances
+// and the state was read, it polls until ctx is done.
 func (c *Connector) poll(ctx context.Context) error {
 	// 3. Poll, once the server's clock is known: windows are placed by it.
 	if err := c.syncClock(ctx); err != nil {
@@ -192,19 +177,6 @@ func sinkConfig(cfg Config, log *slog.Logger, at func(sink.Point)) sink.Config {
 		Logger:       log.With("component", "sink"),
 		At:           at,
 	}
-}
-
-func (c *Connector) restore(ctx context.Context, sk *sink.Sink) error {
-	start := time.Now()
-	n, err := sk.ReadState(ctx, c.loadState)
-	if err != nil {
-		return fmt.Errorf("restoring state: %w", err)
-	}
-	d := time.Since(start)
-	c.m.Restores.Observe(d.Seconds())
-	c.reportState()
-	c.log.Info("state restored", "records", n, "calls", c.store.Len(), "duration_seconds", d.Seconds())
-	return nil
 }
 
 // initialize commits the checkpoints of a first start.

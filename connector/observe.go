@@ -51,18 +51,3 @@ func (c *Connector) initMetrics() {
 	}
 	m.LastSuccess.With(c.labels)
 }
-
-// countFatal counts and logs an error that ends Run, if it is fatal.
-func (c *Connector) countFatal(err error) {
-	if !sink.IsFatal(err) {
-		return
-	}
-	class := sink.FatalClass(err)
-	why := "stopped on a fatal Kafka error (" + class + ")"
-	if class == fatalFenced {
-		why = "fenced: a newer instance with the same transactional id took over"
-	}
-	c.health.end(why)
-	c.m.FatalErrors.WithLabelValues(class).Inc()
-	c.log.Error("fatal error", "class", class, "err", err)
-}

@@ -43,6 +43,19 @@ func (s *Set) newUnit(p int32) (*unit, error) {
 	return u, nil
 }
 
+// soleUnit is the unit of work of c alone, without a group: what Run
+// runs, the same start as every unit's.
+func (c *Connector) soleUnit() *unit {
+	s := &Set{
+		cfg:  SetConfig{Sources: []Config{c.cfg}, Legacy: c.cfg.SourceName},
+		opts: Options{At: c.at}, log: c.log, m: c.m,
+		units: map[int32]*unit{}, joined: true,
+	}
+	u := &unit{set: s, partition: -1, sources: []*Connector{c}, byName: map[string]*Connector{c.cfg.SourceName: c}, legacy: c, phase: "starting the producer"}
+	s.units[-1] = u
+	return u
+}
+
 func (u *unit) setPhase(phase string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -169,15 +182,24 @@ func (u *unit) restore(ctx context.Context, sk *sink.Sink) error {
 }
 
 // countFatal counts and logs an error that ends the unit, if it is a fatal
-// Kafka error.
+// Kafka error, and says so in the readiness of the unit and its sources.
 func (u *unit) countFatal(err error) {
 	if !sink.IsFatal(err) {
 		return
 	}
 	class := sink.FatalClass(err)
-	u.set.m.FatalErrors.WithLabelValues(class).Inc()
+	why := "stopped on a fatal Kafka error (" + class + ")"
 	if class == fatalFenced {
-		u.setPhase("fenced: another instance took this unit of work over")
+		why = "fenced: a newer instance with the same transactional id took over"
 	}
-	u.set.log.Error("fatal error", "class", class, "partition", u.partition, "err", err)
+	u.setPhase(why)
+	for _, c := range u.sources {
+		c.health.end(why)
+	}
+	u.set.m.FatalErrors.WithLabelValues(class).Inc()
+	log := u.set.log
+	if u.partition >= 0 {
+		log = log.With("partition", u.partition)
+	}
+	log.Error("fatal error", "class", class, "err", err)
 }

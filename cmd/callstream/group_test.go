@@ -353,13 +353,6 @@ func TestSourcesReadASingleSourceState(t *testing.T) {
 // while they run. Pods ride it out or exit and are restarted, as the
 // kubelet would; every source's output stays exactly once.
 func TestGroupBrokerRestart(t *testing.T) {
-	if !longRun() {
-		// Flaky in one CI run of five: a partition's sources stopped
-		// committing after a restart while every pod kept its group
-		// membership (docs/reliability.md). It runs in the long matrix
-		// until that is found.
-		t.Skip("the group's broker restarts run with CALLSTREAM_RELIABILITY_LONG=1 (make reliability-long)")
-	}
 	b := startBrokerProc(t)
 	f := newFleet(t, nil, []string{b.addr}, 40, 30, 2)
 	seed := uint64(time.Now().UnixNano())
