@@ -41,17 +41,26 @@ func closeAbortedTxns(ctx context.Context, dataDir string, log *slog.Logger) (in
 		return 0, err
 	}
 	defer cl.Close()
-	topics, err := kadm.NewClient(cl).ListTopics(ctx)
+	adm := kadm.NewClient(cl)
+	topics, err := adm.ListTopics(ctx)
 	if err == nil {
 		err = topics.Error()
 	}
 	if err != nil {
 		return 0, fmt.Errorf("listing topics: %w", err)
 	}
+	starts, err := adm.ListStartOffsets(ctx, topics.Names()...)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("listing start offsets: %w", err)
+	}
 	written := 0
 	for _, t := range topics.Sorted() {
 		for _, p := range t.Partitions.Numbers() {
-			open, err := unclosedAborts(ctx, cl, t.Topic, t.ID, p)
+			start, _ := starts.Lookup(t.Topic, p)
+			open, err := unclosedAborts(ctx, cl, t.Topic, t.ID, p, start.Offset)
 			if err != nil {
 				return written, fmt.Errorf("reading %s[%d]: %w", t.Topic, p, err)
 			}
@@ -84,17 +93,17 @@ type batchHeader struct {
 	abort       bool // a control batch holding an abort marker
 }
 
-// unclosedAborts reads a partition read_committed from its start and
-// returns the aborted transactions that no marker of their producer
-// follows. One that a commit of its producer follows is left alone: a
-// marker written now would hide that commit.
-func unclosedAborts(ctx context.Context, cl *kgo.Client, topic string, id [16]byte, partition int32) ([]abortedTxn, error) {
+// unclosedAborts reads a partition read_committed from start to its last
+// stable offset and returns the aborted transactions that no marker of
+// their producer follows. One that a commit of its producer follows is
+// left alone: a marker written now would hide that commit.
+func unclosedAborts(ctx context.Context, cl *kgo.Client, topic string, id [16]byte, partition int32, start int64) ([]abortedTxn, error) {
 	var (
 		aborted = map[[2]int64]bool{}
 		list    []abortedTxn
 		batches []batchHeader
 	)
-	for offset, hwm := int64(0), int64(1); offset < hwm; {
+	for offset, end := start, start+1; offset < end; {
 		req := kmsg.NewPtrFetchRequest()
 		req.ReplicaID, req.MaxBytes, req.IsolationLevel, req.SessionEpoch = -1, 16<<20, 1, -1
 		rt := kmsg.NewFetchRequestTopic()
@@ -114,10 +123,7 @@ func unclosedAborts(ctx context.Context, cl *kgo.Client, topic string, id [16]by
 		if err := kerr.ErrorForCode(fp.ErrorCode); err != nil {
 			return nil, err
 		}
-		hwm = fp.HighWatermark
-		if offset < fp.LogStartOffset {
-			offset = fp.LogStartOffset
-		}
+		end = fp.LastStableOffset
 		for _, a := range fp.AbortedTransactions {
 			if k := [2]int64{a.ProducerID, a.FirstOffset}; !aborted[k] {
 				aborted[k] = true
@@ -129,10 +135,7 @@ func unclosedAborts(ctx context.Context, cl *kgo.Client, topic string, id [16]by
 			return nil, err
 		}
 		if len(read) == 0 {
-			if offset < hwm && len(fp.RecordBatches) == 0 {
-				return nil, fmt.Errorf("no progress at offset %d of %d", offset, hwm)
-			}
-			break
+			break // the end, or a tail compaction emptied
 		}
 		batches = append(batches, read...)
 		offset = read[len(read)-1].next
