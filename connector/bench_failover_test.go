@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/state"
 	"github.com/callstream/callstream/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // podEnv makes the test binary run a pod of a group (a Set, settings in
@@ -92,17 +95,30 @@ func childPod(tb testing.TB, spec podSpec) *exec.Cmd {
 // sources polling again on the pod that stays: the group's session timeout
 // (6 s, the least kfake allows), the rebalance, then for each moved
 // partition the fence, the restore and a first window read whole. Twelve
-// idle sources on twelve state partitions, half of them moved; run with
-// -benchtime=1x.
+// idle sources on twelve state partitions, half of them moved, holding no
+// calls of state and then a million in all (their store entries spread
+// over the sources, created within the last hour, so none is pruned).
+//
+//	go test -run '^$' -bench Failover -benchtime 3x ./connector/
 func BenchmarkFailover(b *testing.B) {
+	for _, calls := range []int{0, 1_000_000} {
+		b.Run(fmt.Sprintf("calls=%d", calls), func(b *testing.B) { benchFailover(b, calls) })
+	}
+}
+
+func benchFailover(b *testing.B, calls int) {
 	spec := podSpec{Sources: 12, Partitions: 12, SessionTimeout: 6 * time.Second}
 	spec.Brokers = childBroker(b)
 	spec.APIURL = childIdleSim(b, spec.Sources)
+	if calls > 0 {
+		fillSourcesState(b, spec, calls)
+	}
 	var total, longest time.Duration
 	for b.Loop() {
 		dead := childPod(b, spec)
 		gm := metrics.NewGroup(prometheus.NewRegistry())
-		set, err := NewSet(spec.setConfig(), Options{}, gm)
+		m := metrics.New(prometheus.NewRegistry())
+		set, err := NewSet(spec.setConfig(), Options{Metrics: m}, gm)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -112,6 +128,7 @@ func BenchmarkFailover(b *testing.B) {
 		owned := func() int { return int(testutil.ToFloat64(gm.PartitionsOwned)) }
 		awaitCond(b, time.Minute, func() bool { ok, _ := set.Ready(); return ok && owned() > 0 && owned() < spec.Partitions })
 		moved := spec.Partitions - owned()
+		before := testutil.ToFloat64(m.StateEntries)
 
 		killed := time.Now()
 		if err := dead.Process.Kill(); err != nil {
@@ -121,7 +138,11 @@ func BenchmarkFailover(b *testing.B) {
 		d := time.Since(killed)
 		total += d
 		longest = max(longest, d)
-		b.Logf("%d partitions moved; polling again %s after the kill", moved, d.Round(time.Millisecond))
+		if got := testutil.ToFloat64(m.StateEntries); got != float64(calls) {
+			b.Fatalf("the pod that stayed holds %v calls of state after the failover, want %d", got, calls)
+		}
+		b.Logf("%d partitions moved with %.0f calls of state; polling again %s after the kill",
+			moved, float64(calls)-before, d.Round(time.Millisecond))
 		cancel()
 		if err := <-done; err != nil {
 			b.Fatal(err)
@@ -129,8 +150,45 @@ func BenchmarkFailover(b *testing.B) {
 	}
 	b.ReportMetric(total.Seconds()/float64(b.N), "s-to-polling")
 	// The session expires a session timeout after the last heartbeat, which
-	// came up to a heartbeat interval (3 s) before the kill.
+	// came up to a heartbeat interval (2 s at this session timeout) before
+	// the kill.
 	b.ReportMetric(longest.Seconds(), "s-to-polling-max")
+}
+
+// fillSourcesState commits calls store entries spread over the sources of
+// spec, each under its source's keys in its state partition, in
+// transactions of 100,000 records, as the sources would have written them.
+func fillSourcesState(b *testing.B, spec podSpec, calls int) {
+	b.Helper()
+	cfg := spec.setConfig()
+	topic := cfg.Sources[0].Topics.State
+	sk, err := sink.New(context.Background(), sink.Config{
+		TransactionalID: "bench-fill", Topics: cfg.Sources[0].Topics, CreateTopics: true, Partitions: 3,
+		StatePartitions: int32(spec.Partitions), ManualStatePartition: true,
+		ClientOpts: []kgo.Opt{kgo.SeedBrokers(spec.Brokers...)},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sk.Close()
+	const perTxn = 100_000
+	created := time.Now().Add(-time.Hour).Unix()
+	var recs []*kgo.Record
+	for i, src := range cfg.Sources {
+		keys := sourceKeys(src.SourceName, false, StatePartition(src.SourceName, spec.Partitions), spec.Partitions)
+		st := state.New().NewBatch()
+		for j := i; j < calls; j += len(cfg.Sources) {
+			st.Put(661181201146016+int64(7*j), state.Entry{RawHash: uint64(j) * 0x9E3779B97F4A7C15, Created: created + int64(j%3600), Status: 2, Flags: state.Emitted})
+		}
+		recs = keys.appendRecords(recs, topic, st)
+		for len(recs) >= perTxn || i == len(cfg.Sources)-1 && len(recs) > 0 {
+			n := min(perTxn, len(recs))
+			if err := sk.Commit(context.Background(), recs[:n]); err != nil {
+				b.Fatalf("filling the state topic: %v", err)
+			}
+			recs = recs[n:]
+		}
+	}
 }
 
 func awaitCond(tb testing.TB, d time.Duration, cond func() bool) {
