@@ -60,7 +60,7 @@ func benchRestore(b *testing.B, calls int) {
 		}
 		store = state.New()
 		start := time.Now()
-		n, err := sk.ReadState(ctx, store.Load)
+		n, err := sk.ReadState(ctx, func(k, v []byte, _ time.Time) error { return store.Load(k, v) })
 		if err != nil || n != calls+1 || store.Len() != calls {
 			b.Fatalf("restore: %d records, %d calls, %v", n, store.Len(), err)
 		}

@@ -23,6 +23,9 @@ const (
 	DefaultStatePartitions       = 12
 	DefaultMaxConcurrentRequests = 16
 	DefaultSessionTimeout        = 45 * time.Second
+	// DefaultRemovedSourceRetention is how long `run` keeps the state of
+	// a removed source unless told otherwise: 30 days.
+	DefaultRemovedSourceRetention = 720 * time.Hour
 )
 
 var sourceNameRE = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
@@ -49,6 +52,10 @@ type SetConfig struct {
 	// SessionTimeout is the group's session timeout: how long after a pod
 	// stops heartbeating its partitions move; default DefaultSessionTimeout.
 	SessionTimeout time.Duration
+	// RemovedSourceRetention is how long the state of a source that is no
+	// longer configured stays in the state topic after it last wrote;
+	// then its unit's next start deletes it. 0 keeps it for good.
+	RemovedSourceRetention time.Duration
 	// RebalanceTimeout bounds a rebalance: how long pods have to end the
 	// transactions of the partitions they give up and rejoin, and how long
 	// the group waits for a member that does not; default SessionTimeout.
@@ -63,6 +70,9 @@ func (c *SetConfig) Validate() error {
 	}
 	if c.Group != "" && (c.StatePartitions < 1 || c.StatePartitions > 10000) {
 		return fmt.Errorf("--state-partitions: want 1..10000, got %d", c.StatePartitions)
+	}
+	if c.RemovedSourceRetention < 0 {
+		return fmt.Errorf("--removed-source-retention: want a duration ≥ 0, got %s", c.RemovedSourceRetention)
 	}
 	if c.MaxConcurrentRequests < 0 {
 		return fmt.Errorf("--max-concurrent-requests: want at least 1, got %d", c.MaxConcurrentRequests)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http/httptest"
 	"strings"
@@ -407,5 +408,70 @@ func TestGroupUnitFencedWhileOwned(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(gm.Rebalances.WithLabelValues("revoked")) + testutil.ToFloat64(gm.Rebalances.WithLabelValues("lost")); got != 0 {
 		t.Errorf("revocations = %v, want none: the pod kept its partitions", got)
+	}
+}
+
+// The state of a source removed from the configuration stays while it is
+// younger than RemovedSourceRetention, and is deleted (a tombstone for
+// each of its keys that holds a value) by the next start after that; the
+// sources still configured keep theirs.
+func TestRemovedSourceStateAgesOut(t *testing.T) {
+	cluster := newCluster(t)
+	brokers := cluster.ListenAddrs()
+	apps := map[string]string{"app-a": newApp(t, "app-a", 13)}
+	srcs, truth := setSources(t, brokers, apps)
+	_, stop := runSet(t, SetConfig{Sources: srcs}, nil)
+	awaitSources(t, brokers, truth, 90*time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	kept, removed := srcs[0], srcs[1].SourceName
+	live := func() (keptKeys, removedKeys int) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s, err := sink.New(ctx, sinkConfig(kept, slog.New(slog.DiscardHandler), nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		values := map[string]bool{}
+		if _, err := s.ReadState(ctx, func(k, v []byte, _ time.Time) error {
+			values[string(k)] = v != nil
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range values {
+			name, _, _, err := splitSourceKey([]byte(k))
+			switch {
+			case err != nil:
+				t.Fatal(err)
+			case v && name == removed:
+				removedKeys++
+			case v && name == kept.SourceName:
+				keptKeys++
+			}
+		}
+		return keptKeys, removedKeys
+	}
+	keptBefore, removedBefore := live()
+	if keptBefore == 0 || removedBefore == 0 {
+		t.Fatalf("state keys holding values: %d of %s, %d of %s; want some of each", keptBefore, kept.SourceName, removedBefore, removed)
+	}
+	for _, tc := range []struct {
+		retention   time.Duration
+		wantRemoved int
+	}{{time.Hour, removedBefore}, {time.Nanosecond, 0}} {
+		s, stop := runSet(t, SetConfig{Sources: []Config{kept}, RemovedSourceRetention: tc.retention}, nil)
+		awaitReady(t, s, 60*time.Second) // the age-out comes before the first window
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		keptNow, removedNow := live()
+		if removedNow != tc.wantRemoved || keptNow < keptBefore {
+			t.Errorf("retention %s: %d keys of the removed source hold values, want %d; %d of the kept one, want at least %d",
+				tc.retention, removedNow, tc.wantRemoved, keptNow, keptBefore)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector/sink"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -134,12 +135,14 @@ func (u *unit) run(ctx context.Context) (err error) {
 }
 
 // restore reads the unit's state, routing each record to its source's
-// store. Records of sources not configured here (removed ones) are
-// skipped: their state stays in the topic until they come back.
+// store. Records of sources not configured here (removed ones) go to no
+// store: their state stays in the topic, used again if the source comes
+// back, until it ages out (see ageOut).
 func (u *unit) restore(ctx context.Context, sk *sink.Sink) error {
 	start := time.Now()
 	skipped := 0
-	load := func(key, value []byte) error {
+	removed := map[string]*removedSource{}
+	load := func(key, value []byte, written time.Time) error {
 		name, inner, prefixed, err := splitSourceKey(key)
 		if err != nil {
 			return err
@@ -148,11 +151,22 @@ func (u *unit) restore(ctx context.Context, sk *sink.Sink) error {
 		if prefixed {
 			c = u.byName[name]
 		}
-		if c == nil {
-			skipped++
-			return nil
+		if c != nil {
+			return c.loadState(inner, value)
 		}
-		return c.loadState(inner, value)
+		skipped++
+		if prefixed && u.set.cfg.RemovedSourceRetention > 0 {
+			r := removed[name]
+			if r == nil {
+				r = &removedSource{keys: map[string]bool{}}
+				removed[name] = r
+			}
+			r.keys[string(key)] = value != nil
+			if written.After(r.written) {
+				r.written = written
+			}
+		}
+		return nil
 	}
 	var n int
 	var err error
@@ -178,6 +192,66 @@ func (u *unit) restore(ctx context.Context, sk *sink.Sink) error {
 	u.set.m.Restores.Observe(d.Seconds())
 	u.set.log.Info("state restored", "partition", u.partition, "sources", len(u.sources), "records", n,
 		"calls", calls, "skipped_records", skipped, "duration_seconds", d.Seconds())
+	return u.ageOut(ctx, sk, removed)
+}
+
+// removedSource is what the restore saw of a source no longer configured:
+// its keys, each with whether it holds a value (not a tombstone), and when
+// it last wrote.
+type removedSource struct {
+	keys    map[string]bool
+	written time.Time
+}
+
+// ageOutBatch is the most tombstones an age-out commits in one transaction.
+const ageOutBatch = 100_000
+
+// ageOut deletes the state of each removed source that wrote nothing for
+// SetConfig.RemovedSourceRetention: a tombstone for each of its keys, in
+// transactions of its own before any polling, to the partition the key is
+// in. A source that comes back after that is a new one and starts from its
+// start-from; one that comes back before finds its state as it left it.
+func (u *unit) ageOut(ctx context.Context, sk *sink.Sink, removed map[string]*removedSource) error {
+	keep := u.set.cfg.RemovedSourceRetention
+	topic := u.set.cfg.Sources[0].Topics.State
+	now := time.Now()
+	for name, r := range removed {
+		live := 0
+		for _, v := range r.keys {
+			if v {
+				live++
+			}
+		}
+		if live == 0 {
+			continue // nothing left of it but tombstones
+		}
+		if now.Sub(r.written) < keep {
+			u.set.log.Info("state of a source no longer configured kept", "removed_source", name, "records", live,
+				"last_written", r.written.UTC(), "ages_out_at", r.written.Add(keep).UTC())
+			continue
+		}
+		var recs []*kgo.Record
+		for key, v := range r.keys {
+			if !v {
+				continue
+			}
+			rec := &kgo.Record{Topic: topic, Key: []byte(key)}
+			if u.partition >= 0 {
+				rec.Partition = u.partition
+			}
+			if recs = append(recs, rec); len(recs) == ageOutBatch {
+				if err := sk.Commit(ctx, recs); err != nil {
+					return fmt.Errorf("ageing out the state of %q: %w", name, err)
+				}
+				recs = recs[:0]
+			}
+		}
+		if err := sk.Commit(ctx, recs); err != nil {
+			return fmt.Errorf("ageing out the state of %q: %w", name, err)
+		}
+		u.set.log.Warn("state of a source no longer configured aged out", "removed_source", name, "records", live,
+			"last_written", r.written.UTC(), "retention", keep.String())
+	}
 	return nil
 }
 

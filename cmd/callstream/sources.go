@@ -78,6 +78,7 @@ type groupFlags struct {
 	maxConcurrentRequests int
 	sessionTimeout        time.Duration
 	rebalanceTimeout      time.Duration
+	removedRetention      time.Duration
 }
 
 func (g *groupFlags) register(fs *flag.FlagSet) {
@@ -87,6 +88,7 @@ func (g *groupFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&g.maxConcurrentRequests, "max-concurrent-requests", connector.DefaultMaxConcurrentRequests, "API requests in flight at most over all the sources of the process")
 	fs.DurationVar(&g.sessionTimeout, "session-timeout", connector.DefaultSessionTimeout, "group session timeout: how long after a pod stops its partitions move")
 	fs.DurationVar(&g.rebalanceTimeout, "rebalance-timeout", 0, "how long a rebalance waits for pods to end the transactions of the partitions they give up and rejoin (0: --session-timeout)")
+	fs.DurationVar(&g.removedRetention, "removed-source-retention", connector.DefaultRemovedSourceRetention, "how long the state of a source removed from the sources list stays after it last wrote; a source that comes back within it goes on where it stopped, later it starts afresh (0: for good)")
 }
 
 // many reports whether the settings ask for a Set rather than the single
@@ -104,7 +106,7 @@ func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bo
 	cfg := connector.SetConfig{
 		Legacy: f.sourceName, Group: g.group, StatePartitions: g.statePartitions,
 		MaxConcurrentRequests: g.maxConcurrentRequests, SessionTimeout: g.sessionTimeout,
-		RebalanceTimeout: g.rebalanceTimeout,
+		RebalanceTimeout: g.rebalanceTimeout, RemovedSourceRetention: g.removedRetention,
 	}
 	if g.maxConcurrentRequests < 1 {
 		return cfg, usagef("--max-concurrent-requests: want at least 1, got %d", g.maxConcurrentRequests)

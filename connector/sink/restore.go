@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -15,7 +16,8 @@ import (
 var DefaultBarrierKey = []byte("\x00callstream-restore-barrier")
 
 // ReadState reads the state topic from its start, read_committed, calling
-// fn for each record in offset order (value nil for a tombstone). Call it
+// fn for each record in offset order (value nil for a tombstone) with the
+// time it was written (the record's timestamp). Call it
 // after New, which fenced older instances and resolved their open
 // transaction.
 //
@@ -28,13 +30,13 @@ var DefaultBarrierKey = []byte("\x00callstream-restore-barrier")
 // partition it reads, and reads up to it: it is committed data after
 // everything committed before, so it is always seen. fn never sees a
 // barrier; compaction removes them.
-func (s *Sink) ReadState(ctx context.Context, fn func(key, value []byte) error) (int, error) {
+func (s *Sink) ReadState(ctx context.Context, fn func(key, value []byte, written time.Time) error) (int, error) {
 	return s.readState(ctx, -1, fn)
 }
 
 // ReadPartition is ReadState for one partition of the state topic: the
 // state of one unit of work.
-func (s *Sink) ReadPartition(ctx context.Context, partition int32, fn func(key, value []byte) error) (int, error) {
+func (s *Sink) ReadPartition(ctx context.Context, partition int32, fn func(key, value []byte, written time.Time) error) (int, error) {
 	return s.readState(ctx, partition, fn)
 }
 
@@ -66,7 +68,7 @@ func (s *Sink) barrier(ctx context.Context, ps []int32) (map[int32]int64, error)
 }
 
 // readState reads partition only, or every partition when only is -1.
-func (s *Sink) readState(ctx context.Context, only int32, fn func(key, value []byte) error) (int, error) {
+func (s *Sink) readState(ctx context.Context, only int32, fn func(key, value []byte, written time.Time) error) (int, error) {
 	topic := s.cfg.Topics.State
 	var ps []int32
 	if only >= 0 {
@@ -126,7 +128,7 @@ func (s *Sink) readState(ctx context.Context, only int32, fn func(key, value []b
 			}
 			if !bytes.Equal(r.Key, s.cfg.BarrierKey) {
 				n++
-				if err := fn(r.Key, r.Value); err != nil {
+				if err := fn(r.Key, r.Value, r.Timestamp); err != nil {
 					lerr = fmt.Errorf("state record at offset %d: %w", r.Offset, err)
 				}
 			}

@@ -54,7 +54,7 @@ func readState(t *testing.T, s *Sink) map[string]string {
 	got := map[string]string{}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := s.ReadState(ctx, func(k, v []byte) error {
+	if _, err := s.ReadState(ctx, func(k, v []byte, _ time.Time) error {
 		if v == nil {
 			delete(got, string(k))
 		} else {
@@ -185,7 +185,7 @@ func TestReadStateEndsAtItsBarrier(t *testing.T) {
 		}
 	}
 	for read := 1; read <= 2; read++ {
-		n, err := s.ReadState(ctx, func(k, v []byte) error {
+		n, err := s.ReadState(ctx, func(k, v []byte, _ time.Time) error {
 			if string(k) != "a" || string(v) != "1" {
 				t.Errorf("read %d: record %q=%q, want only a=1", read, k, v)
 			}
