@@ -357,7 +357,7 @@ func TestGroupWaitsForTheBrokers(t *testing.T) {
 	for i := range srcs {
 		srcs[i].Retry.Max = 200 * time.Millisecond
 	}
-	s, _ := runSet(t, SetConfig{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 6 * time.Second}, nil)
+	s, stop := runSet(t, SetConfig{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 6 * time.Second}, nil)
 	time.Sleep(2 * time.Second)
 	if ok, why := s.Ready(); ok {
 		t.Fatal("ready without brokers")
@@ -371,6 +371,12 @@ func TestGroupWaitsForTheBrokers(t *testing.T) {
 	t.Cleanup(c.Close)
 	awaitSources(t, brokers, truth, 90*time.Second)
 	awaitReady(t, s, 30*time.Second)
+	// Stopped before its broker closes (the cleanups run the other way
+	// round): a Set cut off from its brokers may take its transactions'
+	// and the group's timeouts to stop.
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // A unit whose producer the broker fences while its pod still owns the
