@@ -190,38 +190,21 @@ func (p *pod) wait(d time.Duration) int {
 	return code
 }
 
-// stop waits until the pod serves HTTP (a pod signalled before it handles
-// signals would die of SIGTERM, as any Go program does), scrapes its
-// metrics, sends SIGTERM and requires exit status 0 within a minute.
+// stop waits until the pod listens on its HTTP address (a pod signalled
+// before it handles signals would die of SIGTERM, as any Go program does,
+// and it listens only after), scrapes its metrics, sends SIGTERM and
+// requires exit status 0 within a minute.
 func (p *pod) stop() {
 	p.w.t.Helper()
-	p.awaitServing(time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := p.AwaitListening(ctx, p.listen); err != nil && !p.Exited() {
+		p.w.t.Fatalf("%v; its log ends:\n%s", err, lastLines(p.out.String(), 20))
+	}
 	p.scrape()
 	p.Signal(syscall.SIGTERM)
 	if code := p.wait(time.Minute); code != 0 {
 		p.w.t.Errorf("%s: exit status %d after SIGTERM, want 0; its log ends:\n%s", p.Name(), code, lastLines(p.out.String(), 20))
-	}
-}
-
-// awaitServing waits until the pod answers on /healthz, whatever its
-// answer, or fails the test after d or when the pod ends first.
-func (p *pod) awaitServing(d time.Duration) {
-	p.w.t.Helper()
-	cl := http.Client{Timeout: time.Second}
-	deadline := time.After(d)
-	for {
-		resp, err := cl.Get("http://" + p.listen + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			return
-		}
-		select {
-		case <-p.Done():
-			return // its exit status tells the rest
-		case <-deadline:
-			p.w.t.Fatalf("%s does not serve /healthz after %s: %v; its log ends:\n%s", p.Name(), d, err, lastLines(p.out.String(), 20))
-		case <-time.After(20 * time.Millisecond):
-		}
 	}
 }
 
