@@ -41,6 +41,23 @@ import (
 //	                     it refuses a timestamp more than 30s off its clock
 //	                     with code 402
 //
+// Faults of the listing, which spoil how the calls are listed and never the
+// calls: the truth is unaffected. A window is the request's (type,
+// startTime, endTime); a per-window fault shows on every read of that
+// window, and each half of a split window is drawn again:
+//
+//	count-plus-one=P     a share of windows whose totalCount (and totalPage) is
+//	                     one more than the calls listed, on every read
+//	unstable-order=P     a share of requests whose order across a page boundary
+//	                     is unstable: the page's last call is replaced by the
+//	                     next page's first (one call listed twice, one not at all)
+//	unstable-windows=P   the same on every page boundary of every read of a share
+//	                     of windows
+//	page-cap=N           a silent page cap: at most N calls a page, while pageSize
+//	                     echoes the size asked, totalPage is computed from it and
+//	                     page p starts at (p-1)·the size asked, as a server that
+//	                     caps silently does
+//
 // Example: http500=0.05,http429=0.05,retry-after=1s,slow=0.02:3s,
 // malformed=0.02,truncated=0.02,business=0.02,insert-while-paging=0.1,
 // late-status=0.1:10m,broken-json=0.02,skew=90s.
@@ -55,6 +72,10 @@ type FaultSpec struct {
 	LateStatusAfter                                  time.Duration
 	BrokenJSON                                       float64
 	Skew                                             time.Duration
+
+	// Faults of the listing.
+	CountPlusOne, UnstableOrder, UnstableWindows float64
+	PageCap                                      int
 }
 
 // Defaults of FaultSpec durations left out of a spec.
@@ -122,10 +143,34 @@ func (f *FaultSpec) set(name, val string) error {
 	case "skew":
 		f.Skew, err = time.ParseDuration(val)
 	default:
+		if ok, err := f.setListing(name, val); ok {
+			return err
+		}
 		return fmt.Errorf("unknown fault (want http500, http429, retry-after, business, malformed, " +
-			"truncated, slow, insert-while-paging, late-status, broken-json or skew)")
+			"truncated, slow, insert-while-paging, late-status, broken-json, skew, " +
+			"count-plus-one, unstable-order, unstable-windows or page-cap)")
 	}
 	return err
+}
+
+// setListing sets a fault of the listing; ok is false for another name.
+func (f *FaultSpec) setListing(name, val string) (ok bool, err error) {
+	switch name {
+	case faultCountPlusOne:
+		f.CountPlusOne, err = share(val)
+	case faultUnstableOrder:
+		f.UnstableOrder, err = share(val)
+	case faultUnstableWindows:
+		f.UnstableWindows, err = share(val)
+	case faultPageCap:
+		f.PageCap, err = strconv.Atoi(val)
+		if err != nil || f.PageCap < 1 {
+			err = fmt.Errorf("%q is not a page size of at least 1", val)
+		}
+	default:
+		return false, nil
+	}
+	return true, err
 }
 
 func share(s string) (float64, error) {
@@ -177,6 +222,13 @@ func (f FaultSpec) String() string {
 	add("broken-json", f.BrokenJSON, g(f.BrokenJSON))
 	if f.Skew != 0 {
 		parts = append(parts, "skew="+f.Skew.String())
+	}
+	// Faults of the listing.
+	add(faultCountPlusOne, f.CountPlusOne, g(f.CountPlusOne))
+	add(faultUnstableOrder, f.UnstableOrder, g(f.UnstableOrder))
+	add(faultUnstableWindows, f.UnstableWindows, g(f.UnstableWindows))
+	if f.PageCap > 0 {
+		parts = append(parts, faultPageCap+"="+strconv.Itoa(f.PageCap))
 	}
 	return strings.Join(parts, ",")
 }

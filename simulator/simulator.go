@@ -101,6 +101,8 @@ type Simulator struct {
 	tl     timeline
 	world  world
 	inject *injector // nil without faults of one answer
+	// listing is nil without faults of the listing.
+	listing *listing
 	// refusedStamps counts timestamps refused under the skew fault.
 	refusedStamps atomic.Int64
 }
@@ -179,6 +181,9 @@ func New(cfg Config) (*Simulator, error) {
 	}
 	if fs.requestFaults() {
 		sim.inject = newInjector(fs, seed, cfg.Clock)
+	}
+	if fs.listingFaults() {
+		sim.listing = &listing{spec: fs, seed: seed}
 	}
 	return sim, nil
 }

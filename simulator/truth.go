@@ -33,7 +33,8 @@ func (s *Simulator) Broken() []int64 {
 // (http500, http429, business, malformed, truncated, slow, and timestamp
 // for a refused timestamp under the skew fault), and how many calls so far
 // each fault of the data touched (insert-while-paging, late-status,
-// broken-json).
+// broken-json), and how many answers each fault of the listing spoiled
+// (count-plus-one, unstable-order, unstable-windows, page-cap).
 func (s *Simulator) FaultCounts() map[string]int64 {
 	out := map[string]int64{}
 	if s.inject != nil {
@@ -41,6 +42,9 @@ func (s *Simulator) FaultCounts() map[string]int64 {
 	}
 	if s.cfg.FaultSpec.Skew != 0 {
 		out[faultTimestamp] = s.refusedStamps.Load()
+	}
+	if s.listing != nil {
+		s.listing.counted(out)
 	}
 	f := s.tl.faults
 	if f.insert <= 0 && f.lateStatus <= 0 && f.broken <= 0 && f.brokenEvery <= 0 {
