@@ -69,6 +69,12 @@ type Config struct {
 	// ReadyMaxAge is how long after the last successful poll /readyz stays
 	// true.
 	ReadyMaxAge time.Duration
+	// StallGrace is added to five of a task's intervals (the poll interval
+	// for the live edge and the backfill, a tier's own for a tier) to give
+	// how long its checkpoint may go without advancing, while the API
+	// answers, before /readyz and callstream_tier_stalled say it stalled;
+	// default DefaultStallGrace.
+	StallGrace time.Duration
 	// PruneEvery is how often entries past the deepest horizon are dropped
 	// and tombstoned; default DefaultPruneEvery.
 	PruneEvery time.Duration

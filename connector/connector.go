@@ -46,6 +46,10 @@ type Connector struct {
 
 	lastPrune time.Time
 	backfill  backfillProgress
+	stalls    *stallWatch
+	// inconsistentLogged is when a window taken as listed was last logged
+	// at warning level, by reason.
+	inconsistentLogged map[string]time.Time
 
 	clockMu sync.Mutex
 	last    time.Time // the latest time now returned
@@ -103,6 +107,8 @@ func New(cfg Config, opts Options) (*Connector, error) {
 		labels: prometheus.Labels{metrics.LabelSource: cfg.SourceName, metrics.LabelType: cfg.Type},
 	}
 	c.health = newHealth(cfg.ReadyMaxAge, cfg.Clock, c.m, c.labels)
+	c.stalls = newStallWatch(cfg)
+	c.health.stallWhy = c.stalls.why
 	c.apiLog = newAPILog(c.log, cfg.AuthLogEvery, cfg.Clock)
 	c.notes = newVendorNotes(c.log, c.m)
 	c.backfill.log = c.log.With("component", "backfill")

@@ -18,7 +18,7 @@ const (
 
 // Health tracks what /readyz reports: the producer is initialised, the
 // state is loaded, a window was read whole and committed since the start,
-// and one was recently. It is safe for concurrent use.
+// one was recently, and no task stalled (see stallWatch). It is safe for concurrent use.
 type Health struct {
 	mu       sync.Mutex
 	maxAge   time.Duration
@@ -37,6 +37,8 @@ type Health struct {
 	// kafkaWhy says why the producer is not initialised yet, while Run
 	// waits for the brokers.
 	kafkaWhy string
+	// stallWhy, if set, says which task stalled ("" when none did).
+	stallWhy func() string
 }
 
 func newHealth(maxAge time.Duration, clock func() time.Time, m *metrics.Metrics, labels prometheus.Labels) *Health {
@@ -132,6 +134,11 @@ func (h *Health) readyLocked() (bool, string) {
 			why += " (last API error: " + string(h.lastErr) + ")"
 		}
 		return false, why
+	}
+	if h.stallWhy != nil {
+		if why := h.stallWhy(); why != "" {
+			return false, why
+		}
 	}
 	return true, "ok"
 }

@@ -50,4 +50,13 @@ func (c *Connector) initMetrics() {
 		m.FatalErrors.WithLabelValues(class)
 	}
 	m.LastSuccess.With(c.labels)
+	for _, r := range source.InconsistentReasons() {
+		m.WindowInconsistent.WithLabelValues(name, r)
+	}
+	for _, r := range []string{narrowTooManyPages, narrowDrift} {
+		m.WindowsNarrowed.WithLabelValues(name, r)
+	}
+	m.PageSize.WithLabelValues(name).Set(float64(c.cfg.PageSize))
+	m.CheckpointAge.Set(name, c.stalls.ages)
+	m.TierStalled.Set(name, c.stalls.stalledFlags)
 }
