@@ -90,6 +90,12 @@ type Inconsistency struct {
 // maxTwice bounds Inconsistency.Twice.
 const maxTwice = 10
 
+// minOneSecondRereads is the fewest rereads of a window of one second
+// over several pages before it is taken as listed: each at a page size one
+// smaller than the read before, so that page boundaries, where an unstable
+// order hides a call, fall elsewhere.
+const minOneSecondRereads = 3
+
 // maxCapRereads bounds the reads of one window made again at a page cap
 // learnt in it; each asks fewer records a page than the one before.
 const maxCapRereads = 8
@@ -117,8 +123,10 @@ const (
 //   - a window that fits one page (paging cannot disagree with itself) is
 //     accepted as listed after one reread: the union of the ids of its
 //     reads, each once, with WindowRead.Inconsistent saying what disagreed;
-//   - a window of one second, which cannot be narrowed, is read
-//     Config.MaxRereads times again and accepted the same way;
+//   - a window of one second, which cannot be narrowed, is read again
+//     at page sizes one smaller each time (so that page boundaries move),
+//     until the union of its ids reaches its totalCount or after
+//     max(Config.MaxRereads, 3) rereads, and accepted the same way;
 //   - any other window, after Config.MaxRereads rereads, returns an error
 //     wrapping ErrWindowDrift: narrow it (split it and read the halves).
 //
@@ -135,15 +143,16 @@ const (
 //
 // It returns when the window was read whole, ctx is done, a page's retries
 // ran out (Retry.Attempts) or a window that can be narrowed kept drifting;
-// it makes at most Config.MaxRereads+1 reads of the window, and up to
-// maxCapRereads more at page caps it learnt on the way.
+// it makes at most max(Config.MaxRereads, 3)+1 reads of the window, and up
+// to maxCapRereads more at page caps it learnt on the way.
 func (c *Client) ReadWindow(ctx context.Context, w Window, retry Retry) (*WindowRead, error) {
 	retry = retry.withDefaults()
 	maxRereads := max(c.cfg.MaxRereads, 0)
 	var u union
 	rereads, capRereads := 0, 0
+	smaller := 0 // records a page fewer than the size in use
 	for {
-		p, err := c.readOnce(ctx, w, retry)
+		p, err := c.readOnce(ctx, w, smaller, retry)
 		if err != nil {
 			return nil, err
 		}
@@ -163,8 +172,11 @@ func (c *Client) ReadWindow(ctx context.Context, w Window, retry Retry) (*Window
 				continue
 			}
 			return u.accept(w, p, rereads), nil
-		case !w.CanSplit() && rereads >= maxRereads:
+		case !w.CanSplit() && (rereads >= max(maxRereads, minOneSecondRereads) || len(u.recs) >= p.totalCount):
 			return u.accept(w, p, rereads), nil
+		case !w.CanSplit():
+			// The same boundaries would hide the same calls again.
+			smaller++
 		case rereads >= maxRereads:
 			return nil, fmt.Errorf("reading window %s: %w after %d rereads (%s)", w, ErrWindowDrift, rereads, p.why)
 		}
@@ -190,10 +202,11 @@ type pass struct {
 	twice      []int64        // ids listed twice, at most maxTwice
 }
 
-// readOnce reads w once from page 1. A read that is not whole says why in
-// the pass, with no error.
-func (c *Client) readOnce(ctx context.Context, w Window, retry Retry) (*pass, error) {
-	asked := c.size.ask(c.cfg.Clock())
+// readOnce reads w once from page 1, asking smaller records a page fewer
+// than the size in use (at least one). A read that is not whole says why
+// in the pass, with no error.
+func (c *Client) readOnce(ctx context.Context, w Window, smaller int, retry Retry) (*pass, error) {
+	asked := max(c.size.ask(c.cfg.Clock())-smaller, 1)
 	first, err := c.fetchRetry(ctx, w, 1, asked, retry)
 	if err != nil {
 		return nil, err
