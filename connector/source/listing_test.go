@@ -279,4 +279,3 @@ func TestReadWindowHiddenCapInOnePage(t *testing.T) {
 		}
 	}
 }
-
