@@ -47,6 +47,12 @@ type Connector struct {
 	lastPrune time.Time
 	backfill  backfillProgress
 
+	// limits are the output topics' limits, learnt when the unit's
+	// producer started; ignore leaves Config.IgnoreChanges out of the
+	// calls' hashes.
+	limits sink.Limits
+	ignore event.Ignore
+
 	clockMu sync.Mutex
 	last    time.Time // the latest time now returned
 }
@@ -110,13 +116,16 @@ func New(cfg Config, opts Options) (*Connector, error) {
 	if c.enc == nil {
 		c.enc = event.NewEncoder()
 	}
+	var err error
+	if c.ignore, err = event.ParseIgnore(cfg.IgnoreChanges); err != nil {
+		return nil, fmt.Errorf("configuring ignored changes: %w", err) // Validate has checked them
+	}
 	scfg := source.Config{
 		BaseURL: cfg.APIURL, AppID: cfg.AppID, AppKey: cfg.AppKey, Type: cfg.Type,
 		PageSize: cfg.PageSize, MaxPages: cfg.MaxPages, PageConcurrency: cfg.PageConcurrency, Signer: cfg.Signer,
 		Timeout: cfg.RequestTimeout, Clock: cfg.Clock, Hooks: c.sourceHooks(),
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, InFlight: opts.InFlight,
 	}
-	var err error
 	if c.src, err = source.NewClient(scfg); err != nil {
 		return nil, fmt.Errorf("configuring the API client: %w", err)
 	}
@@ -172,8 +181,9 @@ func sinkConfig(cfg Config, log *slog.Logger, at func(sink.Point)) sink.Config {
 		TransactionalID: cfg.TransactionalID, Topics: cfg.Topics, BarrierKey: state.NoopKey,
 		CreateTopics: cfg.CreateTopics, Partitions: cfg.Partitions,
 		ReplicationFactor: cfg.ReplicationFactor, TopicConfigs: cfg.TopicConfigs,
-		ClientOpts:   append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.KafkaOpts...),
-		ProducerOpts: cfg.ProducerOpts,
+		ClientOpts:    append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.KafkaOpts...),
+		ProducerOpts:  cfg.ProducerOpts,
+		BatchMaxBytes: cfg.BatchMaxBytes,
 		Logger:       log.With("component", "sink"),
 		At:           at,
 	}

@@ -31,6 +31,9 @@ const (
 	Updated Kind = "UPDATED"
 )
 
+// Kinds returns every Kind, in the order of the schema's symbols.
+func Kinds() []Kind { return []Kind{Created, StatusChanged, Updated} }
+
 // String returns the enum symbol, e.g. "CREATED".
 func (k Kind) String() string { return string(k) }
 
