@@ -184,8 +184,8 @@ func sinkConfig(cfg Config, log *slog.Logger, at func(sink.Point)) sink.Config {
 		ClientOpts:    append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.KafkaOpts...),
 		ProducerOpts:  cfg.ProducerOpts,
 		BatchMaxBytes: cfg.BatchMaxBytes,
-		Logger:       log.With("component", "sink"),
-		At:           at,
+		Logger:        log.With("component", "sink"),
+		At:            at,
 	}
 }
 

@@ -80,7 +80,7 @@ type Config struct {
 	// largest record and record batch produced; 0 leaves the limits learnt
 	// from the brokers.
 	BatchMaxBytes int
-	Logger       *slog.Logger
+	Logger        *slog.Logger
 	// At, if set, is called at the named steps of a commit (see Point),
 	// from the committing goroutine or, for PointEndTxnSent, from the
 	// client's. Tests crash the process there; leave it nil otherwise.
