@@ -73,10 +73,14 @@ func NewLimits(topics map[string]int, cap int) Limits { return Limits{topics: to
 const recordBatchOverhead = 4 + 8 + 4 + 4 + 1 + 4 + 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4
 
 // RecordSize returns the bytes of r alone in a record batch, uncompressed,
-// as franz-go counts them when it buffers r (kgo's recordNumbersAt and
-// tryBuffer): the batch overhead, then the record's length varint,
-// attributes, timestamp and offset deltas (0 for a batch's first record),
-// key, value and headers, each with its length varint.
+// as franz-go counts them when it buffers r (kgo's recordNumbersAt,
+// tryBuffer and wireLengthForProduceVersion): the batch overhead, then the record's
+// length varint, attributes, timestamp and offset deltas (0 for a batch's
+// first record), key, value and headers, each with its length varint. It
+// never counts less than franz-go or the broker do, and at most 4 bytes
+// more (TestRecordSizeIsFranzGosAccounting): the broker counts the batch
+// without the array length, franz-go, once it knows a flexible produce
+// version, with a shorter one.
 func RecordSize(r *kgo.Record) int {
 	l := 1 + kbin.VarlongLen(0) + kbin.VarintLen(0) +
 		kbin.VarintLen(int32(len(r.Key))) + len(r.Key) +
