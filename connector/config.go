@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/callstream/callstream/connector/calllist"
+	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
@@ -62,6 +64,19 @@ type Config struct {
 	KafkaOpts []kgo.Opt
 	// ProducerOpts are added to the transactional producer only.
 	ProducerOpts []kgo.Opt
+	// BatchMaxBytes, when above 0, lowers the topics' limits learnt at
+	// start (see sink.Config.BatchMaxBytes).
+	BatchMaxBytes int
+
+	// NoUpdates turns UPDATED events off (--emit-updates=false): a call
+	// whose content changes with its status unchanged emits nothing, as
+	// before UPDATED existed; its state still follows the content, so
+	// turning updates on later emits only later changes.
+	NoUpdates bool
+	// IgnoreChanges names the call fields (event.HashFields, or
+	// "extra.KEY") whose changes alone emit no UPDATED event, such as a URL
+	// that carries an expiring token.
+	IgnoreChanges []string
 
 	Schedule schedule.Config
 	// SourceName labels this source in metrics and events.
@@ -154,6 +169,12 @@ func (c *Config) Validate() error {
 		other, dup := seen[f.name]
 		need(!dup, f.field, f.name, "want a topic of its own, not the "+other+" topic")
 		seen[f.name] = f.role
+	}
+	need(c.BatchMaxBytes == 0 || (c.BatchMaxBytes >= 1<<10 && c.BatchMaxBytes <= sink.MaxBatchBytes), "BatchMaxBytes", c.BatchMaxBytes,
+		fmt.Sprintf("want 0 (the topics' limits) or 1024..%d", sink.MaxBatchBytes))
+	for _, f := range c.IgnoreChanges {
+		_, err := event.ParseIgnore([]string{f})
+		need(err == nil, "IgnoreChanges", f, "want fields of the call ("+strings.Join(event.HashFields, ", ")+") or extra.KEY")
 	}
 	need(c.Partitions >= -1, "Partitions", c.Partitions, "want 1 or more (0 or -1: the broker's default)")
 	need(c.ReplicationFactor >= -1, "ReplicationFactor", c.ReplicationFactor, "want 1 or more (0 or -1: the broker's default)")

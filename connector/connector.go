@@ -51,6 +51,12 @@ type Connector struct {
 	// at warning level, by reason.
 	inconsistentLogged map[string]time.Time
 
+	// limits are the output topics' limits, learnt when the unit's
+	// producer started; ignore leaves Config.IgnoreChanges out of the
+	// calls' hashes.
+	limits sink.Limits
+	ignore event.Ignore
+
 	clockMu sync.Mutex
 	last    time.Time // the latest time now returned
 }
@@ -116,13 +122,16 @@ func New(cfg Config, opts Options) (*Connector, error) {
 	if c.enc == nil {
 		c.enc = event.NewEncoder()
 	}
+	var err error
+	if c.ignore, err = event.ParseIgnore(cfg.IgnoreChanges); err != nil {
+		return nil, fmt.Errorf("configuring ignored changes: %w", err) // Validate has checked them
+	}
 	scfg := source.Config{
 		BaseURL: cfg.APIURL, AppID: cfg.AppID, AppKey: cfg.AppKey, Type: cfg.Type,
 		PageSize: cfg.PageSize, MaxPages: cfg.MaxPages, PageConcurrency: cfg.PageConcurrency, Signer: cfg.Signer,
 		Timeout: cfg.RequestTimeout, Clock: cfg.Clock, Hooks: c.sourceHooks(),
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, InFlight: opts.InFlight,
 	}
-	var err error
 	if c.src, err = source.NewClient(scfg); err != nil {
 		return nil, fmt.Errorf("configuring the API client: %w", err)
 	}
@@ -178,10 +187,11 @@ func sinkConfig(cfg Config, log *slog.Logger, at func(sink.Point)) sink.Config {
 		TransactionalID: cfg.TransactionalID, Topics: cfg.Topics, BarrierKey: state.NoopKey,
 		CreateTopics: cfg.CreateTopics, Partitions: cfg.Partitions,
 		ReplicationFactor: cfg.ReplicationFactor, TopicConfigs: cfg.TopicConfigs,
-		ClientOpts:   append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.KafkaOpts...),
-		ProducerOpts: cfg.ProducerOpts,
-		Logger:       log.With("component", "sink"),
-		At:           at,
+		ClientOpts:    append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.KafkaOpts...),
+		ProducerOpts:  cfg.ProducerOpts,
+		BatchMaxBytes: cfg.BatchMaxBytes,
+		Logger:        log.With("component", "sink"),
+		At:            at,
 	}
 }
 

@@ -37,7 +37,7 @@ func (c *Connector) initMetrics() {
 	m.LastRecord.With(c.labels).Set(float64(c.cfg.Clock().UnixMilli()) / 1000)
 	m.NoRecordsAlert.Set(c.cfg.NoRecordsAlert.Seconds())
 	for _, topic := range []string{c.cfg.Topics.Calls, c.cfg.Topics.Failed} {
-		for _, kind := range []event.Kind{event.Created, event.StatusChanged} {
+		for _, kind := range event.Kinds() {
 			m.Events.WithLabelValues(name, topic, kind.String())
 		}
 	}

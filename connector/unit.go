@@ -110,6 +110,7 @@ func (u *unit) run(ctx context.Context) (err error) {
 	}
 	defer sk.Close()
 	for _, c := range u.sources {
+		c.limits = sk.Limits()
 		c.health.set(producerReady, true)
 	}
 	// 2. Read the unit's state to its end, read_committed.

@@ -34,6 +34,16 @@ import (
 //	                           message) is cut in the middle: not JSON; GET
 //	                           /_sim/broken lists these calls
 //
+// Faults of the content, calls chosen by their index or the seed, so the
+// truth (GET /_sim/records) follows them:
+//
+//	large-transcript=N:BYTES   every Nth call's transcript, once converted, is
+//	                           BYTES of text (default 1400000: an event of about
+//	                           1.4 MB, more than Kafka's default limit) that
+//	                           compresses badly; GET /_sim/large lists these calls
+//	corrected=P:DUR            the call's transcript is corrected DUR after it is
+//	                           converted (default 30s), its status unchanged
+//
 // And of the clock:
 //
 //	skew=DUR             the simulator's clock runs DUR ahead of the host's
@@ -60,7 +70,8 @@ import (
 //
 // Example: http500=0.05,http429=0.05,retry-after=1s,slow=0.02:3s,
 // malformed=0.02,truncated=0.02,business=0.02,insert-while-paging=0.1,
-// late-status=0.1:10m,broken-json=0.02,skew=90s.
+// late-status=0.1:10m,broken-json=0.02,large-transcript=500,corrected=0.05:1m,
+// skew=90s.
 type FaultSpec struct {
 	HTTP500, HTTP429, Business, Malformed, Truncated float64
 	RetryAfter                                       time.Duration
@@ -76,6 +87,11 @@ type FaultSpec struct {
 	// Faults of the listing.
 	CountPlusOne, UnstableOrder, UnstableWindows float64
 	PageCap                                      int
+
+	// Faults of the content.
+	LargeEvery, LargeBytes int
+	Corrected              float64
+	CorrectedAfter         time.Duration
 }
 
 // Defaults of FaultSpec durations left out of a spec.
@@ -84,6 +100,8 @@ const (
 	DefaultSlowDelay       = 3 * time.Second
 	DefaultInsertLag       = 10 * time.Second
 	DefaultLateStatusAfter = 10 * time.Minute
+	DefaultLargeBytes      = 1_400_000
+	DefaultCorrectedAfter  = 30 * time.Second
 	// TimestampTolerance is how far off its clock a request's timestamp
 	// may be when the skew fault is on.
 	TimestampTolerance = 30 * time.Second
@@ -93,7 +111,8 @@ const (
 // fault.
 func ParseFaults(spec string) (FaultSpec, error) {
 	f := FaultSpec{RetryAfter: DefaultRetryAfter, SlowDelay: DefaultSlowDelay,
-		InsertLag: DefaultInsertLag, LateStatusAfter: DefaultLateStatusAfter}
+		InsertLag: DefaultInsertLag, LateStatusAfter: DefaultLateStatusAfter,
+		LargeBytes: DefaultLargeBytes, CorrectedAfter: DefaultCorrectedAfter}
 	if strings.TrimSpace(spec) == "" {
 		return f, nil
 	}
@@ -142,12 +161,16 @@ func (f *FaultSpec) set(name, val string) error {
 		f.LateStatus, f.LateStatusAfter, err = shareFor(val, f.LateStatusAfter)
 	case "skew":
 		f.Skew, err = time.ParseDuration(val)
+	case "large-transcript":
+		f.LargeEvery, f.LargeBytes, err = everyOf(val, f.LargeBytes)
+	case "corrected":
+		f.Corrected, f.CorrectedAfter, err = shareFor(val, f.CorrectedAfter)
 	default:
 		if ok, err := f.setListing(name, val); ok {
 			return err
 		}
 		return fmt.Errorf("unknown fault (want http500, http429, retry-after, business, malformed, " +
-			"truncated, slow, insert-while-paging, late-status, broken-json, skew, " +
+			"truncated, slow, insert-while-paging, late-status, broken-json, large-transcript, corrected, skew, " +
 			"count-plus-one, unstable-order, unstable-windows or page-cap)")
 	}
 	return err
@@ -200,6 +223,23 @@ func shareFor(s string, def time.Duration) (float64, time.Duration, error) {
 	return share, dur, err
 }
 
+// everyOf parses N or N:BYTES, both positive whole numbers.
+func everyOf(s string, def int) (int, int, error) {
+	ns, bs, ok := strings.Cut(s, ":")
+	n, err := strconv.Atoi(ns)
+	if err != nil || n <= 0 {
+		return 0, def, fmt.Errorf("%q is not a positive whole number of calls", ns)
+	}
+	if !ok {
+		return n, def, nil
+	}
+	b, err := strconv.Atoi(bs)
+	if err != nil || b <= 0 {
+		return n, def, fmt.Errorf("%q is not a positive whole number of bytes", bs)
+	}
+	return n, b, nil
+}
+
 // String formats f as a spec that ParseFaults reads back, naming only the
 // faults that are on.
 func (f FaultSpec) String() string {
@@ -220,6 +260,8 @@ func (f FaultSpec) String() string {
 	add("insert-while-paging", f.Insert, g(f.Insert)+":"+f.InsertLag.String())
 	add("late-status", f.LateStatus, g(f.LateStatus)+":"+f.LateStatusAfter.String())
 	add("broken-json", f.BrokenJSON, g(f.BrokenJSON))
+	add("large-transcript", float64(f.LargeEvery), strconv.Itoa(f.LargeEvery)+":"+strconv.Itoa(f.LargeBytes))
+	add("corrected", f.Corrected, g(f.Corrected)+":"+f.CorrectedAfter.String())
 	if f.Skew != 0 {
 		parts = append(parts, "skew="+f.Skew.String())
 	}

@@ -43,6 +43,8 @@ type runFlags struct {
 	rateLimit                                    float64
 	rateBurst                                    int
 	createTopics, checkConfig                    bool
+	emitUpdates                                  bool
+	ignoreChanges                                string
 	log                                          logFlags
 	group                                        groupFlags
 	kafka                                        kafkaFlags
@@ -91,6 +93,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.noRecordsAlert, "no-records-alert", connector.DefaultNoRecordsAlert, "how long API requests may succeed without a record before the CallstreamNoRecords alert fires (exported for the rule)")
 	fs.DurationVar(&f.fencedHold, "fenced-hold", 2*time.Minute, "once a newer instance with the same transactional id has fenced this one, stay up, not ready, this long before exiting, so that a rolling update removes it rather than restarting it; longer than a new instance takes to be ready (0: exit at once)")
 	fs.BoolVar(&f.checkConfig, "check-config", false, "validate the settings and exit")
+	fs.BoolVar(&f.emitUpdates, "emit-updates", true, "emit an UPDATED event when a call's content changes with its status unchanged (false: CREATED and STATUS_CHANGED only)")
+	fs.StringVar(&f.ignoreChanges, "ignore-changes", "", "call fields, FIELD[,…], whose changes alone emit no UPDATED event, e.g. url when it carries an expiring token (extra.KEY for one key of extra)")
 	f.group.register(fs)
 	f.kafka.register(fs)
 	f.produce.register(fs)
@@ -140,6 +144,7 @@ func (f *runFlags) toConfig(now time.Time) (connector.Config, error) {
 		Brokers: splitList(f.brokers), TransactionalID: f.transactionalID, Topics: f.topics,
 		CreateTopics: f.createTopics, Partitions: int32(f.partitions), ReplicationFactor: int16(f.replication),
 		Schedule: sched, SourceName: f.sourceName, ReadyMaxAge: f.readyMaxAge, NoRecordsAlert: f.noRecordsAlert, Version: version,
+		NoUpdates: !f.emitUpdates, IgnoreChanges: splitList(f.ignoreChanges),
 	}
 	if err := f.applyKafka(&cfg); err != nil {
 		return cfg, err
@@ -162,6 +167,7 @@ var configFlags = map[string]string{
 	"Schedule.Tiers": "tiers", "Schedule.Settle": "settle-delay", "Schedule.PollInterval": "poll-interval",
 	"Schedule.BackfillWindow": "backfill-window", "Schedule.SweepWindow": "sweep-window",
 	"Schedule.BackfillMaxWindow": "backfill-max-window", "ReadyMaxAge": "ready-max-age", "NoRecordsAlert": "no-records-alert",
+	"BatchMaxBytes": "batch-max-bytes", "IgnoreChanges": "ignore-changes",
 }
 
 // flagError turns the first *connector.FieldError of err into the one-line

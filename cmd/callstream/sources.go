@@ -29,6 +29,7 @@ var perSourceFlags = map[string]bool{
 	"retry-max": true, "rate-limit": true, "rate-burst": true, "start-from": true,
 	"poll-interval": true, "settle-delay": true, "tiers": true, "backfill-window": true,
 	"backfill-max-window": true, "sweep-window": true, "ready-max-age": true,
+	"emit-updates": true, "ignore-changes": true,
 }
 
 // sourcesFlag is --sources: a YAML (or JSON) list of sources, each a

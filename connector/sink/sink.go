@@ -73,9 +73,14 @@ type Config struct {
 	// security, dialing.
 	ClientOpts []kgo.Opt
 	// ProducerOpts are added to the transactional producer only: hooks such
-	// as kprom, compression, linger, batch size.
+	// as kprom, compression, linger. The batch size is the sink's own: each
+	// topic's limit (see Limits), lowered by BatchMaxBytes.
 	ProducerOpts []kgo.Opt
-	Logger       *slog.Logger
+	// BatchMaxBytes, when above 0, lowers every topic's limit, and so the
+	// largest record and record batch produced; 0 leaves the limits learnt
+	// from the brokers.
+	BatchMaxBytes int
+	Logger        *slog.Logger
 	// At, if set, is called at the named steps of a commit (see Point),
 	// from the committing goroutine or, for PointEndTxnSent, from the
 	// client's. Tests crash the process there; leave it nil otherwise.
@@ -85,10 +90,11 @@ type Config struct {
 // Sink is a transactional producer. Its methods are not safe for concurrent
 // use: one loop produces, one transaction at a time.
 type Sink struct {
-	cfg Config
-	cl  *kgo.Client
-	adm *kadm.Client
-	log *slog.Logger
+	cfg    Config
+	cl     *kgo.Client
+	adm    *kadm.Client
+	log    *slog.Logger
+	limits *limitsHolder
 }
 
 // New connects, creates or verifies the topics and initialises the
@@ -120,6 +126,9 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 		kgo.UnknownTopicRetries(10),
 	}, cfg.ClientOpts...)
 	opts = append(opts, cfg.ProducerOpts...)
+	// After ProducerOpts, so that the batch size is always the topics'.
+	limits := &limitsHolder{}
+	opts = append(opts, kgo.ProducerBatchMaxBytesFn(limits.batchMaxBytes))
 	opts = append(opts, kgo.RecordPartitioner(statePartitioner{
 		state: cfg.Topics.State, manual: cfg.ManualStatePartition, barrier: cfg.BarrierKey, other: defaultPartitioner(),
 	}))
@@ -132,7 +141,7 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating kafka client: %w", err)
 	}
-	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger}
+	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger, limits: limits}
 	if err := s.ensureTopics(ctx); err != nil {
 		cl.Close()
 		return nil, startError(err)
@@ -162,12 +171,19 @@ func EnsureTopics(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("creating kafka client: %w", err)
 	}
 	defer cl.Close()
-	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl)}
+	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: slog.New(slog.DiscardHandler), limits: &limitsHolder{}}
+	if cfg.Logger != nil {
+		s.log = cfg.Logger
+	}
 	if err := s.ensureTopics(ctx); err != nil {
 		return startError(err)
 	}
 	return nil
 }
+
+// Limits returns the limits of the output topics, learnt when the sink
+// started.
+func (s *Sink) Limits() Limits { return s.limits.get() }
 
 // Close closes the client. Call it after the last transaction ended.
 func (s *Sink) Close() { s.cl.Close() }

@@ -61,8 +61,8 @@ func (e *StatePartitionsError) Error() string {
 }
 
 // ensureTopics creates the missing topics (or, with CreateTopics false,
-// refuses to start without them) and checks that the state topic and the
-// latest topic are compacted.
+// refuses to start without them), checks that the state topic and the
+// latest topic are compacted, and learns every topic's limit.
 func (s *Sink) ensureTopics(ctx context.Context) error {
 	rf := s.cfg.ReplicationFactor
 	if rf <= 0 {
@@ -115,6 +115,9 @@ func (s *Sink) ensureTopics(ctx context.Context) error {
 			return fmt.Errorf("%w: set cleanup.policy=compact on %q", ErrStateNotCompacted, w.Name)
 		}
 	}
+	// Described after creation, so that a topic created here reports the
+	// limit the brokers gave it.
+	s.limits.set(s.learnLimits(ctx, topics))
 	return nil
 }
 
