@@ -147,7 +147,12 @@ func (c *Connector) now() time.Time {
 // otherwise; a *sink.FatalError means the process should exit non-zero and
 // be restarted.
 func (c *Connector) Run(ctx context.Context) error {
-	return c.soleUnit().run(ctx)
+	return runSole(ctx, func(restart bool) (*unit, error) {
+		if restart {
+			c.store = state.New() // restored afresh from the topic
+		}
+		return c.soleUnit(), nil
+	})
 }
 
 // poll is step 3 of a unit's run: once the producer fenced older instances
@@ -172,10 +177,11 @@ func sinkConfig(cfg Config, log *slog.Logger, at func(sink.Point)) sink.Config {
 		TransactionalID: cfg.TransactionalID, Topics: cfg.Topics, BarrierKey: state.NoopKey,
 		CreateTopics: cfg.CreateTopics, Partitions: cfg.Partitions,
 		ReplicationFactor: cfg.ReplicationFactor, TopicConfigs: cfg.TopicConfigs,
-		ClientOpts:   append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.KafkaOpts...),
-		ProducerOpts: cfg.ProducerOpts,
-		Logger:       log.With("component", "sink"),
-		At:           at,
+		TransactionTimeout: cfg.TransactionTimeout,
+		ClientOpts:         append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.KafkaOpts...),
+		ProducerOpts:       cfg.ProducerOpts,
+		Logger:             log.With("component", "sink"),
+		At:                 at,
 	}
 }
 

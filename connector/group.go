@@ -159,14 +159,26 @@ func (g *member) unit(p int32) (*unit, error) {
 // work runs the unit of p until ctx is done. A unit fenced while this pod
 // still owns p starts again after two heartbeats: had the group moved p,
 // it would have revoked it by then (ctx done); since it did not, the fence
-// came from the broker (a transaction it timed out or lost across a
-// restart), and the partition's sources would otherwise stand still while
-// the pod heartbeats. Whoever the new producer fences, the unit restores
-// its state first, so the output stays exactly once either way.
+// came from the broker (a transaction it lost across a restart), and the
+// partition's sources would otherwise stand still while the pod
+// heartbeats. Any other failure but one that waiting cannot mend (an
+// auth, acl or config class: see stopsPod) starts the unit again too,
+// after a backoff that doubles up to Retry.Max: a transaction that timed
+// out, a broker that failed a commit, a source that failed. Whoever the new
+// producer fences, the unit restores its state first, so the output stays
+// exactly once either way.
 func (g *member) work(ctx context.Context, p int32, u *unit) {
 	s := g.set
+	c := s.cfg.Sources[0]
+	initial := max(c.Retry.Initial, source.DefaultRetryInitial)
+	wait := initial
 	for {
+		began := time.Now()
 		err := u.run(ctx)
+		if time.Since(began) > 2*max(c.Retry.Max, source.DefaultRetryMax) {
+			wait = initial // it ran a good while: not a loop
+		}
+		var retry time.Duration
 		switch {
 		case err == nil:
 			return
@@ -175,13 +187,20 @@ func (g *member) work(ctx context.Context, p int32, u *unit) {
 			// with is moot.
 			s.log.Warn("producer failed as the state partition was released", "partition", p, "err", err)
 			return
-		case !sink.IsFenced(err):
+		case sink.IsFenced(err):
+			retry = g.refence
+			s.log.Warn("fenced: state partition taken over by another pod or its transaction ended by the broker; starting it again unless the group moves it",
+				"partition", p, "retry_in_seconds", retry.Seconds(), "err", err)
+		case stopsPod(err):
 			g.fail(fmt.Errorf("state partition %d: %w", p, err))
 			return
+		default:
+			retry = wait
+			wait = min(2*wait, max(c.Retry.Max, initial))
+			s.log.Warn("unit of work failed; starting it again", "partition", p, "class", sink.FatalClass(err),
+				"retry_in_seconds", retry.Seconds(), "err", err)
 		}
-		s.log.Warn("fenced: state partition taken over by another pod or its transaction ended by the broker; starting it again unless the group moves it",
-			"partition", p, "retry_in_seconds", g.refence.Seconds(), "err", err)
-		if pause.For(ctx, g.refence) != nil {
+		if pause.For(ctx, retry) != nil {
 			return
 		}
 		if s.gm != nil {
@@ -192,6 +211,17 @@ func (g *member) work(ctx context.Context, p int32, u *unit) {
 			return
 		}
 	}
+}
+
+// stopsPod reports whether a unit's failure is one that no restart of the
+// unit can mend, so that the pod exits: refused credentials, a denied ACL,
+// a setting the brokers refuse.
+func stopsPod(err error) bool {
+	switch sink.FatalClass(err) {
+	case sink.ClassAuth, sink.ClassACL, sink.ClassConfig:
+		return true
+	}
+	return false
 }
 
 func (g *member) revoked(_ context.Context, _ *kgo.Client, m map[string][]int32) {

@@ -236,14 +236,16 @@ func (s *Set) Run(ctx context.Context) error {
 	if s.cfg.Group != "" {
 		return s.runGroup(ctx)
 	}
-	u, err := s.newUnit(-1)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.units[-1], s.joined = u, true
-	s.mu.Unlock()
-	return ignoreCanceled(ctx, u.run(ctx))
+	return runSole(ctx, func(bool) (*unit, error) {
+		u, err := s.newUnit(-1)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.units[-1], s.joined = u, true
+		s.mu.Unlock()
+		return u, nil
+	})
 }
 
 // Ready reports whether every unit of work this process owns is restored

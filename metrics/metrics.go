@@ -55,6 +55,21 @@ type Metrics struct {
 	// BuildInfo is 1, labelled with the version, the VCS revision and the
 	// Go version of the binary.
 	BuildInfo *prometheus.GaugeVec
+
+	// Transactions sized to their timeout, and restores that wait.
+
+	// TransactionTimeouts counts transactions that outlasted their bounds
+	// or the coordinator's timeout; each starts a new producer and a
+	// restore in the same process (not a fence, no exit).
+	TransactionTimeouts prometheus.Counter
+	// TransactionSplits counts windows halved because their batch would
+	// exceed the transaction byte bound.
+	TransactionSplits prometheus.Counter
+	// RestoreUnstable is how many offsets of the state partitions being
+	// restored lie between the last stable offset and the restore's
+	// barrier: records held back by another producer's open transaction;
+	// 0 when no restore waits.
+	RestoreUnstable prometheus.Gauge
 }
 
 // Labels of the per-source gauges.
@@ -176,5 +191,17 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: Namespace, Name: "build_info",
 			Help: "Always 1, labelled with the version, VCS revision and Go version of the binary.",
 		}, []string{"version", "revision", "goversion"}),
+		TransactionTimeouts: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "transaction_timeouts_total",
+			Help: "Transactions that outlasted their bounds or the brokers' transaction timeout; each restarts the unit's producer and restore in the same process.",
+		}),
+		TransactionSplits: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "transaction_splits_total",
+			Help: "Windows halved because their transaction would exceed --max-transaction-bytes.",
+		}),
+		RestoreUnstable: f.NewGauge(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "restore_unstable_offsets",
+			Help: "Offsets of the state partitions being restored between the last stable offset and the restore's barrier (held by another producer's open transaction); 0 when no restore waits.",
+		}),
 	}
 }

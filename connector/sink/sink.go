@@ -67,7 +67,10 @@ type Config struct {
 	// cleanup.policy they name.
 	TopicConfigs map[string]string
 	// TransactionTimeout bounds how long the broker lets a transaction stay
-	// open before aborting it; overriding franz-go's default 40s.
+	// open before aborting it; default DefaultTransactionTimeout. A commit
+	// produces for at most half of it and ends the transaction in at most
+	// a quarter (Bounds). New refuses one over the brokers'
+	// transaction.max.timeout.ms where it can read it.
 	TransactionTimeout time.Duration
 	// ClientOpts are added to every Kafka client of the sink: seed brokers,
 	// security, dialing.
@@ -105,8 +108,8 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.TransactionTimeout == 0 {
-		cfg.TransactionTimeout = time.Minute
+	if cfg.TransactionTimeout <= 0 {
+		cfg.TransactionTimeout = DefaultTransactionTimeout
 	}
 	if len(cfg.BarrierKey) == 0 {
 		cfg.BarrierKey = DefaultBarrierKey
@@ -133,7 +136,12 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 		return nil, fmt.Errorf("creating kafka client: %w", err)
 	}
 	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger}
-	if err := s.ensureTopics(ctx); err != nil {
+	limits := s.limits(ctx)
+	if err := limits.CheckTransactionTimeout(cfg.TransactionTimeout); err != nil {
+		cl.Close()
+		return nil, &FatalError{err}
+	}
+	if err := s.ensureTopics(ctx, limits.Brokers); err != nil {
 		cl.Close()
 		return nil, startError(err)
 	}
@@ -162,11 +170,24 @@ func EnsureTopics(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("creating kafka client: %w", err)
 	}
 	defer cl.Close()
-	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl)}
-	if err := s.ensureTopics(ctx); err != nil {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger}
+	if err := s.ensureTopics(ctx, s.limits(ctx).Brokers); err != nil {
 		return startError(err)
 	}
 	return nil
+}
+
+// limits reads the cluster's limits; what cannot be read is logged once
+// and left unchecked.
+func (s *Sink) limits(ctx context.Context) Limits {
+	l, err := ReadLimits(ctx, s.adm)
+	if err != nil {
+		s.log.Info("brokers' limits not readable; transaction timeout and replication not checked against them", "err", err)
+	}
+	return l
 }
 
 // Close closes the client. Call it after the last transaction ended.

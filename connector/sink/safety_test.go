@@ -1,0 +1,176 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// A fence-like answer after the transaction was open for the whole
+// timeout is the coordinator's timeout, not a newer instance; one that
+// comes sooner is a fence; an end bound that passed is a timeout.
+func TestTimedOutTellsATimeoutFromAFence(t *testing.T) {
+	s := &Sink{cfg: Config{TransactionTimeout: 2 * time.Second}}
+	fenced := &FatalError{fmt.Errorf("committing transaction: %w", kerr.ProducerFenced)}
+	for _, tc := range []struct {
+		name       string
+		open       time.Duration
+		err        error
+		wantClass  string
+		wantFenced bool
+	}{
+		{"fenced within the timeout", time.Second, fenced, ClassFenced, true},
+		{"fenced after the timeout", 3 * time.Second, fenced, ClassTimeout, false},
+		{"end bound passed", 600 * time.Millisecond, &FatalError{fmt.Errorf("committing transaction: %w", context.DeadlineExceeded)}, ClassTimeout, false},
+		{"aborted cleanly", 3 * time.Second, fmt.Errorf("%w: producing", ErrAborted), "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := s.timedOut(time.Now().Add(-tc.open), tc.err)
+			if got := FatalClass(err); got != tc.wantClass {
+				t.Errorf("FatalClass(%v) = %q, want %q", err, got, tc.wantClass)
+			}
+			if got := IsFenced(err); got != tc.wantFenced {
+				t.Errorf("IsFenced(%v) = %v, want %v", err, got, tc.wantFenced)
+			}
+		})
+	}
+}
+
+// A transaction timeout over the brokers' transaction.max.timeout.ms is
+// refused in one line naming both, classed config.
+func TestRefusesATransactionTimeoutOverTheBrokers(t *testing.T) {
+	c := newCluster(t, kfake.BrokerConfigs(map[string]string{"transaction.max.timeout.ms": "30000"}))
+	_, err := New(context.Background(), Config{
+		TransactionalID: "x", Topics: testTopics, CreateTopics: true, TransactionTimeout: time.Minute,
+		ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)},
+	})
+	if FatalClass(err) != ClassConfig || !strings.Contains(err.Error(), "transaction.max.timeout.ms (30s)") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("New with a 1m timeout against a 30s limit = %v (class %q), want one line of class config naming the limit", err, FatalClass(err))
+	}
+	s, err := New(context.Background(), Config{
+		TransactionalID: "x", Topics: testTopics, CreateTopics: true, TransactionTimeout: 30 * time.Second,
+		ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)},
+	})
+	if err != nil {
+		t.Fatalf("New at the limit = %v", err)
+	}
+	s.Close()
+}
+
+func TestReplication(t *testing.T) {
+	for _, tc := range []struct {
+		configured int16
+		brokers    int
+		want       int16
+		fewer      bool
+	}{
+		{0, 5, 3, false},
+		{0, 1, 1, true},
+		{0, 2, 2, true},
+		{0, 0, -1, false},
+		{2, 5, 2, false},
+		{-1, 5, -1, false},
+	} {
+		if got, fewer := Replication(tc.configured, tc.brokers); got != tc.want || fewer != tc.fewer {
+			t.Errorf("Replication(%d, %d) = %d, %v; want %d, %v", tc.configured, tc.brokers, got, fewer, tc.want, tc.fewer)
+		}
+	}
+}
+
+// topicConfig returns a topic's config value, or "<unset>".
+func topicConfig(t *testing.T, adm *kadm.Client, topic, key string) string {
+	t.Helper()
+	rcs, err := adm.DescribeTopicConfigs(context.Background(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := rcs.On(topic, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range rc.Configs {
+		if c.Key == key && c.Value != nil {
+			return *c.Value
+		}
+	}
+	return "<unset>"
+}
+
+// On a cluster of three brokers the topics are created with three
+// replicas and the state topic needs two in sync; on one broker they get
+// one replica, with no flag; an explicit replication factor wins.
+func TestCreatedTopicsAreReplicated(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		brokers      int
+		configured   int16
+		wantReplicas int
+		wantInsync   string
+	}{
+		{"three brokers", 3, 0, 3, "2"},
+		{"one broker", 1, 0, 1, "1"},
+		{"explicit factor", 3, 2, 2, "1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t, kfake.NumBrokers(tc.brokers))
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			s, err := New(ctx, Config{
+				TransactionalID: "rf", Topics: testTopics, CreateTopics: true, ReplicationFactor: tc.configured,
+				ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			details, err := s.adm.ListTopics(ctx, testTopics.Calls, testTopics.State)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, topic := range []string{testTopics.Calls, testTopics.State} {
+				if got := details[topic].Partitions.NumReplicas(); got != tc.wantReplicas {
+					t.Errorf("%s has %d replicas, want %d", topic, got, tc.wantReplicas)
+				}
+			}
+			insync := topicConfig(t, s.adm, testTopics.State, "min.insync.replicas")
+			if insync == "<unset>" {
+				insync = "1" // the brokers' default
+			}
+			if insync != tc.wantInsync {
+				t.Errorf("state topic min.insync.replicas = %s, want %s", insync, tc.wantInsync)
+			}
+		})
+	}
+}
+
+// A state topic that deletes as well as compacts loses the dedup entries
+// of calls that do not change: refused in one line.
+func TestRefusesAStateTopicThatAlsoDeletes(t *testing.T) {
+	c := newCluster(t)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	policy := "compact,delete"
+	if _, err := adm.CreateTopic(context.Background(), 1, 1, map[string]*string{"cleanup.policy": &policy}, testTopics.State); err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(context.Background(), Config{
+		TransactionalID: "x", Topics: testTopics, CreateTopics: true,
+		ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)},
+	})
+	if !errors.Is(err, ErrStateNotCompacted) || FatalClass(err) != ClassConfig ||
+		!strings.Contains(err.Error(), "cleanup.policy=compact,delete") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("New with a compact,delete state topic = %v, want one line wrapping ErrStateNotCompacted", err)
+	}
+}
