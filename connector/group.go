@@ -51,6 +51,9 @@ func (s *Set) runGroup(ctx context.Context) error {
 	if err := s.ensureTopics(ctx); err != nil {
 		return ignoreCanceled(ctx, fmt.Errorf("checking the topics: %w", err))
 	}
+	if err := s.checkSession(ctx); err != nil {
+		return err
+	}
 	heartbeat := min(defaultHeartbeat, s.cfg.SessionTimeout/3)
 	g := &member{set: s, ctx: ctx, topic: c.Topics.State, fatal: make(chan error, 1), workers: map[int32]*worker{}, refence: 2 * heartbeat}
 	opts := append([]kgo.Opt{kgo.SeedBrokers(c.Brokers...)}, c.KafkaOpts...)
@@ -66,6 +69,7 @@ func (s *Set) runGroup(ctx context.Context) error {
 		kgo.OnPartitionsAssigned(g.assigned),
 		kgo.OnPartitionsRevoked(g.revoked),
 		kgo.OnPartitionsLost(g.lost),
+		kgo.WithHooks(groupErrors{g}),
 		kgo.WithLogger(kslog.New(s.log.With("component", "group"))),
 	)
 	cl, err := kgo.NewClient(opts...)
@@ -109,6 +113,58 @@ func (s *Set) ensureTopics(ctx context.Context) error {
 		_ = pause.For(ctx, wait)
 		wait = min(2*wait, ceiling)
 	}
+}
+
+// checkSession refuses a session timeout outside the brokers'
+// group.min/max.session.timeout.ms where they can be read: the group
+// coordinator would refuse every join with INVALID_SESSION_TIMEOUT.
+func (s *Set) checkSession(ctx context.Context) error {
+	c := s.cfg.Sources[0]
+	lctx, cancel := context.WithTimeout(ctx, startAttemptTimeout)
+	defer cancel()
+	l, err := sink.ReadClusterLimits(lctx, append([]kgo.Opt{kgo.SeedBrokers(c.Brokers...)}, c.KafkaOpts...))
+	if err != nil {
+		s.log.Info("brokers' group limits not readable; session timeout not checked against them", "err", err)
+	}
+	if err := l.CheckSessionTimeout(s.cfg.SessionTimeout); err != nil {
+		err = &sink.FatalError{Err: err}
+		s.countFatal(err)
+		return err
+	}
+	return nil
+}
+
+// groupErrors feeds the errors that break the group client's session
+// (kgo.HookGroupManageError) into the pod's fatal path when waiting cannot
+// mend them: a group ACL denied (GROUP_AUTHORIZATION_FAILED, class acl), a
+// session timeout or protocol the coordinator refuses (class config).
+// Others (a coordinator moving, a rebalance) the client retries itself.
+// Without it such errors went only to the client's retry loop, and the pod
+// stayed "not yet a member" for good.
+type groupErrors struct{ g *member }
+
+var _ kgo.HookGroupManageError = groupErrors{}
+
+// OnGroupManageError implements kgo.HookGroupManageError.
+func (h groupErrors) OnGroupManageError(err error) {
+	f := sink.AsFatal(err)
+	if !sink.IsFatal(f) {
+		return
+	}
+	f = &sink.FatalError{Err: fmt.Errorf("group %q: %w", h.g.set.cfg.Group, err)}
+	h.g.set.countFatal(f)
+	h.g.fail(f)
+}
+
+// countFatal counts and logs a fatal error of the group itself, not of a
+// unit (units count their own).
+func (s *Set) countFatal(err error) {
+	class := sink.FatalClass(err)
+	s.m.FatalErrors.WithLabelValues(class).Inc()
+	s.mu.Lock()
+	s.stopped = "stopped on a fatal Kafka error (" + class + "): " + err.Error()
+	s.mu.Unlock()
+	s.log.Error("fatal error", "class", class, "group", s.cfg.Group, "err", err)
 }
 
 func (g *member) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {

@@ -117,6 +117,9 @@ type Set struct {
 	// joined is set once the group assigned this pod its first partitions
 	// (perhaps none); always true without a group.
 	joined bool
+	// stopped says why the group member stopped on a fatal error of its
+	// own (not a unit's); empty while it runs.
+	stopped string
 }
 
 // NewSet validates cfg and builds a Set. Nothing connects until Run.
@@ -254,6 +257,9 @@ func (s *Set) Run(ctx context.Context) error {
 func (s *Set) Ready() (bool, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.stopped != "" {
+		return false, s.stopped
+	}
 	if !s.joined {
 		return false, "not yet a member of group " + s.cfg.Group
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Limits are the brokers' settings that bound the connector's own: read
@@ -66,6 +67,17 @@ func ReadLimits(ctx context.Context, adm *kadm.Client) (Limits, error) {
 		}
 	}
 	return l, nil
+}
+
+// ReadClusterLimits is ReadLimits over a client of its own, made of opts
+// (seed brokers, security).
+func ReadClusterLimits(ctx context.Context, opts []kgo.Opt) (Limits, error) {
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return Limits{}, fmt.Errorf("creating kafka client: %w", err)
+	}
+	defer cl.Close()
+	return ReadLimits(ctx, kadm.NewClient(cl))
 }
 
 // CheckTransactionTimeout refuses a transaction timeout over the brokers'

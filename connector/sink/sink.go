@@ -152,6 +152,12 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 	return s, nil
 }
 
+// AsFatal returns err as a *FatalError when waiting cannot mend it (refused
+// credentials, a denied ACL, a setting the brokers refuse: see FatalClass),
+// as it is otherwise: for errors met outside the sink, such as the group
+// client's.
+func AsFatal(err error) error { return startError(err) }
+
 // startError is a failure to start: a *FatalError when waiting cannot mend
 // it (see unmendable), as it is otherwise.
 func startError(err error) error {
