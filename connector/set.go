@@ -58,8 +58,22 @@ type SetConfig struct {
 	RemovedSourceRetention time.Duration
 	// RebalanceTimeout bounds a rebalance: how long pods have to end the
 	// transactions of the partitions they give up and rejoin, and how long
-	// the group waits for a member that does not; default SessionTimeout.
+	// the group waits for a member that does not; default the longer of
+	// SessionTimeout and the transaction timeout, which covers a commit in
+	// flight (sink.Bounds: its produce and its end take at most three
+	// quarters of it).
 	RebalanceTimeout time.Duration
+}
+
+// defaultRebalanceTimeout is the longer of the session timeout and the
+// first source's transaction timeout: a unit given up in a rebalance may
+// be committing, and its commit ends within that (sink.Bounds).
+func defaultRebalanceTimeout(cfg SetConfig) time.Duration {
+	txn := sink.DefaultTransactionTimeout
+	if len(cfg.Sources) > 0 && cfg.Sources[0].TransactionTimeout > 0 {
+		txn = cfg.Sources[0].TransactionTimeout
+	}
+	return max(cfg.SessionTimeout, txn)
 }
 
 // Validate checks the sources and the group settings, naming the setting
@@ -136,7 +150,7 @@ func NewSet(cfg SetConfig, opts Options, gm *metrics.Group) (*Set, error) {
 		cfg.SessionTimeout = DefaultSessionTimeout
 	}
 	if cfg.RebalanceTimeout <= 0 {
-		cfg.RebalanceTimeout = cfg.SessionTimeout
+		cfg.RebalanceTimeout = defaultRebalanceTimeout(cfg)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
