@@ -170,7 +170,7 @@ func TestRefusesAStateTopicThatAlsoDeletes(t *testing.T) {
 		ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)},
 	})
 	if !errors.Is(err, ErrStateNotCompacted) || FatalClass(err) != ClassConfig ||
-		!strings.Contains(err.Error(), "cleanup.policy=compact,delete") || strings.Contains(err.Error(), "\n") {
+		!strings.Contains(err.Error(), "it has compact,delete") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("New with a compact,delete state topic = %v, want one line wrapping ErrStateNotCompacted", err)
 	}
 }

@@ -208,7 +208,7 @@ func SafeConfigs(spec *TopicSpec, rf int16) {
 func CheckPolicy(spec TopicSpec, policy string) error {
 	switch {
 	case spec.State && policy != compact:
-		return fmt.Errorf("%w: state topic %q has cleanup.policy=%s: set cleanup.policy=compact (compact only, no delete) on it",
+		return fmt.Errorf("%w: set cleanup.policy=compact on %q (compact only: it has %s, and deletion drops the dedup entries of calls that do not change)",
 			ErrStateNotCompacted, spec.Name, policy)
 	case spec.Compacted && !IsCompacted(policy):
 		return fmt.Errorf("%w: set cleanup.policy=compact on %q", ErrStateNotCompacted, spec.Name)
