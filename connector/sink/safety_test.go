@@ -174,3 +174,54 @@ func TestRefusesAStateTopicThatAlsoDeletes(t *testing.T) {
 		t.Fatalf("New with a compact,delete state topic = %v, want one line wrapping ErrStateNotCompacted", err)
 	}
 }
+
+// Audit names each unsafe setting of an existing topic with its fix.
+func TestAudit(t *testing.T) {
+	specs := Specs(Topics{Calls: "calls", Failed: "f", DLQ: "d", State: "s", Latest: "l"}, 3, nil)
+	byName := map[string]TopicSpec{}
+	for _, s := range specs {
+		byName[s.Name] = s
+	}
+	cfg := func(kv ...string) []kadm.Config {
+		var out []kadm.Config
+		for i := 0; i < len(kv); i += 2 {
+			out = append(out, kadm.Config{Key: kv[i], Value: &kv[i+1]})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name              string
+		topic             string
+		replicas, brokers int
+		configs           []kadm.Config
+		want              []string // parts of the fixes, in order
+		warnings          int
+	}{
+		{"safe state topic", "s", 3, 3, cfg("cleanup.policy", "compact", "min.insync.replicas", "2"), nil, 0},
+		{"state topic that deletes", "s", 3, 3, cfg("cleanup.policy", "compact,delete", "min.insync.replicas", "2"), []string{"cleanup.policy=compact"}, 0},
+		{"state topic, one replica in sync", "s", 3, 3, cfg("cleanup.policy", "compact"), []string{"min.insync.replicas=2"}, 0},
+		{"state topic, unclean election", "s", 3, 3, cfg("cleanup.policy", "compact", "min.insync.replicas", "2", "unclean.leader.election.enable", "true"),
+			[]string{"unclean.leader.election.enable=false"}, 0},
+		{"unreplicated on three brokers", "calls", 1, 3, nil, []string{"to 3 with kafka-reassign-partitions.sh"}, 1},
+		{"one replica on one broker", "calls", 1, 1, nil, nil, 0},
+		{"latest that deletes too", "l", 3, 3, cfg("cleanup.policy", "compact,delete"), []string{"cleanup.policy=compact"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Audit(byName[tc.topic], tc.replicas, tc.brokers, tc.configs)
+			warnings := 0
+			for _, f := range got {
+				if f.Warning {
+					warnings++
+				}
+			}
+			if len(got) != len(tc.want) || warnings != tc.warnings {
+				t.Fatalf("Audit = %+v, want %d findings (%d warnings)", got, len(tc.want), tc.warnings)
+			}
+			for i, w := range tc.want {
+				if !strings.Contains(got[i].Fix, w) {
+					t.Errorf("finding %d fix %q, want it to name %q", i, got[i].Fix, w)
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -263,4 +264,64 @@ func CleanupPolicy(ctx context.Context, adm *kadm.Client, topic string) (string,
 // IsCompacted reports whether a cleanup.policy compacts.
 func IsCompacted(policy string) bool {
 	return slices.Contains(strings.Split(policy, ","), "compact")
+}
+
+// Finding is an unsafe setting of an existing topic, with its fix.
+type Finding struct {
+	Topic, Problem, Fix string
+	// Warning marks a finding that does not stop a start (the latest
+	// topic deleting as well as compacting, replicas below the default).
+	Warning bool
+}
+
+// Audit reports the unsafe settings of an existing topic of spec: fewer
+// replicas than the default replication on a cluster of brokers (0:
+// unknown, not checked), a cleanup.policy CheckPolicy refuses or that
+// deletes the latest topic's entries, and on the state topic
+// min.insync.replicas below 2 with 3 replicas or more, or unclean leader
+// election on. configs are the topic's described configs.
+func Audit(spec TopicSpec, replicas, brokers int, configs []kadm.Config) []Finding {
+	var out []Finding
+	alter := func(kv string) string {
+		return fmt.Sprintf("kafka-configs.sh --bootstrap-server BROKER --alter --entity-type topics --entity-name %s --add-config %s", spec.Name, kv)
+	}
+	if want, _ := Replication(0, brokers); brokers > 0 && replicas < int(want) {
+		out = append(out, Finding{Topic: spec.Name, Warning: true,
+			Problem: fmt.Sprintf("%d replica(s) on a cluster of %d brokers: one lost disk loses committed records", replicas, brokers),
+			Fix:     fmt.Sprintf("raise the replication of %s to %d with kafka-reassign-partitions.sh", spec.Name, want)})
+	}
+	value := func(key string) (string, bool) {
+		for _, c := range configs {
+			if c.Key == key && c.Value != nil {
+				return *c.Value, true
+			}
+		}
+		return "", false
+	}
+	policy, ok := value(cleanupPolicy)
+	if !ok {
+		policy = "delete"
+	}
+	if spec.Compacted {
+		if err := CheckPolicy(spec, policy); err != nil {
+			out = append(out, Finding{Topic: spec.Name, Problem: "cleanup.policy=" + policy + ": " + err.Error(), Fix: alter("cleanup.policy=compact")})
+		} else if policy != compact {
+			out = append(out, Finding{Topic: spec.Name, Warning: true,
+				Problem: "cleanup.policy=" + policy + ": the latest event of a call that does not change ages out", Fix: alter("cleanup.policy=compact")})
+		}
+	}
+	if !spec.State {
+		return out
+	}
+	if v, _ := value(minInsync); replicas >= 3 && (v == "" || v == "1") {
+		out = append(out, Finding{Topic: spec.Name,
+			Problem: fmt.Sprintf("min.insync.replicas=%s with %d replicas: a commit acknowledged by one broker is lost with its disk", cmp.Or(v, "1"), replicas),
+			Fix:     alter("min.insync.replicas=2")})
+	}
+	if v, _ := value(uncleanElection); v == "true" {
+		out = append(out, Finding{Topic: spec.Name,
+			Problem: "unclean.leader.election.enable=true: a replica that is behind may become leader and drop committed state",
+			Fix:     alter("unclean.leader.election.enable=false")})
+	}
+	return out
 }
