@@ -65,6 +65,11 @@ type Config struct {
 	// window's transaction: a window whose batch would weigh more is
 	// halved and read again, as one of too many pages is; 0: no bound.
 	MaxTransactionBytes int64
+	// RestoreStallTimeout fails a restore that read nothing for this long,
+	// naming the producer whose open transaction holds the state topic's
+	// last stable offset short of the barrier (see sink.Config.RestoreStall);
+	// 0 waits for good.
+	RestoreStallTimeout time.Duration
 	// TopicConfigs are set on the topics created; see sink.Config.
 	TopicConfigs map[string]string
 	// KafkaOpts are added to every Kafka client (security, dialing).
@@ -91,6 +96,12 @@ type Config struct {
 // Config.MaxTransactionBytes: 32 MiB, produced within half the default
 // transaction timeout even at a producer quota of 2 MiB/s.
 const DefaultMaxTransactionBytes = 32 << 20
+
+// DefaultRestoreStallTimeout is the command's default of
+// Config.RestoreStallTimeout: past Kafka's default
+// transaction.max.timeout.ms (15 minutes), after which the coordinator
+// aborts any transaction left open.
+const DefaultRestoreStallTimeout = 20 * time.Minute
 
 // FieldError is a Config field whose value is missing or out of range. It
 // names the field as Go does (Field "PageConcurrency", "Schedule.Settle"),
@@ -168,6 +179,7 @@ func (c *Config) Validate() error {
 		"want 1 or more (0: 3, or every broker when fewer; -1: the brokers' default)")
 	need(c.TransactionTimeout == 0 || c.TransactionTimeout >= time.Second, "TransactionTimeout", c.TransactionTimeout,
 		"want at least 1s (0: the default, 1m)")
+	need(c.RestoreStallTimeout >= 0, "RestoreStallTimeout", c.RestoreStallTimeout, "want a duration ≥ 0 (0: wait for good)")
 	need(c.MaxTransactionBytes >= 0, "MaxTransactionBytes", c.MaxTransactionBytes, "want 0 or more bytes (0: no bound)")
 	s := c.Schedule
 	need(len(s.Tiers) > 0, "Schedule.Tiers", "", "want at least one tier")

@@ -150,6 +150,8 @@ func (c *Connector) Run(ctx context.Context) error {
 	return runSole(ctx, func(restart bool) (*unit, error) {
 		if restart {
 			c.store = state.New() // restored afresh from the topic
+			c.health.set(producerReady, false)
+			c.health.set(stateLoaded, false)
 		}
 		return c.soleUnit(), nil
 	})
@@ -177,11 +179,11 @@ func sinkConfig(cfg Config, log *slog.Logger, at func(sink.Point)) sink.Config {
 		TransactionalID: cfg.TransactionalID, Topics: cfg.Topics, BarrierKey: state.NoopKey,
 		CreateTopics: cfg.CreateTopics, Partitions: cfg.Partitions,
 		ReplicationFactor: cfg.ReplicationFactor, TopicConfigs: cfg.TopicConfigs,
-		TransactionTimeout: cfg.TransactionTimeout,
-		ClientOpts:         append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.KafkaOpts...),
-		ProducerOpts:       cfg.ProducerOpts,
-		Logger:             log.With("component", "sink"),
-		At:                 at,
+		TransactionTimeout: cfg.TransactionTimeout, RestoreStall: cfg.RestoreStallTimeout,
+		ClientOpts:   append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.KafkaOpts...),
+		ProducerOpts: cfg.ProducerOpts,
+		Logger:       log.With("component", "sink"),
+		At:           at,
 	}
 }
 

@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,35 @@ type unit struct {
 	// phase says why the unit is not polling yet, or no longer; empty
 	// while it polls.
 	phase string
+	// unstable is what the unit adds to the RestoreUnstable gauge while
+	// its restore waits.
+	unstable int64
+}
+
+// restoreWaiting says in the unit's readiness what its restore waits for
+// (nil: it reads again), and counts the offsets held back in the
+// RestoreUnstable gauge.
+func (u *unit) restoreWaiting(waits []sink.RestoreWait) {
+	var unstable int64
+	why := make([]string, len(waits))
+	for i, w := range waits {
+		unstable += w.Unstable()
+		why[i] = w.String()
+	}
+	u.mu.Lock()
+	delta := unstable - u.unstable
+	u.unstable = unstable
+	u.mu.Unlock()
+	u.set.m.RestoreUnstable.Add(float64(delta))
+	phase, reason := "restoring state", ""
+	if waits != nil {
+		reason = "restore waiting: " + strings.Join(why, "; ")
+		phase += ", " + reason
+	}
+	u.setPhase(phase)
+	for _, c := range u.sources {
+		c.health.restoreWaiting(reason)
+	}
 }
 
 func (s *Set) newUnit(p int32) (*unit, error) {
@@ -105,7 +135,9 @@ func (u *unit) run(ctx context.Context) (err error) {
 	}()
 	// 1. Fence: whoever held this unit before is fenced and its open
 	//    transaction resolved.
-	sk, err := u.sources[0].startSink(ctx, u.set.sinkConfig(u.partition))
+	scfg := u.set.sinkConfig(u.partition)
+	scfg.OnRestoreWait = u.restoreWaiting
+	sk, err := u.sources[0].startSink(ctx, scfg)
 	if err != nil {
 		return ignoreCanceled(ctx, fmt.Errorf("starting the producer: %w", err))
 	}

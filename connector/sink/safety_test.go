@@ -225,3 +225,49 @@ func TestAudit(t *testing.T) {
 		})
 	}
 }
+
+// A restore held at the last stable offset by another producer's open
+// transaction says what holds it (how far the stable offset is from the
+// barrier, and the producer with its transactional id) every few seconds,
+// and fails with that diagnosis after RestoreStall. Before, ReadState
+// waited without a word.
+func TestRestoreNamesWhatHoldsIt(t *testing.T) {
+	c := newCluster(t)
+	s := newSink(t, c, "restorer")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Commit(ctx, []*kgo.Record{stateRecord("a", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	// Another transactional id opens a transaction on the state partition
+	// and leaves it open.
+	holder, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.TransactionalID("holder"), kgo.TransactionTimeout(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if err := holder.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.ProduceSync(ctx, stateRecord("b", "open")).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	var reported [][]RestoreWait
+	s.cfg.RestoreCheckEvery, s.cfg.RestoreStall = 200*time.Millisecond, 2*time.Second
+	s.cfg.OnRestoreWait = func(w []RestoreWait) { reported = append(reported, w) }
+	_, err = s.ReadState(ctx, func(_, _ []byte, _ time.Time) error { return nil })
+	var stalled *RestoreStalledError
+	if !errors.As(err, &stalled) {
+		t.Fatalf("ReadState = %v, want a *RestoreStalledError", err)
+	}
+	t.Logf("ReadState = %v", err)
+	if !strings.Contains(err.Error(), `transactional id "holder"`) || !strings.Contains(err.Error(), "offsets before the barrier") {
+		t.Errorf("error %q, want it to name the holder and the distance to the barrier", err)
+	}
+	if len(stalled.Waits) != 1 || stalled.Waits[0].Unstable() <= 0 || len(stalled.Waits[0].Holders) != 1 {
+		t.Errorf("waits %+v, want one partition held by one producer", stalled.Waits)
+	}
+	if len(reported) < 2 || reported[len(reported)-1] != nil {
+		t.Errorf("reported %d times, the last %v; want several reports, then nil as the restore ended", len(reported), reported[len(reported)-1])
+	}
+}

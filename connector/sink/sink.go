@@ -72,6 +72,19 @@ type Config struct {
 	// a quarter (Bounds). New refuses one over the brokers'
 	// transaction.max.timeout.ms where it can read it.
 	TransactionTimeout time.Duration
+	// RestoreStall fails a restore (ReadState, ReadPartition) that read
+	// nothing for this long with a *RestoreStalledError naming what holds
+	// it: the last stable offset of a partition kept short of the barrier
+	// by another producer's open transaction, and that producer. 0 waits
+	// for good.
+	RestoreStall time.Duration
+	// RestoreCheckEvery is how often a restore that reads nothing logs
+	// and reports what it waits for; default DefaultRestoreCheckEvery.
+	RestoreCheckEvery time.Duration
+	// OnRestoreWait, if set, is told what a restore waits for every
+	// RestoreCheckEvery while it reads nothing, and nil once it reads
+	// again or ends. It is called from the restoring goroutine.
+	OnRestoreWait func([]RestoreWait)
 	// ClientOpts are added to every Kafka client of the sink: seed brokers,
 	// security, dialing.
 	ClientOpts []kgo.Opt
