@@ -95,13 +95,16 @@ func (s *Sink) readState(ctx context.Context, only int32, fn func(key, value []b
 	opts := append(append([]kgo.Opt(nil), s.cfg.ClientOpts...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		// Small fetches: a state record is about 35 bytes, but franz-go
-		// holds each fetched one in a Record of some 160, and the
-		// records of a fetch and of the one buffered behind it are live
-		// together. 256 KiB fetches keep that near 20 MB; with 64 MiB the
-		// restore of 10M calls peaked 250 MB above the store it built,
-		// and took no less time (BenchmarkRestore).
-		kgo.FetchMaxBytes(256<<10), kgo.FetchMaxPartitionBytes(256<<10),
+		// Fetches of 1 MiB: one partition has one fetch in flight, so
+		// over a real network each costs a round trip, and 256 KiB
+		// fetches took 2.6 s to restore 1M calls at 20 ms round trips,
+		// 1 MiB ones 1.1 s (BenchmarkRestoreOverLatency). Not larger: a
+		// state record is about 35 bytes, but franz-go holds each
+		// fetched one in a Record of some 160, and the records of a
+		// fetch and of the one buffered behind it are live together;
+		// 1 MiB peaks some 30 MiB above 256 KiB, 4 MiB some 200 MiB,
+		// and was no faster (docs/performance.md).
+		kgo.FetchMaxBytes(1<<20), kgo.FetchMaxPartitionBytes(1<<20),
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
