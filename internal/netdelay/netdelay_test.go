@@ -38,6 +38,16 @@ func TestConnPassesBytesInOrder(t *testing.T) {
 	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("Read before anything was sent = %v, want a deadline error", err)
 	}
+	// A deadline set while a Read waits ends it, as franz-go sets one to
+	// interrupt a read.
+	_ = c.SetReadDeadline(time.Time{})
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		_ = c.SetReadDeadline(time.Now())
+	}()
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read interrupted by a deadline = %v, want a deadline error", err)
+	}
 	_ = c.SetReadDeadline(time.Time{})
 	want := bytes.Repeat([]byte("0123456789"), 50_000)
 	go func() {
