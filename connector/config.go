@@ -58,6 +58,20 @@ type Config struct {
 	CreateTopics      bool
 	Partitions        int32
 	ReplicationFactor int16
+	// TransactionTimeout is the producer's transaction timeout, at most
+	// the brokers' transaction.max.timeout.ms; default
+	// sink.DefaultTransactionTimeout. A commit produces for at most half
+	// of it and ends in at most a quarter (sink.Bounds).
+	TransactionTimeout time.Duration
+	// MaxTransactionBytes bounds the bytes (keys, values, headers) of one
+	// window's transaction: a window whose batch would weigh more is
+	// halved and read again, as one of too many pages is; 0: no bound.
+	MaxTransactionBytes int64
+	// RestoreStallTimeout fails a restore that read nothing for this long,
+	// naming the producer whose open transaction holds the state topic's
+	// last stable offset short of the barrier (see sink.Config.RestoreStall);
+	// 0 waits for good.
+	RestoreStallTimeout time.Duration
 	// TopicConfigs are set on the topics created; see sink.Config.
 	TopicConfigs map[string]string
 	// KafkaOpts are added to every Kafka client (security, dialing).
@@ -98,6 +112,17 @@ type Config struct {
 	// Clock returns the current time; default time.Now.
 	Clock func() time.Time
 }
+
+// DefaultMaxTransactionBytes is the command's default of
+// Config.MaxTransactionBytes: 32 MiB, produced within half the default
+// transaction timeout even at a producer quota of 2 MiB/s.
+const DefaultMaxTransactionBytes = 32 << 20
+
+// DefaultRestoreStallTimeout is the command's default of
+// Config.RestoreStallTimeout: past Kafka's default
+// transaction.max.timeout.ms (15 minutes), after which the coordinator
+// aborts any transaction left open.
+const DefaultRestoreStallTimeout = 20 * time.Minute
 
 // FieldError is a Config field whose value is missing or out of range. It
 // names the field as Go does (Field "PageConcurrency", "Schedule.Settle"),
@@ -177,7 +202,12 @@ func (c *Config) Validate() error {
 		need(err == nil, "IgnoreChanges", f, "want fields of the call ("+strings.Join(event.HashFields, ", ")+") or extra.KEY")
 	}
 	need(c.Partitions >= -1, "Partitions", c.Partitions, "want 1 or more (0 or -1: the broker's default)")
-	need(c.ReplicationFactor >= -1, "ReplicationFactor", c.ReplicationFactor, "want 1 or more (0 or -1: the broker's default)")
+	need(c.ReplicationFactor >= -1, "ReplicationFactor", c.ReplicationFactor,
+		"want 1 or more (0: 3, or every broker when fewer; -1: the brokers' default)")
+	need(c.TransactionTimeout == 0 || c.TransactionTimeout >= time.Second, "TransactionTimeout", c.TransactionTimeout,
+		"want at least 1s (0: the default, 1m)")
+	need(c.RestoreStallTimeout >= 0, "RestoreStallTimeout", c.RestoreStallTimeout, "want a duration ≥ 0 (0: wait for good)")
+	need(c.MaxTransactionBytes >= 0, "MaxTransactionBytes", c.MaxTransactionBytes, "want 0 or more bytes (0: no bound)")
 	s := c.Schedule
 	need(len(s.Tiers) > 0, "Schedule.Tiers", "", "want at least one tier")
 	need(s.Settle >= 0, "Schedule.Settle", s.Settle, "want a duration ≥ 0")

@@ -162,7 +162,14 @@ func (c *Connector) now() time.Time {
 // otherwise; a *sink.FatalError means the process should exit non-zero and
 // be restarted.
 func (c *Connector) Run(ctx context.Context) error {
-	return c.soleUnit().run(ctx)
+	return runSole(ctx, func(restart bool) (*unit, error) {
+		if restart {
+			c.store = state.New() // restored afresh from the topic
+			c.health.set(producerReady, false)
+			c.health.set(stateLoaded, false)
+		}
+		return c.soleUnit(), nil
+	})
 }
 
 // poll is step 3 of a unit's run: once the producer fenced older instances
@@ -187,6 +194,7 @@ func sinkConfig(cfg Config, log *slog.Logger, at func(sink.Point)) sink.Config {
 		TransactionalID: cfg.TransactionalID, Topics: cfg.Topics, BarrierKey: state.NoopKey,
 		CreateTopics: cfg.CreateTopics, Partitions: cfg.Partitions,
 		ReplicationFactor: cfg.ReplicationFactor, TopicConfigs: cfg.TopicConfigs,
+		TransactionTimeout: cfg.TransactionTimeout, RestoreStall: cfg.RestoreStallTimeout,
 		ClientOpts:    append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.KafkaOpts...),
 		ProducerOpts:  cfg.ProducerOpts,
 		BatchMaxBytes: cfg.BatchMaxBytes,

@@ -39,6 +39,8 @@ type Health struct {
 	kafkaWhy string
 	// stallWhy, if set, says which task stalled ("" when none did).
 	stallWhy func() string
+	// restoreWhy says what the restore waits for while it reads nothing.
+	restoreWhy string
 }
 
 func newHealth(maxAge time.Duration, clock func() time.Time, m *metrics.Metrics, labels prometheus.Labels) *Health {
@@ -64,6 +66,13 @@ func (h *Health) kafkaWaiting(why string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.kafkaWhy = why
+}
+
+// restoreWaiting notes what the restore waits for; "" once it reads.
+func (h *Health) restoreWaiting(why string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.restoreWhy = why
 }
 
 // end marks the connector stopped for good, for the reason given.
@@ -113,6 +122,8 @@ func (h *Health) readyLocked() (bool, string) {
 		return false, "transactional producer not initialised: " + h.kafkaWhy
 	case !h.producer:
 		return false, "transactional producer not initialised"
+	case !h.state && h.restoreWhy != "":
+		return false, "state not loaded: " + h.restoreWhy
 	case !h.state:
 		return false, "state not loaded"
 	case !h.authSince.IsZero():

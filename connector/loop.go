@@ -11,6 +11,7 @@ import (
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/internal/pause"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // DefaultPruneEvery is how often the state is scanned for entries past the
@@ -61,16 +62,9 @@ func (c *Connector) loop(ctx context.Context) error {
 // runTask reads one window whole and commits what it changed.
 func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
 	began := time.Now() // for the backfill's pace: local time, not the API's
-	read, err := c.readWhole(withTier(ctx, task.Name), &task)
+	read, b, now, keepAfter, err := c.readBatch(ctx, &task)
 	if err != nil {
 		return err
-	}
-	now := c.now()
-	b := &batch{state: c.store.NewBatch(), tier: task.Name}
-	keepAfter := c.cfg.Schedule.PruneBefore(now, c.store.Checkpoint, task)
-	c.diff(b, task, read.Records, keepAfter)
-	if b.err != nil {
-		return b.err
 	}
 	task = task.Resize(len(read.Records), read.PageSize*c.cfg.MaxPages)
 	name, v := task.Checkpoint()
@@ -131,6 +125,53 @@ const (
 	narrowDrift        = "drift"
 )
 
+// readBatch reads the task's window whole and diffs it into a batch,
+// halving the window while the batch's records would exceed
+// Config.MaxTransactionBytes, as readWhole halves it while it holds too
+// many pages: a transaction that large might not be produced within the
+// transaction timeout. A one-second window commits whole whatever its
+// size: nothing stops the line.
+func (c *Connector) readBatch(ctx context.Context, task *schedule.Task) (*source.WindowRead, *batch, time.Time, int64, error) {
+	for {
+		read, err := c.readWhole(withTier(ctx, task.Name), task)
+		if err != nil {
+			return nil, nil, time.Time{}, 0, err
+		}
+		now := c.now()
+		b := &batch{state: c.store.NewBatch(), tier: task.Name}
+		keepAfter := c.cfg.Schedule.PruneBefore(now, c.store.Checkpoint, *task)
+		c.diff(b, *task, read.Records, keepAfter)
+		if b.err != nil {
+			return nil, nil, now, 0, b.err
+		}
+		size := recordBytes(b.records)
+		if limit := c.cfg.MaxTransactionBytes; limit > 0 && size > limit {
+			if smaller, ok := task.Shrink(); ok {
+				c.m.TransactionSplits.Inc()
+				c.log.Debug("window split", "task", task.Name, "window", task.Window.String(), "bytes", size, "max_transaction_bytes", limit)
+				*task = smaller
+				continue
+			}
+			c.log.Warn("a one-second window exceeds the transaction byte bound; committed whole", "task", task.Name,
+				"window", task.Window.String(), "bytes", size, "max_transaction_bytes", limit)
+		}
+		return read, b, now, keepAfter, nil
+	}
+}
+
+// recordBytes is what recs weigh on the wire before compression: keys,
+// values and headers.
+func recordBytes(recs []*kgo.Record) int64 {
+	var n int64
+	for _, r := range recs {
+		n += int64(len(r.Key) + len(r.Value))
+		for _, h := range r.Headers {
+			n += int64(len(h.Key) + len(h.Value))
+		}
+	}
+	return n
+}
+
 // readWhole reads the task's window, halving it while it holds more pages
 // than the cap or its re-reads keep disagreeing (narrowing it down to
 // windows that fit one page, which the client takes as listed if they still
@@ -187,10 +228,9 @@ func (c *Connector) commit(ctx context.Context, b *batch) error {
 	start := time.Now()
 	// The commit runs on a context detached from shutdown, so that a
 	// window read whole is committed rather than thrown away; the sink
-	// bounds the wait.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	defer cancel()
-	if err := c.sink.Commit(cctx, recs); err != nil {
+	// bounds the produce and the end of the transaction inside the
+	// transaction timeout (sink.Bounds).
+	if err := c.sink.Commit(context.WithoutCancel(ctx), recs); err != nil {
 		if errors.Is(err, sink.ErrAborted) {
 			c.m.Transactions.WithLabelValues("abort").Inc()
 		}

@@ -76,6 +76,20 @@ type Metrics struct {
 	// several of its intervals while the API answers, computed when
 	// scraped.
 	TierStalled *FuncGaugeVec
+	// Transactions sized to their timeout, and restores that wait.
+
+	// TransactionTimeouts counts transactions that outlasted their bounds
+	// or the coordinator's timeout; each starts a new producer and a
+	// restore in the same process (not a fence, no exit).
+	TransactionTimeouts prometheus.Counter
+	// TransactionSplits counts windows halved because their batch would
+	// exceed the transaction byte bound.
+	TransactionSplits prometheus.Counter
+	// RestoreUnstable is how many offsets of the state partitions being
+	// restored lie between the last stable offset and the restore's
+	// barrier: records held back by another producer's open transaction;
+	// 0 when no restore waits.
+	RestoreUnstable prometheus.Gauge
 }
 
 // Labels of the per-source gauges.
@@ -215,5 +229,17 @@ func New(reg prometheus.Registerer) *Metrics {
 		TierStalled: newFuncGaugeVec(reg, "tier_stalled",
 			"1 when a task (live, backfill, a re-scan tier) has not advanced its checkpoint for several of its intervals while the API answers, computed when scraped.",
 			LabelTier),
+		TransactionTimeouts: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "transaction_timeouts_total",
+			Help: "Transactions that outlasted their bounds or the brokers' transaction timeout; each restarts the unit's producer and restore in the same process.",
+		}),
+		TransactionSplits: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "transaction_splits_total",
+			Help: "Windows halved because their transaction would exceed --max-transaction-bytes.",
+		}),
+		RestoreUnstable: f.NewGauge(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "restore_unstable_offsets",
+			Help: "Offsets of the state partitions being restored between the last stable offset and the restore's barrier (held by another producer's open transaction); 0 when no restore waits.",
+		}),
 	}
 }

@@ -118,6 +118,10 @@ func TestDoctor(t *testing.T) {
 			fails: checkKafkaReach, hint: "--brokers", skips: []string{checkKafkaTxn, checkKafkaTopics}},
 		{name: "state topic not compacted", setup: createDeleteTopic("callstream.state"),
 			fails: checkKafkaTopics, hint: "cleanup.policy=compact"},
+		{name: "state topic compacts and deletes", setup: createPolicyTopic("callstream.state", "compact,delete"),
+			fails: checkKafkaTopics, hint: "--add-config cleanup.policy=compact"},
+		{name: "transaction timeout over the brokers' limit", extra: func(*doctorWorld) []string { return []string{"--transaction-timeout", "20m"} },
+			fails: checkKafkaTxn, hint: "set --transaction-timeout to 15m0s or less"},
 		{name: "incompatible registry subject",
 			setup: func(_ *testing.T, w *doctorWorld) {
 				w.reg.SeedSchema("calls-value", 1, 1, sr.Schema{Schema: older, Type: sr.TypeAvro})
@@ -205,10 +209,14 @@ func assertNothingWritten(t *testing.T, w *doctorWorld) {
 
 // createDeleteTopic creates topic with cleanup.policy=delete.
 func createDeleteTopic(topic string) func(*testing.T, *doctorWorld) {
+	return createPolicyTopic(topic, "delete")
+}
+
+// createPolicyTopic creates topic with the cleanup.policy given.
+func createPolicyTopic(topic, policy string) func(*testing.T, *doctorWorld) {
 	return func(t *testing.T, w *doctorWorld) {
 		t.Helper()
 		adm, ctx := w.admin(t)
-		policy := "delete"
 		resp, err := adm.CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": &policy}, topic)
 		if err == nil {
 			err = resp.Err

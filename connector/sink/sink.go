@@ -67,8 +67,24 @@ type Config struct {
 	// cleanup.policy they name.
 	TopicConfigs map[string]string
 	// TransactionTimeout bounds how long the broker lets a transaction stay
-	// open before aborting it; overriding franz-go's default 40s.
+	// open before aborting it; default DefaultTransactionTimeout. A commit
+	// produces for at most half of it and ends the transaction in at most
+	// a quarter (Bounds). New refuses one over the brokers'
+	// transaction.max.timeout.ms where it can read it.
 	TransactionTimeout time.Duration
+	// RestoreStall fails a restore (ReadState, ReadPartition) that read
+	// nothing for this long with a *RestoreStalledError naming what holds
+	// it: the last stable offset of a partition kept short of the barrier
+	// by another producer's open transaction, and that producer. 0 waits
+	// for good.
+	RestoreStall time.Duration
+	// RestoreCheckEvery is how often a restore that reads nothing logs
+	// and reports what it waits for; default DefaultRestoreCheckEvery.
+	RestoreCheckEvery time.Duration
+	// OnRestoreWait, if set, is told what a restore waits for every
+	// RestoreCheckEvery while it reads nothing, and nil once it reads
+	// again or ends. It is called from the restoring goroutine.
+	OnRestoreWait func([]RestoreWait)
 	// ClientOpts are added to every Kafka client of the sink: seed brokers,
 	// security, dialing.
 	ClientOpts []kgo.Opt
@@ -111,8 +127,8 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.TransactionTimeout == 0 {
-		cfg.TransactionTimeout = time.Minute
+	if cfg.TransactionTimeout <= 0 {
+		cfg.TransactionTimeout = DefaultTransactionTimeout
 	}
 	if len(cfg.BarrierKey) == 0 {
 		cfg.BarrierKey = DefaultBarrierKey
@@ -142,7 +158,12 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 		return nil, fmt.Errorf("creating kafka client: %w", err)
 	}
 	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger, limits: limits}
-	if err := s.ensureTopics(ctx); err != nil {
+	brokers := s.brokerLimits(ctx)
+	if err := brokers.CheckTransactionTimeout(cfg.TransactionTimeout); err != nil {
+		cl.Close()
+		return nil, &FatalError{err}
+	}
+	if err := s.ensureTopics(ctx, brokers.Brokers); err != nil {
 		cl.Close()
 		return nil, startError(err)
 	}
@@ -152,6 +173,12 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 	}
 	return s, nil
 }
+
+// AsFatal returns err as a *FatalError when waiting cannot mend it (refused
+// credentials, a denied ACL, a setting the brokers refuse: see FatalClass),
+// as it is otherwise: for errors met outside the sink, such as the group
+// client's.
+func AsFatal(err error) error { return startError(err) }
 
 // startError is a failure to start: a *FatalError when waiting cannot mend
 // it (see unmendable), as it is otherwise.
@@ -171,11 +198,11 @@ func EnsureTopics(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("creating kafka client: %w", err)
 	}
 	defer cl.Close()
-	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: slog.New(slog.DiscardHandler), limits: &limitsHolder{}}
-	if cfg.Logger != nil {
-		s.log = cfg.Logger
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := s.ensureTopics(ctx); err != nil {
+	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger, limits: &limitsHolder{}}
+	if err := s.ensureTopics(ctx, s.brokerLimits(ctx).Brokers); err != nil {
 		return startError(err)
 	}
 	return nil
@@ -184,6 +211,16 @@ func EnsureTopics(ctx context.Context, cfg Config) error {
 // Limits returns the limits of the output topics, learnt when the sink
 // started.
 func (s *Sink) Limits() Limits { return s.limits.get() }
+
+// brokerLimits reads the cluster's limits; what cannot be read is logged
+// once and left unchecked.
+func (s *Sink) brokerLimits(ctx context.Context) BrokerLimits {
+	l, err := ReadBrokerLimits(ctx, s.adm)
+	if err != nil {
+		s.log.Info("brokers' limits not readable; transaction timeout and replication not checked against them", "err", err)
+	}
+	return l
+}
 
 // Close closes the client. Call it after the last transaction ended.
 func (s *Sink) Close() { s.cl.Close() }
