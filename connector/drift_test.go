@@ -14,8 +14,8 @@ import (
 )
 
 // A window that keeps drifting through every reread does not stop the
-// connector: the window is read again later, and committed once it holds
-// still.
+// connector: it is narrowed (down to one second, taken as listed), and
+// committed once it holds still.
 func TestDriftingWindowIsReadAgainLater(t *testing.T) {
 	var requests atomic.Int64
 	const drifting = 14 // requests answered with a short page 1
@@ -43,4 +43,10 @@ func TestDriftingWindowIsReadAgainLater(t *testing.T) {
 	if got := testutil.ToFloat64(m.WindowRereads); got < 5 {
 		t.Errorf("window rereads = %v, want at least 5", got)
 	}
+	narrowed := testutil.ToFloat64(m.WindowsNarrowed.WithLabelValues("e2e", narrowDrift))
+	listed := sum(m.WindowInconsistent)
+	if narrowed+listed == 0 {
+		t.Error("the drifting window was neither narrowed nor taken as listed")
+	}
+	t.Logf("rereads %v, narrowed %v, taken as listed %v", testutil.ToFloat64(m.WindowRereads), narrowed, listed)
 }

@@ -46,23 +46,30 @@ func (p *apiProbe) checkType(ctx context.Context, s calllist.Signer, page *calll
 			"ask the vendor which request type lists them and set --type; a deeper tier in --tiers looks further back"), nil, ""
 }
 
-// checkPageSize compares the page size the server used with the one asked.
+// checkPageSize compares the records on page 1 with what a full page must
+// hold, min(the page size asked or echoed, totalCount): a server may cap
+// its pages without saying so, echoing the size asked.
 func (p *apiProbe) checkPageSize(page *calllist.Page) checkResult {
-	asked, granted := p.cfg.PageSize, page.PageSize
-	if granted == 0 {
-		// No pageSize in the answer: a short page of a longer list tells.
-		if n := len(page.Records); n < asked && page.TotalCount > n {
-			granted = n
-		} else {
-			return pass(checkAPIPageSize, fmt.Sprintf("the server does not say its page size; %d records asked, %d of %d sent",
-				asked, len(page.Records), page.TotalCount))
+	asked, echoed, rows := p.cfg.PageSize, page.PageSize, len(page.Records)
+	hint := func(n int) string {
+		return fmt.Sprintf("set --page-size %d (or CALLSTREAM_PAGE_SIZE, or page-size: in --config), the server's cap", n)
+	}
+	if echoed > 0 && echoed < asked {
+		return fail(checkAPIPageSize, fmt.Sprintf("asked for %d records a page, the server grants %d", asked, echoed), hint(echoed))
+	}
+	if full := min(asked, page.TotalCount); rows < full && rows > 0 {
+		said := "says it grants them"
+		if echoed == 0 {
+			said = "does not say its page size"
 		}
+		return fail(checkAPIPageSize, fmt.Sprintf("asked for %d records a page, the server %s, but page 1 holds %d of %d: a cap it does not say",
+			asked, said, rows, page.TotalCount), hint(rows))
 	}
-	if granted < asked {
-		return fail(checkAPIPageSize, fmt.Sprintf("asked for %d records a page, the server grants %d", asked, granted),
-			fmt.Sprintf("set --page-size %d (or CALLSTREAM_PAGE_SIZE, or page-size: in --config), the server's cap", granted))
+	if echoed == 0 {
+		return pass(checkAPIPageSize, fmt.Sprintf("the server does not say its page size; %d records asked, %d of %d sent",
+			asked, rows, page.TotalCount))
 	}
-	return pass(checkAPIPageSize, fmt.Sprintf("the server grants the %d records a page asked for", asked))
+	return pass(checkAPIPageSize, fmt.Sprintf("the server grants the %d records a page asked for: page 1 holds %d of %d", asked, rows, page.TotalCount))
 }
 
 // checkDecode decodes every record of page as the connector would: how
