@@ -46,6 +46,7 @@ type Connector struct {
 
 	lastPrune time.Time
 	backfill  backfillProgress
+	deferred  deferredCheckpoints
 
 	clockMu sync.Mutex
 	last    time.Time // the latest time now returned
@@ -86,6 +87,9 @@ func New(cfg Config, opts Options) (*Connector, error) {
 	}
 	if cfg.PruneEvery <= 0 {
 		cfg.PruneEvery = DefaultPruneEvery
+	}
+	if cfg.CheckpointDelay == 0 {
+		cfg.CheckpointDelay = DefaultCheckpointDelay
 	}
 	if cfg.NoRecordsAlert <= 0 {
 		cfg.NoRecordsAlert = DefaultNoRecordsAlert
@@ -163,7 +167,7 @@ func (c *Connector) poll(ctx context.Context) error {
 			return err
 		}
 	}
-	return c.loop(ctx)
+	return c.flushCheckpoints(ctx, c.loop(ctx))
 }
 
 // sinkConfig is the producer of cfg, fenced by its transactional id.
