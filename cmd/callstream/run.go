@@ -266,6 +266,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "configuration ok")
 		return 0
 	}
+	setMemoryLimit(logger)
 	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
 		return exitStatus(stderr, "run", err)

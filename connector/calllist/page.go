@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/go-json-experiment/json/jsontext"
@@ -222,6 +224,10 @@ type tokenizer struct {
 	jsontext.Decoder
 	in   bytes.Buffer
 	name []byte // scratch for an escaped key
+	// src is the input as a string (newStringDecoder): strings read
+	// without escapes are sliced out of it, not copied one by one.
+	src string
+	unq []byte // scratch for an escaped string
 }
 
 var tokenizers = sync.Pool{New: func() any { return new(tokenizer) }}
@@ -234,9 +240,20 @@ func newDecoder(b []byte) *tokenizer {
 	return t
 }
 
+// newStringDecoder returns a pooled tokenizer reading s, whose strings
+// share s's memory where they can; release it when done. jsontext reads a
+// bytes.Buffer's bytes in place and never writes to them, so s stays
+// immutable.
+func newStringDecoder(s string) *tokenizer {
+	t := newDecoder(unsafe.Slice(unsafe.StringData(s), len(s)))
+	t.src = s
+	return t
+}
+
 // release returns t to the pool. Nothing read from it may be used after.
 func (t *tokenizer) release() {
 	t.in = bytes.Buffer{}
+	t.src = ""
 	t.Reset(&t.in)
 	tokenizers.Put(t)
 }
@@ -360,12 +377,29 @@ func readString(d *tokenizer, dst *string) (null bool, err error) {
 		}
 		return false, &typeError{want: "a string", got: k}
 	}
-	tok, err := d.ReadToken()
+	v, err := d.ReadValue()
 	if err != nil {
 		return false, err
 	}
-	*dst = tok.String()
+	if d.src != "" && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+		*dst = d.slice(v)[1 : len(v)-1]
+		return false, nil
+	}
+	// Invalid UTF-8 is replaced with U+FFFD, as the tokenizer's own
+	// strings have it under AllowInvalidUTF8; the error says only that.
+	d.unq, _ = jsontext.AppendUnquote(d.unq[:0], v)
+	*dst = string(d.unq)
 	return false, nil
+}
+
+// slice returns v, a value just read, as a string: a part of src when the
+// decoder reads a string, else a copy.
+func (d *tokenizer) slice(v jsontext.Value) string {
+	if d.src == "" {
+		return string(v)
+	}
+	end := int(d.InputOffset())
+	return d.src[end-len(v) : end]
 }
 
 // jsonError drops the tokenizer's package prefix from a syntax error.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/callstream/callstream/connector/event"
 )
@@ -75,7 +76,8 @@ func DecodeCall(raw []byte) (Record, error) {
 		hasID, hasStatus   bool
 		hasGmt             bool
 	)
-	d := newDecoder(raw)
+	// One copy of the record: its strings without escapes are parts of it.
+	d := newStringDecoder(string(raw))
 	defer d.release()
 	err := readObject(d, func(name []byte) error {
 		var err error
@@ -211,7 +213,11 @@ func extraField(d *tokenizer, extra *map[string]string, unknown *[]string, prefi
 	}
 	// Avro strings are UTF-8: raw bytes that are not are mangled as the
 	// tokenizer mangles them in strings.
-	(*extra)[name] = strings.ToValidUTF8(string(v), "\uFFFD")
+	if utf8.Valid(v) {
+		(*extra)[name] = d.slice(v)
+	} else {
+		(*extra)[name] = strings.ToValidUTF8(string(v), "\uFFFD")
+	}
 	return nil
 }
 
@@ -229,7 +235,7 @@ func parseDepartments(s string) ([]event.Department, error) {
 	if s == "" {
 		return nil, nil
 	}
-	d := newDecoder([]byte(s))
+	d := newStringDecoder(s)
 	defer d.release()
 	var deps []event.Department
 	err := readArray(d, func() error {
