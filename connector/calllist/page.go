@@ -228,6 +228,9 @@ type tokenizer struct {
 	// without escapes are sliced out of it, not copied one by one.
 	src string
 	unq []byte // scratch for an escaped string
+	// interned are strings read by readInterned; the cache lives as long
+	// as the pooled tokenizer.
+	interned map[string]string
 }
 
 var tokenizers = sync.Pool{New: func() any { return new(tokenizer) }}
@@ -364,6 +367,17 @@ func intInto(d *tokenizer, bits int, dst *int64) (null bool, err error) {
 
 // readString reads a string into dst, or null, which leaves dst as it was.
 func readString(d *tokenizer, dst *string) (null bool, err error) {
+	return readStringAs(d, dst, false)
+}
+
+// readInterned reads a string as readString does, for a field whose values
+// repeat across records (a corp id, a method, a sales name): it comes from
+// the tokenizer's cache when it was read before.
+func readInterned(d *tokenizer, dst *string) (null bool, err error) {
+	return readStringAs(d, dst, true)
+}
+
+func readStringAs(d *tokenizer, dst *string, intern bool) (null bool, err error) {
 	switch k := d.PeekKind(); k {
 	case 'n':
 		return true, d.SkipValue()
@@ -381,15 +395,51 @@ func readString(d *tokenizer, dst *string) (null bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if d.src != "" && bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
-		*dst = d.slice(v)[1 : len(v)-1]
-		return false, nil
+	var b []byte
+	if bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+		if d.src != "" && !intern {
+			*dst = d.slice(v)[1 : len(v)-1]
+			return false, nil
+		}
+		b = v[1 : len(v)-1]
+	} else {
+		// Invalid UTF-8 is replaced with U+FFFD, as the tokenizer's own
+		// strings have it under AllowInvalidUTF8; the error says only that.
+		d.unq, _ = jsontext.AppendUnquote(d.unq[:0], v)
+		b = d.unq
 	}
-	// Invalid UTF-8 is replaced with U+FFFD, as the tokenizer's own
-	// strings have it under AllowInvalidUTF8; the error says only that.
-	d.unq, _ = jsontext.AppendUnquote(d.unq[:0], v)
-	*dst = string(d.unq)
+	if intern {
+		*dst = d.intern(b)
+	} else {
+		*dst = string(b)
+	}
 	return false, nil
+}
+
+// The tokenizer's cache of repeating strings: at most maxInterned of at
+// most maxInternLen bytes each, emptied when full.
+const (
+	maxInterned  = 1024
+	maxInternLen = 64
+)
+
+// intern returns b as a string, from the cache when it holds it.
+func (d *tokenizer) intern(b []byte) string {
+	if s, ok := d.interned[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(b) > maxInternLen {
+		return s
+	}
+	if len(d.interned) >= maxInterned {
+		clear(d.interned)
+	}
+	if d.interned == nil {
+		d.interned = make(map[string]string)
+	}
+	d.interned[s] = s
+	return s
 }
 
 // slice returns v, a value just read, as a string: a part of src when the

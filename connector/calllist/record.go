@@ -76,8 +76,7 @@ func DecodeCall(raw []byte) (Record, error) {
 		hasID, hasStatus   bool
 		hasGmt             bool
 	)
-	// One copy of the record: its strings without escapes are parts of it.
-	d := newStringDecoder(string(raw))
+	d := newDecoder(raw)
 	defer d.release()
 	err := readObject(d, func(name []byte) error {
 		var err error
@@ -116,7 +115,10 @@ func DecodeCall(raw []byte) (Record, error) {
 				message = &s
 			}
 		default:
-			if p := stringField(&c, name); p != nil {
+			if p, repeats := stringField(&c, name); repeats {
+				_, err = readInterned(d, p)
+				break
+			} else if p != nil {
 				_, err = readString(d, p)
 				break
 			}
@@ -163,33 +165,34 @@ func DecodeCall(raw []byte) (Record, error) {
 	return rec, nil
 }
 
-// stringField returns the Call field of a plain string key of the record.
-func stringField(c *event.Call, name []byte) *string {
+// stringField returns the Call field of a plain string key of the record,
+// and whether its values repeat across calls (interned, see readInterned).
+func stringField(c *event.Call, name []byte) (p *string, repeats bool) {
 	switch string(name) {
 	case "taskId":
-		return &c.TaskID
+		return &c.TaskID, false
 	case "corpId":
-		return &c.CorpID
+		return &c.CorpID, true
 	case "type":
-		return &c.Type
+		return &c.Type, true
 	case "msgId":
-		return &c.MsgID
+		return &c.MsgID, false
 	case "statusStr":
-		return &c.StatusStr
+		return &c.StatusStr, true
 	case "method":
-		return &c.Method
+		return &c.Method, true
 	case "salesName":
-		return &c.SalesName
+		return &c.SalesName, true
 	case "sendName":
-		return &c.SendName
+		return &c.SendName, false
 	case "receiveName":
-		return &c.ReceiveName
+		return &c.ReceiveName, false
 	case "callType":
-		return &c.CallType
+		return &c.CallType, true
 	case "url":
-		return &c.URL
+		return &c.URL, false
 	}
-	return nil
+	return nil, false
 }
 
 // extraField keeps the value of a key that has no field of its own as raw
@@ -251,10 +254,10 @@ func parseDepartments(s string) ([]event.Department, error) {
 				_, err = intInto(d, 64, &dep.ID)
 				return err
 			case "level":
-				_, err := readString(d, &dep.Level)
+				_, err := readInterned(d, &dep.Level)
 				return err
 			case "name":
-				_, err := readString(d, &dep.Name)
+				_, err := readInterned(d, &dep.Name)
 				return err
 			}
 			return d.SkipValue()

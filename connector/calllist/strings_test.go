@@ -7,8 +7,9 @@ import (
 	"github.com/callstream/callstream/connector/event"
 )
 
-// A decoded call's strings are parts of one copy of the record, not of the
-// input: a caller may reuse the input's bytes once DecodeCall returned.
+// A decoded call's strings share no memory with the input (they are copies,
+// interned or parts of an unquoted inner string): a caller may reuse the
+// input's bytes once DecodeCall returned.
 func TestDecodeCallStringsOutliveTheInput(t *testing.T) {
 	for _, r := range samplePage(t).Records {
 		raw := append([]byte(nil), r.JSON...)
