@@ -170,6 +170,7 @@ func BenchmarkIdleSources(b *testing.B) {
 			b.ReportMetric(toReady.Seconds(), "s-to-ready")
 			b.ReportMetric(windows/float64(n)*perHour, "windows/source/hour")
 			b.ReportMetric(txns*perHour, "txns/hour")
+			b.ReportMetric(txns/float64(n)*perHour, "txns/source/hour")
 			runtime.GC()
 			rss, err := procstat.Bytes(0, "VmRSS")
 			if err != nil {

@@ -107,6 +107,11 @@ type Config struct {
 	// PruneEvery is how often entries past the deepest horizon are dropped
 	// and tombstoned; default DefaultPruneEvery.
 	PruneEvery time.Duration
+	// CheckpointDelay is how long the checkpoints of windows that emitted
+	// nothing may wait to travel together in one transaction (see
+	// deferredCheckpoints); default DefaultCheckpointDelay, negative: every
+	// window commits at once. Windows with events always commit at once.
+	CheckpointDelay time.Duration
 	// Version is the connector version written into every event.
 	Version string
 	// Clock returns the current time; default time.Now.

@@ -56,6 +56,7 @@ type Connector struct {
 	// calls' hashes.
 	limits sink.Limits
 	ignore event.Ignore
+	deferred  deferredCheckpoints
 
 	clockMu sync.Mutex
 	last    time.Time // the latest time now returned
@@ -96,6 +97,9 @@ func New(cfg Config, opts Options) (*Connector, error) {
 	}
 	if cfg.PruneEvery <= 0 {
 		cfg.PruneEvery = DefaultPruneEvery
+	}
+	if cfg.CheckpointDelay == 0 {
+		cfg.CheckpointDelay = DefaultCheckpointDelay
 	}
 	if cfg.NoRecordsAlert <= 0 {
 		cfg.NoRecordsAlert = DefaultNoRecordsAlert
@@ -185,7 +189,7 @@ func (c *Connector) poll(ctx context.Context) error {
 			return err
 		}
 	}
-	return c.loop(ctx)
+	return c.flushCheckpoints(ctx, c.loop(ctx))
 }
 
 // sinkConfig is the producer of cfg, fenced by its transactional id.

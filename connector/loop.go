@@ -25,7 +25,7 @@ func (c *Connector) loop(ctx context.Context) error {
 	c.stalls.start()
 	for ctx.Err() == nil {
 		c.updateLag()
-		task, ok, wait := c.cfg.Schedule.NextAfter(c.now(), c.store.Checkpoint, prev)
+		task, ok, wait := c.cfg.Schedule.NextAfter(c.now(), c.checkpoint, prev)
 		if !ok {
 			_ = pause.For(ctx, wait)
 			continue
@@ -76,7 +76,8 @@ func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
 		}
 	}
 	start := time.Now()
-	if err := c.commit(ctx, b); err != nil {
+	deferred, err := c.commitOrDefer(ctx, b)
+	if err != nil {
 		return err
 	}
 	c.m.WindowsRead.WithLabelValues(task.Name).Inc()
@@ -84,13 +85,13 @@ func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
 	if in := read.Inconsistent; in != nil {
 		c.inconsistent(task, read, in)
 	}
-	c.log.Debug("window committed", "task", task.Name, "window", task.Window.String(),
+	c.log.Debug("window committed", "task", task.Name, "window", task.Window.String(), "checkpoint_deferred", deferred,
 		"pages", read.Pages, "records", b.read, "unchanged", b.skipped,
 		"events", len(b.events), "rereads", read.Rereads,
 		"commit_seconds", time.Since(start).Seconds())
 	c.health.polled()
 	if task.Kind == schedule.Backfill {
-		bf, _ := schedule.Progress(c.store.Checkpoint)
+		bf, _ := schedule.Progress(c.checkpoint)
 		c.backfill.window(began, time.Now(), len(read.Records), bf, task)
 	}
 	return nil
@@ -139,7 +140,8 @@ func (c *Connector) readBatch(ctx context.Context, task *schedule.Task) (*source
 		}
 		now := c.now()
 		b := &batch{state: c.store.NewBatch(), tier: task.Name}
-		keepAfter := c.cfg.Schedule.PruneBefore(now, c.store.Checkpoint, *task)
+		c.deferred.carry(b.state)
+		keepAfter := c.cfg.Schedule.PruneBefore(now, c.checkpoint, *task)
 		c.diff(b, *task, read.Records, keepAfter)
 		if b.err != nil {
 			return nil, nil, now, 0, b.err
@@ -280,7 +282,7 @@ func (c *Connector) observe(b *batch, committed time.Time) {
 // progress from the committed checkpoints. The lag itself is computed when
 // scraped, so it stays right while idle, backfilling or retrying.
 func (c *Connector) updateLag() {
-	bf, liveEnd := schedule.Progress(c.store.Checkpoint)
+	bf, liveEnd := schedule.Progress(c.checkpoint)
 	c.stalls.backfill(bf >= 1)
 	c.m.SourceLag.Set(c.cfg.SourceName, c.cfg.Type, liveEnd)
 	c.m.BackfillRatio.With(c.labels).Set(bf)

@@ -25,6 +25,7 @@ type benchFlags struct {
 	span, window, timeout     time.Duration
 	seed                      int64
 	tiers, logs, faults       string
+	cpuProfile                string
 	log                       logFlags
 }
 
@@ -41,6 +42,7 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.seed, "seed", 1, "the simulator's --seed")
 	fs.DurationVar(&f.timeout, "timeout", 15*time.Minute, "give up when the output does not hold the truth by then")
 	fs.StringVar(&f.logs, "logs", "", "file for the children's logs (default: discarded)")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "file for a pprof CPU profile of the connector process (its run --cpuprofile)")
 	f.log.register(fs)
 }
 
@@ -150,7 +152,8 @@ func bench(ctx context.Context, f benchFlags, logs io.Writer) (benchResult, erro
 		"--app-key-file", keyFile, "--brokers", brokerAddr, "--listen", metricsAddr,
 		"--start-from", (f.span + time.Hour).String(), "--page-size", strconv.Itoa(f.pageSize),
 		"--max-pages", strconv.Itoa(f.maxPages), "--page-concurrency", strconv.Itoa(f.concurrency),
-		"--backfill-window", f.window.String(), "--tiers", f.tiers, "--log-level", "warn")
+		"--backfill-window", f.window.String(), "--tiers", f.tiers, "--log-level", "warn",
+		"--cpuprofile", f.cpuProfile)
 	if err != nil {
 		return r, err
 	}

@@ -106,7 +106,7 @@ type produceFlags struct {
 }
 
 func (p *produceFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&p.compression, "compression", "zstd", "producer batch compression: zstd, lz4, snappy, gzip or none")
+	fs.StringVar(&p.compression, "compression", "snappy", "producer batch compression: snappy, zstd, lz4, gzip or none (zstd: about 30% fewer bytes on the wire for about 5 times the CPU; see docs/performance.md)")
 	fs.DurationVar(&p.linger, "linger", 10*time.Millisecond, "how long a partition's batch waits for more records")
 	fs.IntVar(&p.batchMaxBytes, "batch-max-bytes", 0, "largest record batch sent, in bytes, below the topics' limits (0: each topic's max.message.bytes, or the broker's message.max.bytes, learnt at start); a call whose event exceeds it is a dead letter, too_large")
 	fs.Var(&p.topicConfigs, "topic-config", "KEY=VALUE config of created topics; repeat, or a YAML map (the state topic stays compacted)")

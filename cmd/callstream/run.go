@@ -242,6 +242,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newRunFlagSet()
 	var f runFlags
 	f.register(fs)
+	cpuProfile := registerCPUProfile(fs)
 	if err := parseLayered(fs, args, os.LookupEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "run", err)
 	}
@@ -279,6 +280,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "configuration ok")
 		return 0
 	}
+	setMemoryLimit(logger)
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return exitStatus(stderr, "run", err)
+	}
+	defer stopProfile()
 	enc, err := registryEncoder(ctx, f.registry, first, logger)
 	if err != nil {
 		return exitStatus(stderr, "run", err)

@@ -30,7 +30,7 @@ var errNotContent = errors.New("neither a transcript (Sentences) nor a task stat
 // unknown keys.
 func decodeContent(text, prefix string, unknown *[]string) (*content, error) {
 	var c content
-	d := newDecoder([]byte(text))
+	d := newStringDecoder(text)
 	defer d.release()
 	err := readObject(d, func(name []byte) error {
 		var err error

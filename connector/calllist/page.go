@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/go-json-experiment/json/jsontext"
@@ -222,6 +224,13 @@ type tokenizer struct {
 	jsontext.Decoder
 	in   bytes.Buffer
 	name []byte // scratch for an escaped key
+	// src is the input as a string (newStringDecoder): strings read
+	// without escapes are sliced out of it, not copied one by one.
+	src string
+	unq []byte // scratch for an escaped string
+	// interned are strings read by readInterned; the cache lives as long
+	// as the pooled tokenizer.
+	interned map[string]string
 }
 
 var tokenizers = sync.Pool{New: func() any { return new(tokenizer) }}
@@ -234,9 +243,20 @@ func newDecoder(b []byte) *tokenizer {
 	return t
 }
 
+// newStringDecoder returns a pooled tokenizer reading s, whose strings
+// share s's memory where they can; release it when done. jsontext reads a
+// bytes.Buffer's bytes in place and never writes to them, so s stays
+// immutable.
+func newStringDecoder(s string) *tokenizer {
+	t := newDecoder(unsafe.Slice(unsafe.StringData(s), len(s)))
+	t.src = s
+	return t
+}
+
 // release returns t to the pool. Nothing read from it may be used after.
 func (t *tokenizer) release() {
 	t.in = bytes.Buffer{}
+	t.src = ""
 	t.Reset(&t.in)
 	tokenizers.Put(t)
 }
@@ -347,6 +367,17 @@ func intInto(d *tokenizer, bits int, dst *int64) (null bool, err error) {
 
 // readString reads a string into dst, or null, which leaves dst as it was.
 func readString(d *tokenizer, dst *string) (null bool, err error) {
+	return readStringAs(d, dst, false)
+}
+
+// readInterned reads a string as readString does, for a field whose values
+// repeat across records (a corp id, a method, a sales name): it comes from
+// the tokenizer's cache when it was read before.
+func readInterned(d *tokenizer, dst *string) (null bool, err error) {
+	return readStringAs(d, dst, true)
+}
+
+func readStringAs(d *tokenizer, dst *string, intern bool) (null bool, err error) {
 	switch k := d.PeekKind(); k {
 	case 'n':
 		return true, d.SkipValue()
@@ -360,12 +391,65 @@ func readString(d *tokenizer, dst *string) (null bool, err error) {
 		}
 		return false, &typeError{want: "a string", got: k}
 	}
-	tok, err := d.ReadToken()
+	v, err := d.ReadValue()
 	if err != nil {
 		return false, err
 	}
-	*dst = tok.String()
+	var b []byte
+	if bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+		if d.src != "" && !intern {
+			*dst = d.slice(v)[1 : len(v)-1]
+			return false, nil
+		}
+		b = v[1 : len(v)-1]
+	} else {
+		// Invalid UTF-8 is replaced with U+FFFD, as the tokenizer's own
+		// strings have it under AllowInvalidUTF8; the error says only that.
+		d.unq, _ = jsontext.AppendUnquote(d.unq[:0], v)
+		b = d.unq
+	}
+	if intern {
+		*dst = d.intern(b)
+	} else {
+		*dst = string(b)
+	}
 	return false, nil
+}
+
+// The tokenizer's cache of repeating strings: at most maxInterned of at
+// most maxInternLen bytes each, emptied when full.
+const (
+	maxInterned  = 1024
+	maxInternLen = 64
+)
+
+// intern returns b as a string, from the cache when it holds it.
+func (d *tokenizer) intern(b []byte) string {
+	if s, ok := d.interned[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(b) > maxInternLen {
+		return s
+	}
+	if len(d.interned) >= maxInterned {
+		clear(d.interned)
+	}
+	if d.interned == nil {
+		d.interned = make(map[string]string)
+	}
+	d.interned[s] = s
+	return s
+}
+
+// slice returns v, a value just read, as a string: a part of src when the
+// decoder reads a string, else a copy.
+func (d *tokenizer) slice(v jsontext.Value) string {
+	if d.src == "" {
+		return string(v)
+	}
+	end := int(d.InputOffset())
+	return d.src[end-len(v) : end]
 }
 
 // jsonError drops the tokenizer's package prefix from a syntax error.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/callstream/callstream/connector/event"
 )
@@ -115,7 +116,10 @@ func DecodeCall(raw []byte) (Record, error) {
 				message = &s
 			}
 		default:
-			if p := stringField(&c, name); p != nil {
+			if p, repeats := stringField(&c, name); repeats {
+				_, err = readInterned(d, p)
+				break
+			} else if p != nil {
 				_, err = readString(d, p)
 				break
 			}
@@ -162,33 +166,34 @@ func DecodeCall(raw []byte) (Record, error) {
 	return rec, nil
 }
 
-// stringField returns the Call field of a plain string key of the record.
-func stringField(c *event.Call, name []byte) *string {
+// stringField returns the Call field of a plain string key of the record,
+// and whether its values repeat across calls (interned, see readInterned).
+func stringField(c *event.Call, name []byte) (p *string, repeats bool) {
 	switch string(name) {
 	case "taskId":
-		return &c.TaskID
+		return &c.TaskID, false
 	case "corpId":
-		return &c.CorpID
+		return &c.CorpID, true
 	case "type":
-		return &c.Type
+		return &c.Type, true
 	case "msgId":
-		return &c.MsgID
+		return &c.MsgID, false
 	case "statusStr":
-		return &c.StatusStr
+		return &c.StatusStr, true
 	case "method":
-		return &c.Method
+		return &c.Method, true
 	case "salesName":
-		return &c.SalesName
+		return &c.SalesName, true
 	case "sendName":
-		return &c.SendName
+		return &c.SendName, false
 	case "receiveName":
-		return &c.ReceiveName
+		return &c.ReceiveName, false
 	case "callType":
-		return &c.CallType
+		return &c.CallType, true
 	case "url":
-		return &c.URL
+		return &c.URL, false
 	}
-	return nil
+	return nil, false
 }
 
 // extraField keeps the value of a key that has no field of its own as raw
@@ -212,7 +217,11 @@ func extraField(d *tokenizer, extra *map[string]string, unknown *[]string, prefi
 	}
 	// Avro strings are UTF-8: raw bytes that are not are mangled as the
 	// tokenizer mangles them in strings.
-	(*extra)[name] = strings.ToValidUTF8(string(v), "\uFFFD")
+	if utf8.Valid(v) {
+		(*extra)[name] = d.slice(v)
+	} else {
+		(*extra)[name] = strings.ToValidUTF8(string(v), "\uFFFD")
+	}
 	return nil
 }
 
@@ -232,7 +241,7 @@ func parseDepartments(s string, unknown *[]string) ([]event.Department, error) {
 	if s == "" {
 		return nil, nil
 	}
-	d := newDecoder([]byte(s))
+	d := newStringDecoder(s)
 	defer d.release()
 	var deps []event.Department
 	err := readArray(d, func() error {
@@ -248,10 +257,10 @@ func parseDepartments(s string, unknown *[]string) ([]event.Department, error) {
 				_, err = intInto(d, 64, &dep.ID)
 				return err
 			case "level":
-				_, err := readString(d, &dep.Level)
+				_, err := readInterned(d, &dep.Level)
 				return err
 			case "name":
-				_, err := readString(d, &dep.Name)
+				_, err := readInterned(d, &dep.Name)
 				return err
 			}
 			return extraField(d, &dep.Extra, unknown, "departmentName.", name)

@@ -56,6 +56,16 @@ func (b *Batch) Checkpoint(name string) []byte {
 	return b.store.Checkpoint(name)
 }
 
+// Calls returns how many calls the batch puts or deletes.
+func (b *Batch) Calls() int { return len(b.order) }
+
+// Checkpoints calls yield with each checkpoint the batch sets.
+func (b *Batch) Checkpoints(yield func(name string, v []byte)) {
+	for name, v := range b.checkpoints {
+		yield(name, v)
+	}
+}
+
 // Records returns the batch as state-topic records, in the order the calls
 // were first touched, then the checkpoints.
 func (b *Batch) Records(appendRec func(key, value []byte)) {
