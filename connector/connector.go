@@ -54,9 +54,9 @@ type Connector struct {
 	// limits are the output topics' limits, learnt when the unit's
 	// producer started; ignore leaves Config.IgnoreChanges out of the
 	// calls' hashes.
-	limits sink.Limits
-	ignore event.Ignore
-	deferred  deferredCheckpoints
+	limits   sink.Limits
+	ignore   event.Ignore
+	deferred deferredCheckpoints
 
 	clockMu sync.Mutex
 	last    time.Time // the latest time now returned
