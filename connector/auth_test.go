@@ -26,7 +26,7 @@ func TestAuthFailureFailsReadinessAndLogsOncePerInterval(t *testing.T) {
 	cfg.AuthLogEvery = time.Hour
 	m := metrics.New(prometheus.NewRegistry())
 	var logs syncbuf.Buffer
-	c, err := New(cfg, Options{Metrics: m, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	c, err := oneSource(cfg, Options{Metrics: m, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestAuthFailureFailsReadinessAndLogsOncePerInterval(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	ready, why := c.Health().Ready()
+	ready, why := c.Ready()
 	if ready || !strings.Contains(why, "auth") {
 		t.Errorf("Ready() = %v, %q; want false naming the auth failure", ready, why)
 	}

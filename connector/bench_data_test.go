@@ -55,9 +55,9 @@ func simPages(tb testing.TB, n int) (bodies [][]byte, raws []calllist.Raw) {
 
 // benchConnector is a connector that is never Run: its diff, encoder and
 // store are used directly. Nothing connects until a sink is set.
-func benchConnector(tb testing.TB, apiURL string, brokers []string) *Connector {
+func benchConnector(tb testing.TB, apiURL string, brokers []string) *poller {
 	tb.Helper()
-	c, err := New(benchConfig(tb, apiURL, brokers), Options{})
+	c, err := newPoller(benchConfig(tb, apiURL, brokers), Options{}, pollerEnv{totals: new(stateTotals), keys: unprefixedKeys()})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -66,13 +66,13 @@ func benchConnector(tb testing.TB, apiURL string, brokers []string) *Connector {
 
 // benchConfig is the connector configuration of the benchmarks: pages of
 // benchPageSize, one-hour backfill windows, no re-scan due while they run.
-func benchConfig(tb testing.TB, apiURL string, brokers []string) Config {
+func benchConfig(tb testing.TB, apiURL string, brokers []string) SourceConfig {
 	tb.Helper()
 	tiers, err := schedule.ParseTiers("recent=1m@0s,day=24h@1h,week=168h@1h")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return Config{
+	return SourceConfig{
 		APIURL: apiURL, AppID: testAppID, AppKey: testAppKey, Type: testType,
 		PageSize: benchPageSize, MaxPages: 1000, PageConcurrency: source.DefaultPageConcurrency, RequestTimeout: 30 * time.Second,
 		Retry:   source.Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},

@@ -32,8 +32,8 @@ type podSpec struct {
 	SessionTimeout time.Duration
 }
 
-func (p podSpec) setConfig() SetConfig {
-	return SetConfig{
+func (p podSpec) setConfig() Config {
+	return Config{
 		Sources: idleSources(p.Sources, p.APIURL, p.Brokers), Group: "bench",
 		StatePartitions: p.Partitions, SessionTimeout: p.SessionTimeout,
 	}
@@ -46,7 +46,7 @@ func servePod(spec string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	set, err := NewSet(p.setConfig(), Options{}, nil)
+	set, err := New(p.setConfig(), Options{}, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -118,7 +118,7 @@ func benchFailover(b *testing.B, calls int) {
 		dead := childPod(b, spec)
 		gm := metrics.NewGroup(prometheus.NewRegistry())
 		m := metrics.New(prometheus.NewRegistry())
-		set, err := NewSet(spec.setConfig(), Options{Metrics: m}, gm)
+		set, err := New(spec.setConfig(), Options{Metrics: m}, gm)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -91,14 +91,14 @@ func childIdleSim(tb testing.TB, n int) string {
 
 // idleSources are n sources of the idle app, one per request type, with
 // the settings `run` defaults to.
-func idleSources(n int, apiURL string, brokers []string) []Config {
+func idleSources(n int, apiURL string, brokers []string) []SourceConfig {
 	tiers, err := schedule.ParseTiers(schedule.DefaultTiers)
 	if err != nil {
 		panic(err) // the default tiers parse
 	}
-	srcs := make([]Config, n)
+	srcs := make([]SourceConfig, n)
 	for i := range srcs {
-		srcs[i] = Config{
+		srcs[i] = SourceConfig{
 			APIURL: apiURL, AppID: idleAppID, AppKey: idleAppKey, Type: idleType(i),
 			PageSize: source.DefaultPageSize, MaxPages: 50, PageConcurrency: source.DefaultPageConcurrency,
 			RequestTimeout: source.DefaultTimeout,
@@ -134,7 +134,7 @@ func BenchmarkIdleSources(b *testing.B) {
 				b.Skip(err)
 			}
 			m := metrics.New(prometheus.NewRegistry())
-			set, err := NewSet(SetConfig{Sources: idleSources(n, apiURL, brokers)}, Options{Metrics: m}, nil)
+			set, err := New(Config{Sources: idleSources(n, apiURL, brokers)}, Options{Metrics: m}, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -163,7 +163,7 @@ func runPipeline(b *testing.B, calls int) {
 	defer sim.Close()
 	cfg := benchConfig(b, sim.URL, cluster.ListenAddrs())
 	mt := metrics.New(prometheus.NewRegistry())
-	c, err := New(cfg, Options{Metrics: mt})
+	c, err := oneSource(cfg, Options{Metrics: mt})
 	if err != nil {
 		b.Fatal(err)
 	}

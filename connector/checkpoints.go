@@ -36,7 +36,7 @@ type deferredCheckpoints struct {
 
 // checkpoint is a checkpoint as the schedule sees it: the deferred one if
 // any, else the committed one.
-func (c *Connector) checkpoint(name string) []byte {
+func (c *poller) checkpoint(name string) []byte {
 	if v, ok := c.deferred.cps[name]; ok {
 		return v
 	}
@@ -76,7 +76,7 @@ func (d *deferredCheckpoints) committed() { *d = deferredCheckpoints{} }
 // commitOrDefer commits b, with the deferred checkpoints it carries, or
 // defers its checkpoints (see deferredCheckpoints); it reports whether it
 // deferred them.
-func (c *Connector) commitOrDefer(ctx context.Context, b *batch) (deferred bool, err error) {
+func (c *poller) commitOrDefer(ctx context.Context, b *batch) (deferred bool, err error) {
 	if c.deferred.hold(b, c.cfg.Clock(), c.cfg.CheckpointDelay) {
 		return true, nil
 	}
@@ -90,7 +90,7 @@ func (c *Connector) commitOrDefer(ctx context.Context, b *batch) (deferred bool,
 // flushCheckpoints commits the deferred checkpoints as polling stops
 // cleanly (err nil). One that fails is logged, not returned: the windows
 // it covers emitted nothing and are read again after the restart.
-func (c *Connector) flushCheckpoints(ctx context.Context, err error) error {
+func (c *poller) flushCheckpoints(ctx context.Context, err error) error {
 	if err != nil || len(c.deferred.cps) == 0 {
 		return err
 	}

@@ -63,7 +63,7 @@ func newDeferWorld(t *testing.T, sim simulator.Config) *deferWorld {
 
 // connector is a connector of the world, not started: its sink is the
 // world's recorder and its events go to onEvent.
-func (w *deferWorld) connector(t *testing.T, delay time.Duration, onEvent func(Committed)) *Connector {
+func (w *deferWorld) connector(t *testing.T, delay time.Duration, onEvent func(Committed)) *poller {
 	t.Helper()
 	cfg := testConfig(t, w.simURL, []string{"127.0.0.1:1"})
 	tiers, err := schedule.ParseTiers("recent=2m@0s,day=1h@30s")
@@ -73,7 +73,7 @@ func (w *deferWorld) connector(t *testing.T, delay time.Duration, onEvent func(C
 	cfg.Schedule.Tiers, cfg.Schedule.PollInterval = tiers, 5*time.Second
 	cfg.Schedule.StartFrom = w.clk.Now().Add(-40 * time.Minute)
 	cfg.Clock, cfg.CheckpointDelay = w.clk.Now, delay
-	c, err := New(cfg, Options{OnCommit: onEvent})
+	c, err := newPoller(cfg, Options{OnCommit: onEvent}, pollerEnv{totals: new(stateTotals), keys: unprefixedKeys()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func (w *deferWorld) connector(t *testing.T, delay time.Duration, onEvent func(C
 
 // run runs c's tasks as its loop does, one a simulated second, for d of
 // the world's time, and returns the tasks it ran.
-func (w *deferWorld) run(t *testing.T, c *Connector, d time.Duration) []schedule.Task {
+func (w *deferWorld) run(t *testing.T, c *poller, d time.Duration) []schedule.Task {
 	t.Helper()
 	ctx := context.Background()
 	var ran []schedule.Task

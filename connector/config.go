@@ -20,10 +20,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// Config is everything the connector needs. The command line fills it from
+// SourceConfig is everything the connector needs. The command line fills it from
 // flags, environment and a YAML file; Validate checks it once, before
 // anything starts.
-type Config struct {
+type SourceConfig struct {
 	APIURL   string
 	AppID    string
 	AppKey   secret.String
@@ -151,7 +151,7 @@ func (e *FieldError) Error() string {
 // the one place these rules live: the command line checks only what it
 // parses, and the API client's own checks of the same fields are the same
 // rules (see source.NewClient).
-func (c *Config) Validate() error {
+func (c *SourceConfig) Validate() error {
 	var errs []error
 	need := func(ok bool, field string, value any, want string) {
 		if !ok {

@@ -11,18 +11,18 @@ import (
 func TestValidateNamesFields(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		change func(*Config)
+		change func(*SourceConfig)
 		want   FieldError
 	}{
-		{"page concurrency 0", func(c *Config) { c.PageConcurrency = 0 }, FieldError{"PageConcurrency", "0", "want 1..64"}},
-		{"page concurrency 65", func(c *Config) { c.PageConcurrency = 65 }, FieldError{"PageConcurrency", "65", "want 1..64"}},
-		{"page size", func(c *Config) { c.PageSize = 1001 }, FieldError{"PageSize", "1001", "want 1..1000"}},
-		{"app key", func(c *Config) { c.AppKey = "" }, FieldError{"AppKey", "", "required"}},
-		{"api url", func(c *Config) { c.APIURL = "ftp://u:pw@x" }, FieldError{"APIURL", "ftp://u:xxxxx@x", "want an http(s) URL"}},
-		{"poll interval", func(c *Config) { c.Schedule.PollInterval = 0 }, FieldError{"Schedule.PollInterval", "0s", "want a positive duration"}},
-		{"topics", func(c *Config) { c.Topics.DLQ = c.Topics.Calls }, FieldError{"Topics.DLQ", "calls", "want a topic of its own, not the calls topic"}},
-		{"latest topic", func(c *Config) { c.Topics.Latest = c.Topics.State }, FieldError{"Topics.Latest", "callstream.state", "want a topic of its own, not the state topic"}},
-		{"latest topic off", func(c *Config) { c.Topics.Latest = ""; c.PageSize = 0 }, FieldError{"PageSize", "0", "want 1..1000"}},
+		{"page concurrency 0", func(c *SourceConfig) { c.PageConcurrency = 0 }, FieldError{"PageConcurrency", "0", "want 1..64"}},
+		{"page concurrency 65", func(c *SourceConfig) { c.PageConcurrency = 65 }, FieldError{"PageConcurrency", "65", "want 1..64"}},
+		{"page size", func(c *SourceConfig) { c.PageSize = 1001 }, FieldError{"PageSize", "1001", "want 1..1000"}},
+		{"app key", func(c *SourceConfig) { c.AppKey = "" }, FieldError{"AppKey", "", "required"}},
+		{"api url", func(c *SourceConfig) { c.APIURL = "ftp://u:pw@x" }, FieldError{"APIURL", "ftp://u:xxxxx@x", "want an http(s) URL"}},
+		{"poll interval", func(c *SourceConfig) { c.Schedule.PollInterval = 0 }, FieldError{"Schedule.PollInterval", "0s", "want a positive duration"}},
+		{"topics", func(c *SourceConfig) { c.Topics.DLQ = c.Topics.Calls }, FieldError{"Topics.DLQ", "calls", "want a topic of its own, not the calls topic"}},
+		{"latest topic", func(c *SourceConfig) { c.Topics.Latest = c.Topics.State }, FieldError{"Topics.Latest", "callstream.state", "want a topic of its own, not the state topic"}},
+		{"latest topic off", func(c *SourceConfig) { c.Topics.Latest = ""; c.PageSize = 0 }, FieldError{"PageSize", "0", "want 1..1000"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t, "http://127.0.0.1:1", []string{"127.0.0.1:1"})

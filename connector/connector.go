@@ -20,9 +20,11 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
-// Connector moves the vendor's call list into Kafka exactly once.
-type Connector struct {
-	cfg     Config
+// poller polls one source: it reads the source's windows, diffs them
+// against the source's state and hands each window's batch to the
+// committer of its unit of work.
+type poller struct {
+	cfg     SourceConfig
 	log     *slog.Logger
 	m       *metrics.Metrics
 	src     *source.Client
@@ -39,8 +41,8 @@ type Connector struct {
 	// keys places this source's records in the state topic: its key
 	// prefix and, in a group, its partition.
 	keys stateKeys
-	// state, in a Set, sums the state of every source of the process
-	// for the state gauges; nil for a single source.
+	// state sums the state of every source of the process for the state
+	// gauges.
 	state    *stateTotals
 	reported stateReport
 
@@ -78,20 +80,27 @@ type Options struct {
 	// (see sink.Point). Tests crash the process there; leave it nil
 	// otherwise.
 	At func(sink.Point)
-	// InFlight, if set, caps the API requests in flight across every
-	// connector that shares it (see source.Config.InFlight).
-	InFlight *semaphore.Weighted
-	// UnitProducerOpts, if set, is called once for every producer a Set
+	// UnitProducerOpts, if set, is called once for every producer a Connector
 	// starts, with its transactional id, for options of that producer
 	// alone: a client id, metrics hooks that take one client each.
 	UnitProducerOpts func(transactionalID string) []kgo.Opt
 }
 
-// New validates cfg and builds a connector. Nothing connects until Run.
-func New(cfg Config, opts Options) (*Connector, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
+// pollerEnv is what a poller shares with the other sources of its
+// Connector, and where its records go in the state topic.
+type pollerEnv struct {
+	// inFlight caps the API requests in flight over the process's
+	// sources (see source.Config.InFlight); nil: no cap.
+	inFlight *semaphore.Weighted
+	// totals sums the state of the process's sources.
+	totals *stateTotals
+	// keys places the source's records in the state topic.
+	keys stateKeys
+}
+
+// newPoller builds the poller of one source, cfg validated (see
+// Config.Validate). Nothing connects until its unit runs.
+func newPoller(cfg SourceConfig, opts Options, env pollerEnv) (*poller, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -110,10 +119,10 @@ func New(cfg Config, opts Options) (*Connector, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.New(prometheus.NewRegistry())
 	}
-	c := &Connector{
+	c := &poller{
 		cfg: cfg, log: opts.Logger, m: opts.Metrics, enc: opts.Encoder, onEvent: opts.OnCommit, at: opts.At,
 		store:  state.New(),
-		keys:   legacyKeys(),
+		keys:   env.keys, state: env.totals,
 		labels: prometheus.Labels{metrics.LabelSource: cfg.SourceName, metrics.LabelType: cfg.Type},
 	}
 	c.health = newHealth(cfg.ReadyMaxAge, cfg.Clock, c.m, c.labels)
@@ -134,7 +143,7 @@ func New(cfg Config, opts Options) (*Connector, error) {
 		BaseURL: cfg.APIURL, AppID: cfg.AppID, AppKey: cfg.AppKey, Type: cfg.Type,
 		PageSize: cfg.PageSize, MaxPages: cfg.MaxPages, PageConcurrency: cfg.PageConcurrency, Signer: cfg.Signer,
 		Timeout: cfg.RequestTimeout, Clock: cfg.Clock, Hooks: c.sourceHooks(),
-		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, InFlight: opts.InFlight,
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, InFlight: env.inFlight,
 	}
 	if c.src, err = source.NewClient(scfg); err != nil {
 		return nil, fmt.Errorf("configuring the API client: %w", err)
@@ -142,16 +151,12 @@ func New(cfg Config, opts Options) (*Connector, error) {
 	return c, nil
 }
 
-// Health returns the connector's liveness and readiness, for /healthz and
-// /readyz.
-func (c *Connector) Health() *Health { return c.health }
-
 // now is the time on the API server's clock (see source.Client.Now): the
 // clock that decides which calls exist, so windows are placed by it. It
 // never goes back: the offset is re-estimated with every response, and a
 // clock that stepped back could start a re-scan behind the point up to
 // which the state was pruned, and take pruned calls for new ones.
-func (c *Connector) now() time.Time {
+func (c *poller) now() time.Time {
 	c.clockMu.Lock()
 	defer c.clockMu.Unlock()
 	if t := c.src.Now(); t.After(c.last) {
@@ -160,25 +165,9 @@ func (c *Connector) now() time.Time {
 	return c.last
 }
 
-// Run fences older instances, reads the state, then polls until ctx is done,
-// as the one source of a unit of work (see unit.run). It returns nil after
-// a clean shutdown (the open transaction finished or aborted) and an error
-// otherwise; a *sink.FatalError means the process should exit non-zero and
-// be restarted.
-func (c *Connector) Run(ctx context.Context) error {
-	return runSole(ctx, func(restart bool) (*unit, error) {
-		if restart {
-			c.store = state.New() // restored afresh from the topic
-			c.health.set(producerReady, false)
-			c.health.set(stateLoaded, false)
-		}
-		return c.soleUnit(), nil
-	})
-}
-
 // poll is step 3 of a unit's run: once the producer fenced older instances
 // and the state was read, it polls until ctx is done.
-func (c *Connector) poll(ctx context.Context) error {
+func (c *poller) poll(ctx context.Context) error {
 	// 3. Poll, once the server's clock is known: windows are placed by it.
 	if err := c.syncClock(ctx); err != nil {
 		return err
@@ -193,7 +182,7 @@ func (c *Connector) poll(ctx context.Context) error {
 }
 
 // sinkConfig is the producer of cfg, fenced by its transactional id.
-func sinkConfig(cfg Config, log *slog.Logger, at func(sink.Point)) sink.Config {
+func sinkConfig(cfg SourceConfig, log *slog.Logger, at func(sink.Point)) sink.Config {
 	return sink.Config{
 		TransactionalID: cfg.TransactionalID, Topics: cfg.Topics, BarrierKey: state.NoopKey,
 		CreateTopics: cfg.CreateTopics, Partitions: cfg.Partitions,
@@ -208,7 +197,7 @@ func sinkConfig(cfg Config, log *slog.Logger, at func(sink.Point)) sink.Config {
 }
 
 // initialize commits the checkpoints of a first start.
-func (c *Connector) initialize(ctx context.Context) error {
+func (c *poller) initialize(ctx context.Context) error {
 	b := c.store.NewBatch()
 	for name, v := range c.cfg.Schedule.Initial(c.now()) {
 		b.SetCheckpoint(name, v)
@@ -225,7 +214,7 @@ func (c *Connector) initialize(ctx context.Context) error {
 // until it succeeds, only to learn the API server's clock from the answer's
 // Date header before the first window is placed. Its records are left to
 // the live edge. It fails only when ctx is done.
-func (c *Connector) syncClock(ctx context.Context) error {
+func (c *poller) syncClock(ctx context.Context) error {
 	t := c.cfg.Clock().Add(-c.cfg.Schedule.Settle).Truncate(time.Second)
 	if _, err := c.src.ReadWindow(ctx, source.Window{Start: t, End: t}, c.cfg.Retry); err != nil {
 		if ctx.Err() != nil {
@@ -244,7 +233,7 @@ func (c *Connector) syncClock(ctx context.Context) error {
 // configured type over the deepest re-scan horizon, and logs it. None is a
 // warning: a wrong --type or --app-id is otherwise answered with empty
 // pages, which look like success.
-func (c *Connector) countListed(ctx context.Context) {
+func (c *poller) countListed(ctx context.Context) {
 	now, horizon := c.now(), c.cfg.Schedule.Horizon()
 	n, err := c.src.Count(ctx, source.Window{Start: now.Add(-horizon), End: now.Add(-c.cfg.Schedule.Settle)})
 	if err != nil {

@@ -66,7 +66,7 @@ type batch struct {
 //
 // Calls created before keepAfter (Unix seconds) are past the deepest
 // re-scan horizon: their events go out, but no state is kept for them.
-func (c *Connector) diff(b *batch, t schedule.Task, raws []calllist.Raw, keepAfter int64) {
+func (c *poller) diff(b *batch, t schedule.Task, raws []calllist.Raw, keepAfter int64) {
 	src := c.eventSource(t)
 	for _, raw := range raws {
 		b.read++
@@ -91,7 +91,7 @@ func (c *Connector) diff(b *batch, t schedule.Task, raws []calllist.Raw, keepAft
 	}
 }
 
-func (c *Connector) diffRecord(b *batch, src event.Source, raw calllist.Raw, prev state.Entry, seen bool, keepAfter int64) {
+func (c *poller) diffRecord(b *batch, src event.Source, raw calllist.Raw, prev state.Entry, seen bool, keepAfter int64) {
 	id := raw.ID
 	next := state.Entry{RawHash: raw.Hash, Created: src.WindowEnd.Unix(), Status: prev.Status,
 		Flags: prev.Flags &^ state.DeadLettered, ContentHash: prev.ContentHash}
@@ -225,7 +225,7 @@ func Reasons() []string { return append(calllist.Reasons(), ReasonEncode, Reason
 // reason. Bytes that are not UTF-8 are replaced, since Avro strings must be
 // UTF-8; a dead letter that still cannot be encoded is a bug in our schema,
 // and the batch fails rather than lose the record.
-func (c *Connector) deadLetter(b *batch, src event.Source, id *int64, cause error, raw []byte) {
+func (c *poller) deadLetter(b *batch, src event.Source, id *int64, cause error, raw []byte) {
 	reason := calllist.ReasonRecordJSON
 	if de, ok := errors.AsType[*calllist.DecodeError](cause); ok {
 		reason = de.Reason
@@ -263,7 +263,7 @@ func (c *Connector) deadLetter(b *batch, src event.Source, id *int64, cause erro
 // encodeDeadLetter sets r's value to dl encoded. When that is more than the
 // dead-letter topic takes, dl's raw JSON is cut, at a character boundary,
 // to what fits, and its error says so.
-func (c *Connector) encodeDeadLetter(r *kgo.Record, dl *event.DeadLetter) error {
+func (c *poller) encodeDeadLetter(r *kgo.Record, dl *event.DeadLetter) error {
 	value, err := c.enc.AppendDeadLetter(nil, dl)
 	if err != nil {
 		return fmt.Errorf("encoding a dead letter (%s): %w", dl.Reason, err)
@@ -299,7 +299,7 @@ func (c *Connector) encodeDeadLetter(r *kgo.Record, dl *event.DeadLetter) error 
 	return nil
 }
 
-func (c *Connector) eventSource(t schedule.Task) event.Source {
+func (c *poller) eventSource(t schedule.Task) event.Source {
 	return event.Source{
 		App: c.cfg.AppID, Type: c.cfg.Type, Tier: t.Name,
 		WindowStart: t.Window.Start, WindowEnd: t.Window.End,

@@ -30,7 +30,7 @@ func reordered(id int64, status int, text, url string) []byte {
 
 // diffOne diffs one record in a batch of its own and, as a commit would,
 // applies the batch.
-func diffOne(t *testing.T, c *Connector, raw []byte) *batch {
+func diffOne(t *testing.T, c *poller, raw []byte) *batch {
 	t.Helper()
 	b := &batch{state: c.store.NewBatch()}
 	c.diff(b, backfillTask(), []calllist.Raw{rawRecord(t, raw)}, 0)
@@ -70,12 +70,12 @@ func kinds(b *batch) string {
 // hash) meets new bytes.
 func TestDiffUpdates(t *testing.T) {
 	const id = 661181201146016
-	newConn := func(edit func(*Config)) *Connector {
+	newConn := func(edit func(*SourceConfig)) *poller {
 		cfg := benchConfig(t, "http://127.0.0.1:1", []string{"127.0.0.1:1"})
 		if edit != nil {
 			edit(&cfg)
 		}
-		c, err := New(cfg, Options{})
+		c, err := newPoller(cfg, Options{}, pollerEnv{totals: new(stateTotals), keys: unprefixedKeys()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestDiffUpdates(t *testing.T) {
 	updated := "UPDATED calls calls.latest"
 	tests := []struct {
 		name  string
-		edit  func(*Config)
+		edit  func(*SourceConfig)
 		steps []step
 	}{
 		{"a corrected transcript is UPDATED", nil, []step{
@@ -105,12 +105,12 @@ func TestDiffUpdates(t *testing.T) {
 			{changeRecord(id, 2, "hello", url1), ""},
 			{reordered(id, 2, "hello again", url1), updated},
 		}},
-		{"updates off", func(c *Config) { c.NoUpdates = true }, []step{
+		{"updates off", func(c *SourceConfig) { c.NoUpdates = true }, []step{
 			{changeRecord(id, 2, "hello", url1), created},
 			{changeRecord(id, 2, "hello, world", url1), ""},
 			{changeRecord(id, 0, "hello, world", url1), "STATUS_CHANGED calls.failed calls.latest"},
 		}},
-		{"an ignored field alone is no change", func(c *Config) { c.IgnoreChanges = []string{"url"} }, []step{
+		{"an ignored field alone is no change", func(c *SourceConfig) { c.IgnoreChanges = []string{"url"} }, []step{
 			{changeRecord(id, 2, "hello", url1), created},
 			{changeRecord(id, 2, "hello", url2), ""},
 			{changeRecord(id, 2, "hello, world", url1), updated},

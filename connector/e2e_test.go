@@ -53,13 +53,13 @@ func newSimulator(t *testing.T, cfg simulator.Config) *httptest.Server {
 
 // testConfig is a connector configuration with short intervals, so that a
 // test sees backfill, live edge and re-scans within seconds.
-func testConfig(t *testing.T, apiURL string, brokers []string) Config {
+func testConfig(t *testing.T, apiURL string, brokers []string) SourceConfig {
 	t.Helper()
 	tiers, err := schedule.ParseTiers("recent=1m@0s,deep=3h@2s")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Config{
+	return SourceConfig{
 		APIURL: apiURL, AppID: testAppID, AppKey: testAppKey, Type: testType,
 		PageSize: 20, MaxPages: 5, PageConcurrency: source.DefaultPageConcurrency, RequestTimeout: 5 * time.Second,
 		Retry:   source.Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},
@@ -87,9 +87,15 @@ func await(t *testing.T, simURL string, brokers []string, timeout time.Duration)
 	return r
 }
 
-func runConnector(t *testing.T, cfg Config, m *metrics.Metrics) (stop func() error) {
+// oneSource builds the Connector of cfg alone, as a run of one source
+// does: its state keys carry no source prefix.
+func oneSource(cfg SourceConfig, opts Options) (*Connector, error) {
+	return New(Config{Sources: []SourceConfig{cfg}, UnprefixedSource: cfg.SourceName}, opts, nil)
+}
+
+func runConnector(t *testing.T, cfg SourceConfig, m *metrics.Metrics) (stop func() error) {
 	t.Helper()
-	c, err := New(cfg, Options{Metrics: m})
+	c, err := oneSource(cfg, Options{Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,9 +56,9 @@ func awaitWant(t *testing.T, simURL string, brokers []string, want check.Want, t
 }
 
 // startConnector runs a connector with opts until the test ends.
-func startConnector(t *testing.T, cfg Config, opts Options) {
+func startConnector(t *testing.T, cfg SourceConfig, opts Options) {
 	t.Helper()
-	c, err := New(cfg, opts)
+	c, err := oneSource(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestFaultsOutputMatchesTruth(t *testing.T) {
 		counted func(m *metrics.Metrics) float64
 		// rescans adds the calls first seen by a re-scan to counted.
 		rescans bool
-		mod     func(*Config)
+		mod     func(*SourceConfig)
 		calls   int // new calls, 300 unless set
 	}{
 		{name: "http500", spec: "http500=0.2", counted: apiErrors("http")},
@@ -83,7 +83,7 @@ func TestFaultsOutputMatchesTruth(t *testing.T) {
 		{name: "malformed", spec: "malformed=0.2", counted: apiErrors("decode")},
 		{name: "truncated", spec: "truncated=0.2", counted: apiErrors("decode")},
 		{name: "slow past the request timeout", spec: "slow=0.1:3s", counted: apiErrors("transport"),
-			mod: func(c *Config) { c.RequestTimeout = 500 * time.Millisecond }},
+			mod: func(c *SourceConfig) { c.RequestTimeout = 500 * time.Millisecond }},
 		// A call inserted into a window as it is paged makes the
 		// connector read the window again; one inserted into a window
 		// read already is found by a re-scan. Which of the two a run
@@ -92,7 +92,7 @@ func TestFaultsOutputMatchesTruth(t *testing.T) {
 			counted: func(m *metrics.Metrics) float64 { return testutil.ToFloat64(m.WindowRereads) }, rescans: true,
 			// Small pages: reads of many pages, during which calls
 			// appear, for 15 seconds.
-			mod: func(c *Config) { c.PageSize, c.MaxPages = 5, 20 }, calls: 900},
+			mod: func(c *SourceConfig) { c.PageSize, c.MaxPages = 5, 20 }, calls: 900},
 		{name: "broken inner JSON", spec: "broken-json=0.2",
 			counted: func(m *metrics.Metrics) float64 { return sum(m.DLQRecords) }},
 		{name: "server clock ahead", spec: "skew=90s", counted: skew(90)},

@@ -33,7 +33,7 @@ func TestFirstContactCount(t *testing.T) {
 			cfg.Topics.State += "." + tc.typ
 			m := metrics.New(prometheus.NewRegistry())
 			var logs syncbuf.Buffer
-			c, err := New(cfg, Options{Metrics: m, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+			c, err := oneSource(cfg, Options{Metrics: m, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 			if err != nil {
 				t.Fatal(err)
 			}

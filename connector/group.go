@@ -18,7 +18,7 @@ import (
 // state partitions, and it runs one unit of work for each. Membership,
 // assignment and failure detection are the brokers'; a pod only follows.
 type member struct {
-	set   *Set
+	set   *Connector
 	ctx   context.Context // Run's: the units stop when it is done
 	topic string
 	fatal chan error
@@ -44,7 +44,7 @@ const defaultHeartbeat = 3 * time.Second
 // runGroup joins the group as a consumer of the state topic and runs the
 // units of the partitions assigned, until ctx is done or a unit fails with
 // something other than a fence.
-func (s *Set) runGroup(ctx context.Context) error {
+func (s *Connector) runGroup(ctx context.Context) error {
 	c := s.cfg.Sources[0]
 	// The state topic must exist, with its partition count checked, before
 	// the group can assign its partitions.
@@ -96,7 +96,7 @@ func (s *Set) runGroup(ctx context.Context) error {
 // tried again after a backoff that doubles up to the first source's
 // Retry.Max; a fatal one, or a state topic of another partition count, ends
 // the start.
-func (s *Set) ensureTopics(ctx context.Context) error {
+func (s *Connector) ensureTopics(ctx context.Context) error {
 	c := s.cfg.Sources[0]
 	wait := max(c.Retry.Initial, source.DefaultRetryInitial)
 	ceiling := max(c.Retry.Max, wait)
@@ -118,7 +118,7 @@ func (s *Set) ensureTopics(ctx context.Context) error {
 // checkSession refuses a session timeout outside the brokers'
 // group.min/max.session.timeout.ms where they can be read: the group
 // coordinator would refuse every join with INVALID_SESSION_TIMEOUT.
-func (s *Set) checkSession(ctx context.Context) error {
+func (s *Connector) checkSession(ctx context.Context) error {
 	c := s.cfg.Sources[0]
 	lctx, cancel := context.WithTimeout(ctx, startAttemptTimeout)
 	defer cancel()
@@ -158,7 +158,7 @@ func (h groupErrors) OnGroupManageError(err error) {
 
 // countFatal counts and logs a fatal error of the group itself, not of a
 // unit (units count their own).
-func (s *Set) countFatal(err error) {
+func (s *Connector) countFatal(err error) {
 	class := sink.FatalClass(err)
 	s.m.FatalErrors.WithLabelValues(class).Inc()
 	s.mu.Lock()

@@ -18,10 +18,10 @@ import (
 
 // runSetUntil runs a Set of cfg until it ends on its own or the test's
 // bound passes, and returns its error and metrics.
-func runSetUntil(t *testing.T, cfg SetConfig, d time.Duration) (*Set, *metrics.Metrics, error) {
+func runSetUntil(t *testing.T, cfg Config, d time.Duration) (*Connector, *metrics.Metrics, error) {
 	t.Helper()
 	m := metrics.New(prometheus.NewRegistry())
-	s, err := NewSet(cfg, Options{Metrics: m}, nil)
+	s, err := New(cfg, Options{Metrics: m}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func runSetUntil(t *testing.T, cfg SetConfig, d time.Duration) (*Set, *metrics.M
 	return s, m, err
 }
 
-func (s *Set) readyWhy() string { _, why := s.Ready(); return why }
+func (s *Connector) readyWhy() string { _, why := s.Ready(); return why }
 
 // A group whose principal may not use the group (GROUP_AUTHORIZATION_FAILED)
 // ends the pod with class acl, counted, and /readyz says so. Before the
@@ -58,7 +58,7 @@ func TestGroupDeniedIsFatal(t *testing.T) {
 	for i := range srcs {
 		srcs[i].KafkaOpts = []kgo.Opt{kgo.SASL(plain.Auth{User: "conn", Pass: "secret"}.AsMechanism())}
 	}
-	s, m, err := runSetUntil(t, SetConfig{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 6 * time.Second}, 30*time.Second)
+	s, m, err := runSetUntil(t, Config{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 6 * time.Second}, 30*time.Second)
 	t.Logf("Run = %v", err)
 	if sink.FatalClass(err) != sink.ClassACL {
 		t.Fatalf("Run = %v (class %q), want a fatal error of class acl", err, sink.FatalClass(err))
@@ -77,7 +77,7 @@ func TestGroupDeniedIsFatal(t *testing.T) {
 func TestGroupSessionTimeoutOutOfBounds(t *testing.T) {
 	cluster := newCluster(t)
 	srcs, _ := setSources(t, cluster.ListenAddrs(), map[string]string{"app-a": newApp(t, "app-a", 9)})
-	_, m, err := runSetUntil(t, SetConfig{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 3 * time.Second}, 30*time.Second)
+	_, m, err := runSetUntil(t, Config{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 3 * time.Second}, 30*time.Second)
 	if sink.FatalClass(err) != sink.ClassConfig || !strings.Contains(err.Error(), "group.min.session.timeout.ms") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("Run = %v (class %q), want one line of class config naming the brokers' bound", err, sink.FatalClass(err))
 	}
@@ -107,7 +107,7 @@ func TestGroupSessionTimeoutRefusedByTheCoordinator(t *testing.T) {
 		return resp, nil, true
 	})
 	srcs, _ := setSources(t, cluster.ListenAddrs(), map[string]string{"app-a": newApp(t, "app-a", 9)})
-	_, _, err := runSetUntil(t, SetConfig{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 3 * time.Second}, 30*time.Second)
+	_, _, err := runSetUntil(t, Config{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 3 * time.Second}, 30*time.Second)
 	t.Logf("Run = %v", err)
 	if sink.FatalClass(err) != sink.ClassConfig {
 		t.Fatalf("Run = %v (class %q), want a fatal error of class config", err, sink.FatalClass(err))

@@ -19,7 +19,7 @@ import (
 const DefaultPruneEvery = time.Minute
 
 // loop runs the schedule's tasks until ctx is done.
-func (c *Connector) loop(ctx context.Context) error {
+func (c *poller) loop(ctx context.Context) error {
 	abortBackoff := time.Second
 	prev := schedule.Live
 	c.stalls.start()
@@ -60,7 +60,7 @@ func (c *Connector) loop(ctx context.Context) error {
 }
 
 // runTask reads one window whole and commits what it changed.
-func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
+func (c *poller) runTask(ctx context.Context, task schedule.Task) error {
 	began := time.Now() // for the backfill's pace: local time, not the API's
 	read, b, now, keepAfter, err := c.readBatch(ctx, &task)
 	if err != nil {
@@ -104,7 +104,7 @@ const inconsistentLogEvery = time.Minute
 
 // inconsistent counts and logs a window taken as listed although its reads
 // kept disagreeing, once it committed.
-func (c *Connector) inconsistent(task schedule.Task, read *source.WindowRead, in *source.Inconsistency) {
+func (c *poller) inconsistent(task schedule.Task, read *source.WindowRead, in *source.Inconsistency) {
 	c.m.WindowInconsistent.WithLabelValues(c.cfg.SourceName, in.Reason).Inc()
 	level := slog.LevelDebug
 	if now := time.Now(); now.Sub(c.inconsistentLogged[in.Reason]) >= inconsistentLogEvery {
@@ -132,7 +132,7 @@ const (
 // many pages: a transaction that large might not be produced within the
 // transaction timeout. A one-second window commits whole whatever its
 // size: nothing stops the line.
-func (c *Connector) readBatch(ctx context.Context, task *schedule.Task) (*source.WindowRead, *batch, time.Time, int64, error) {
+func (c *poller) readBatch(ctx context.Context, task *schedule.Task) (*source.WindowRead, *batch, time.Time, int64, error) {
 	for {
 		read, err := c.readWhole(withTier(ctx, task.Name), task)
 		if err != nil {
@@ -182,7 +182,7 @@ func recordBytes(recs []*kgo.Record) int64 {
 // checkpoint, so every kind of task (live, re-scan, backfill) narrows
 // alike. It makes at most one halving per second of the window, each a
 // bounded read (see source.Client.ReadWindow).
-func (c *Connector) readWhole(ctx context.Context, task *schedule.Task) (*source.WindowRead, error) {
+func (c *poller) readWhole(ctx context.Context, task *schedule.Task) (*source.WindowRead, error) {
 	for {
 		read, err := c.src.ReadWindow(ctx, task.Window, c.cfg.Retry)
 		var tooMany *source.TooManyPagesError
@@ -210,7 +210,7 @@ func (c *Connector) readWhole(ctx context.Context, task *schedule.Task) (*source
 
 // prune drops the entries past the deepest horizon, at most every
 // Config.PruneEvery.
-func (c *Connector) prune(b *batch, now time.Time, before int64) {
+func (c *poller) prune(b *batch, now time.Time, before int64) {
 	if now.Sub(c.lastPrune) < c.cfg.PruneEvery {
 		return
 	}
@@ -225,7 +225,7 @@ func (c *Connector) prune(b *batch, now time.Time, before int64) {
 // commit produces the batch in one transaction: events, dead letters, then
 // the state records and checkpoints that account for them. Only after the
 // commit does the in-memory state change.
-func (c *Connector) commit(ctx context.Context, b *batch) error {
+func (c *poller) commit(ctx context.Context, b *batch) error {
 	recs := c.keys.appendRecords(b.records, c.cfg.Topics.State, b.state)
 	start := time.Now()
 	// The commit runs on a context detached from shutdown, so that a
@@ -250,7 +250,7 @@ func (c *Connector) commit(ctx context.Context, b *batch) error {
 }
 
 // observe counts a committed batch and reports it to OnCommit.
-func (c *Connector) observe(b *batch, committed time.Time) {
+func (c *poller) observe(b *batch, committed time.Time) {
 	if b.tier != "" {
 		c.m.RecordsRead.WithLabelValues(c.cfg.SourceName, b.tier).Add(float64(b.read))
 	}
@@ -281,14 +281,14 @@ func (c *Connector) observe(b *batch, committed time.Time) {
 // updateLag records the end of the newest live window and the backfill
 // progress from the committed checkpoints. The lag itself is computed when
 // scraped, so it stays right while idle, backfilling or retrying.
-func (c *Connector) updateLag() {
+func (c *poller) updateLag() {
 	bf, liveEnd := schedule.Progress(c.checkpoint)
 	c.stalls.backfill(bf >= 1)
 	c.m.SourceLag.Set(c.cfg.SourceName, c.cfg.Type, liveEnd)
 	c.m.BackfillRatio.With(c.labels).Set(bf)
 }
 
-func (c *Connector) sourceHooks() source.Hooks {
+func (c *poller) sourceHooks() source.Hooks {
 	return source.Hooks{
 		Request: func(ctx context.Context, outcome string, d time.Duration) {
 			c.m.APIRequests.WithLabelValues(c.cfg.SourceName, outcome, tierOf(ctx)).Inc()

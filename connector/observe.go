@@ -11,16 +11,9 @@ import (
 const fatalFenced = sink.ClassFenced
 
 // initMetrics creates the series of every bounded label value, so that rates
-// and alerts see zero rather than nothing before the first event of a kind,
-// and computes readiness when scraped.
-func (c *Connector) initMetrics() {
+// and alerts see zero rather than nothing before the first event of a kind.
+func (c *poller) initMetrics() {
 	m, name := c.m, c.cfg.SourceName
-	m.Ready.SetFunc(func() float64 {
-		if ok, _ := c.health.Ready(); ok {
-			return 1
-		}
-		return 0
-	})
 	tiers := append(c.cfg.Schedule.TaskNames(), tierProbe)
 	for _, tier := range tiers {
 		m.APIRequests.WithLabelValues(name, "ok", tier)

@@ -52,7 +52,7 @@ func TestHealthReadiness(t *testing.T) {
 func TestMetricsExistBeforeEvents(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	cfg := testConfig(t, "http://127.0.0.1:1", []string{"127.0.0.1:1"})
-	if _, err := New(cfg, Options{Metrics: metrics.New(reg)}); err != nil {
+	if _, err := oneSource(cfg, Options{Metrics: metrics.New(reg)}); err != nil {
 		t.Fatal(err)
 	}
 	tiers := len(cfg.Schedule.TaskNames())
@@ -83,7 +83,7 @@ func TestFencedCounted(t *testing.T) {
 	sim := newSimulator(t, simulator.Config{Seed: 9, History: 50, HistorySpan: time.Hour, Rate: 5, ConvertAfter: time.Second})
 	cfg := testConfig(t, sim.URL, cluster.ListenAddrs())
 	m := metrics.New(prometheus.NewRegistry())
-	first, err := New(cfg, Options{Metrics: m})
+	first, err := oneSource(cfg, Options{Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestFencedCounted(t *testing.T) {
 	if got := testutil.ToFloat64(m.FatalErrors.WithLabelValues(fatalFenced)); got != 1 {
 		t.Errorf("fatal errors (fenced) = %v, want 1", got)
 	}
-	if ok, why := first.Health().Ready(); ok || !strings.Contains(why, "fenced") {
+	if ok, why := first.Ready(); ok || !strings.Contains(why, "fenced") {
 		t.Errorf("fenced instance's readiness = %v, %q; want not ready, fenced", ok, why)
 	}
 }

@@ -20,7 +20,7 @@ func Points() []sink.Point {
 }
 
 // point calls Options.At, if set.
-func (c *Connector) point(p sink.Point) {
+func (c *poller) point(p sink.Point) {
 	if c.at != nil {
 		c.at(p)
 	}
@@ -28,7 +28,7 @@ func (c *Connector) point(p sink.Point) {
 
 // loadState loads one record of the state topic into the store, reaching
 // PointRestoring after each.
-func (c *Connector) loadState(key, value []byte) error {
+func (c *poller) loadState(key, value []byte) error {
 	if err := c.store.Load(key, value); err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func TestRestoreStuckBehindAnOpenTransaction(t *testing.T) {
 	cfg := testConfig(t, sim.URL, brokers)
 	cfg.RestoreStallTimeout = 7 * time.Second
 	m := metrics.New(prometheus.NewRegistry())
-	c, err := New(cfg, Options{Metrics: m})
+	c, err := oneSource(cfg, Options{Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestRestoreStuckBehindAnOpenTransaction(t *testing.T) {
 	go func() { done <- c.Run(ctx) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		_, why := c.Health().Ready()
+		_, why := c.Ready()
 		if strings.Contains(why, `transactional id "other-deployment"`) && strings.Contains(why, "offsets before the barrier") {
 			t.Logf("readyz: %s", why)
 			break

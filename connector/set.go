@@ -18,7 +18,7 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
-// Defaults of SetConfig.
+// Defaults of Config.
 const (
 	DefaultStatePartitions       = 12
 	DefaultMaxConcurrentRequests = 16
@@ -30,16 +30,18 @@ const (
 
 var sourceNameRE = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
 
-// SetConfig configures a Set: several sources in one process, or spread
-// over the pods of a group.
-type SetConfig struct {
+// Config configures a Connector: its sources, in one process or spread
+// over the pods of a group. One source is a list of one.
+type Config struct {
 	// Sources are the sources, each with every setting of its own. Their
 	// Kafka settings (brokers, topics, transactional id, client options)
 	// are those of the first: they share the producer and the topics.
-	Sources []Config
-	// Legacy names the source whose state keys are those of a single-source
-	// run (--source-name): its state carries over to a Set unchanged.
-	Legacy string
+	Sources []SourceConfig
+	// UnprefixedSource names the source whose state keys carry no source
+	// prefix, those of a single-source run (--source-name): its state
+	// carries over between one source and many unchanged. Its name is
+	// never part of a key, so it need not be [a-z0-9-]{1,40}.
+	UnprefixedSource string
 	// Group, when set, is the Kafka consumer group through which pods
 	// share the state partitions and so the sources.
 	Group string
@@ -68,7 +70,7 @@ type SetConfig struct {
 // defaultRebalanceTimeout is the longer of the session timeout and the
 // first source's transaction timeout: a unit given up in a rebalance may
 // be committing, and its commit ends within that (sink.Bounds).
-func defaultRebalanceTimeout(cfg SetConfig) time.Duration {
+func defaultRebalanceTimeout(cfg Config) time.Duration {
 	txn := sink.DefaultTransactionTimeout
 	if len(cfg.Sources) > 0 && cfg.Sources[0].TransactionTimeout > 0 {
 		txn = cfg.Sources[0].TransactionTimeout
@@ -78,7 +80,7 @@ func defaultRebalanceTimeout(cfg SetConfig) time.Duration {
 
 // Validate checks the sources and the group settings, naming the setting
 // at fault as the command line does.
-func (c *SetConfig) Validate() error {
+func (c *Config) Validate() error {
 	if len(c.Sources) == 0 {
 		return errors.New("sources: want at least one source")
 	}
@@ -95,7 +97,7 @@ func (c *SetConfig) Validate() error {
 	reads := map[string]string{}
 	for i := range c.Sources {
 		s := &c.Sources[i]
-		if !sourceNameRE.MatchString(s.SourceName) {
+		if s.SourceName != c.UnprefixedSource && !sourceNameRE.MatchString(s.SourceName) {
 			return fmt.Errorf("sources[%d].name: %q is not [a-z0-9-]{1,40}", i, s.SourceName)
 		}
 		if names[s.SourceName] {
@@ -115,10 +117,11 @@ func (c *SetConfig) Validate() error {
 	return nil
 }
 
-// Set runs several sources: all of them in this process without a group, or
-// those of the state partitions that the group assigns to this pod.
-type Set struct {
-	cfg      SetConfig
+// Connector moves the vendor's call list into Kafka exactly once, for each
+// of its sources: all of them in this process without a group, or those of
+// the state partitions that the group assigns to this pod.
+type Connector struct {
+	cfg      Config
 	opts     Options
 	log      *slog.Logger
 	m        *metrics.Metrics
@@ -136,10 +139,10 @@ type Set struct {
 	stopped string
 }
 
-// NewSet validates cfg and builds a Set. Nothing connects until Run.
+// New validates cfg and builds a Connector. Nothing connects until Run.
 // opts.Metrics and opts.Logger are shared by the sources, which add their
 // name; gm, if not nil, counts the group's partitions and rebalances.
-func NewSet(cfg SetConfig, opts Options, gm *metrics.Group) (*Set, error) {
+func New(cfg Config, opts Options, gm *metrics.Group) (*Connector, error) {
 	if cfg.StatePartitions == 0 {
 		cfg.StatePartitions = DefaultStatePartitions
 	}
@@ -161,66 +164,66 @@ func NewSet(cfg SetConfig, opts Options, gm *metrics.Group) (*Set, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.New(prometheus.NewRegistry())
 	}
-	s := &Set{
+	s := &Connector{
 		cfg: cfg, opts: opts, log: opts.Logger, m: opts.Metrics, gm: gm,
 		inFlight: semaphore.NewWeighted(int64(cfg.MaxConcurrentRequests)),
 		units:    map[int32]*unit{},
+		joined:   cfg.Group == "",
 	}
-	opts.InFlight = s.inFlight
-	s.opts = opts
 	// Build every source once, so that a bad setting stops the start
-	// rather than an assignment later.
-	for _, sc := range cfg.Sources {
-		c, err := s.newSource(sc, -1)
+	// rather than an assignment later. Without a group that is the one
+	// unit of work, which Run runs first.
+	if cfg.Group == "" {
+		u, err := s.newUnit(-1)
 		if err != nil {
 			return nil, err
 		}
-		if cfg.Group != "" {
+		s.units[-1] = u
+	} else {
+		for _, sc := range cfg.Sources {
+			c, err := s.newSource(sc, -1)
+			if err != nil {
+				return nil, err
+			}
 			// Only the owner of its partition exports a source's series.
 			c.forgetMetrics()
 		}
 	}
-	s.bindReady()
-	return s, nil
-}
-
-// bindReady makes the ready gauge report the Set, not the connector of
-// one source (which New binds it to).
-func (s *Set) bindReady() {
 	s.m.Ready.SetFunc(func() float64 {
 		if ok, _ := s.Ready(); ok {
 			return 1
 		}
 		return 0
 	})
+	return s, nil
 }
 
-// newSource builds the connector of one source for a unit of work on
+// newSource builds the poller of one source for a unit of work on
 // partition (-1: no group), with an empty store.
-func (s *Set) newSource(sc Config, partition int32) (*Connector, error) {
+func (s *Connector) newSource(sc SourceConfig, partition int32) (*poller, error) {
 	opts := s.opts
 	opts.Logger = s.log.With("source", sc.SourceName)
-	c, err := New(sc, opts)
-	if err != nil {
-		return nil, fmt.Errorf("source %s: %w", sc.SourceName, err)
-	}
-	s.bindReady()
 	parts := 0
 	if s.cfg.Group != "" {
 		parts = s.cfg.StatePartitions
 	}
-	c.state = &s.state
-	c.keys = sourceKeys(sc.SourceName, sc.SourceName == s.cfg.Legacy, partition, parts)
+	c, err := newPoller(sc, opts, pollerEnv{
+		inFlight: s.inFlight, totals: &s.state,
+		keys: sourceKeys(sc.SourceName, sc.SourceName == s.cfg.UnprefixedSource, partition, parts),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", sc.SourceName, err)
+	}
 	return c, nil
 }
 
 // sourcesOf returns the configurations of the sources on partition p, or of
 // every source when p is -1.
-func (s *Set) sourcesOf(p int32) []Config {
+func (s *Connector) sourcesOf(p int32) []SourceConfig {
 	if p < 0 {
 		return s.cfg.Sources
 	}
-	var out []Config
+	var out []SourceConfig
 	for _, sc := range s.cfg.Sources {
 		if StatePartition(sc.SourceName, s.cfg.StatePartitions) == p {
 			out = append(out, sc)
@@ -231,7 +234,7 @@ func (s *Set) sourcesOf(p int32) []Config {
 
 // sinkConfig is the producer of the unit of work on partition p (-1: no
 // group).
-func (s *Set) sinkConfig(p int32) sink.Config {
+func (s *Connector) sinkConfig(p int32) sink.Config {
 	c := s.cfg.Sources[0]
 	sc := sinkConfig(c, s.log, s.opts.At)
 	if p >= 0 {
@@ -249,26 +252,17 @@ func (s *Set) sinkConfig(p int32) sink.Config {
 // Run runs the sources until ctx is done: without a group all of them in one
 // unit of work, fenced by the transactional id; with one, those of the
 // partitions the group assigns. It returns nil after a clean shutdown.
-func (s *Set) Run(ctx context.Context) error {
+func (s *Connector) Run(ctx context.Context) error {
 	if s.cfg.Group != "" {
 		return s.runGroup(ctx)
 	}
-	return runSole(ctx, func(bool) (*unit, error) {
-		u, err := s.newUnit(-1)
-		if err != nil {
-			return nil, err
-		}
-		s.mu.Lock()
-		s.units[-1], s.joined = u, true
-		s.mu.Unlock()
-		return u, nil
-	})
+	return s.runSole(ctx)
 }
 
 // Ready reports whether every unit of work this process owns is restored
 // and its sources are ready; a pod of a group that owns no partition is
 // ready and idle.
-func (s *Set) Ready() (bool, string) {
+func (s *Connector) Ready() (bool, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped != "" {

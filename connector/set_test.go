@@ -45,7 +45,7 @@ func newApp(t *testing.T, appID string, seed int64) string {
 
 // setSources is one source per app and type, named app-type; truth maps
 // each source to its app's URL.
-func setSources(t *testing.T, brokers []string, apps map[string]string) (srcs []Config, truth map[string]string) {
+func setSources(t *testing.T, brokers []string, apps map[string]string) (srcs []SourceConfig, truth map[string]string) {
 	t.Helper()
 	truth = map[string]string{}
 	for appID, url := range apps {
@@ -110,7 +110,7 @@ func compareSources(ctx context.Context, brokers []string, truth map[string]stri
 }
 
 // awaitReady waits until s is ready, or fails the test with the reason.
-func awaitReady(t *testing.T, s *Set, d time.Duration) {
+func awaitReady(t *testing.T, s *Connector, d time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
@@ -125,9 +125,9 @@ func awaitReady(t *testing.T, s *Set, d time.Duration) {
 	}
 }
 
-func runSet(t *testing.T, cfg SetConfig, gm *metrics.Group) (s *Set, stop func() error) {
+func runSet(t *testing.T, cfg Config, gm *metrics.Group) (s *Connector, stop func() error) {
 	t.Helper()
-	s, err := NewSet(cfg, Options{Metrics: metrics.New(prometheus.NewRegistry())}, gm)
+	s, err := New(cfg, Options{Metrics: metrics.New(prometheus.NewRegistry())}, gm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestSetCarriesOnASingleSourceState(t *testing.T) {
 	apps := map[string]string{"app-a": newApp(t, "app-a", 3), "app-b": newApp(t, "app-b", 4)}
 	srcs, truth := setSources(t, brokers, apps)
 
-	var legacy Config
+	var legacy SourceConfig
 	for _, s := range srcs {
 		if s.SourceName == "app-a-call" {
 			legacy = s
@@ -175,7 +175,7 @@ func TestSetCarriesOnASingleSourceState(t *testing.T) {
 	}
 
 	for i := range 2 {
-		s, stop := runSet(t, SetConfig{Sources: srcs, Legacy: "app-a-call"}, nil)
+		s, stop := runSet(t, Config{Sources: srcs, UnprefixedSource: "app-a-call"}, nil)
 		awaitSources(t, brokers, truth, 90*time.Second)
 		awaitReady(t, s, 30*time.Second)
 		// The state gauge sums the sources: each holds its app's 100 calls.
@@ -196,7 +196,7 @@ func TestGroupSharesSources(t *testing.T) {
 	brokers := cluster.ListenAddrs()
 	apps := map[string]string{"app-a": newApp(t, "app-a", 5), "app-b": newApp(t, "app-b", 6)}
 	srcs, truth := setSources(t, brokers, apps)
-	cfg := SetConfig{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 6 * time.Second}
+	cfg := Config{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 6 * time.Second}
 
 	gms := []*metrics.Group{metrics.NewGroup(prometheus.NewRegistry()), metrics.NewGroup(prometheus.NewRegistry())}
 	a, stopA := runSet(t, cfg, gms[0])
@@ -261,14 +261,14 @@ func TestGroupRefusesAnotherPartitionCount(t *testing.T) {
 	cluster := newCluster(t)
 	brokers := cluster.ListenAddrs()
 	srcs, _ := setSources(t, brokers, map[string]string{"app-a": newApp(t, "app-a", 7)})
-	cfg := SetConfig{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 6 * time.Second}
+	cfg := Config{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 6 * time.Second}
 	_, stop := runSet(t, cfg, nil)
 	time.Sleep(2 * time.Second)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	cfg.StatePartitions = 6
-	s, err := NewSet(cfg, Options{}, nil)
+	s, err := New(cfg, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,22 +317,22 @@ func fnv32a(s string) uint32 {
 
 func TestSetConfigValidate(t *testing.T) {
 	base := testConfig(t, "http://127.0.0.1:1", []string{"127.0.0.1:9092"})
-	named := func(name, app string) Config {
+	named := func(name, app string) SourceConfig {
 		c := base
 		c.SourceName, c.AppID = name, app
 		return c
 	}
 	for _, tc := range []struct {
 		name string
-		cfg  SetConfig
+		cfg  Config
 		want string
 	}{
-		{"ok", SetConfig{Sources: []Config{named("a", "1"), named("b", "2")}}, ""},
-		{"none", SetConfig{}, "sources: want at least one"},
-		{"bad name", SetConfig{Sources: []Config{named("A_b", "1")}}, "sources[0].name"},
-		{"twice", SetConfig{Sources: []Config{named("a", "1"), named("a", "2")}}, "used twice"},
-		{"same reads", SetConfig{Sources: []Config{named("a", "1"), named("b", "1")}}, "same app id and type"},
-		{"partitions", SetConfig{Sources: []Config{named("a", "1")}, Group: "g", StatePartitions: 0}, "--state-partitions"},
+		{"ok", Config{Sources: []SourceConfig{named("a", "1"), named("b", "2")}}, ""},
+		{"none", Config{}, "sources: want at least one"},
+		{"bad name", Config{Sources: []SourceConfig{named("A_b", "1")}}, "sources[0].name"},
+		{"twice", Config{Sources: []SourceConfig{named("a", "1"), named("a", "2")}}, "used twice"},
+		{"same reads", Config{Sources: []SourceConfig{named("a", "1"), named("b", "1")}}, "same app id and type"},
+		{"partitions", Config{Sources: []SourceConfig{named("a", "1")}, Group: "g", StatePartitions: 0}, "--state-partitions"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
@@ -357,7 +357,7 @@ func TestGroupWaitsForTheBrokers(t *testing.T) {
 	for i := range srcs {
 		srcs[i].Retry.Max = 200 * time.Millisecond
 	}
-	s, stop := runSet(t, SetConfig{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 6 * time.Second}, nil)
+	s, stop := runSet(t, Config{Sources: srcs, Group: "g", StatePartitions: 4, SessionTimeout: 6 * time.Second}, nil)
 	time.Sleep(2 * time.Second)
 	if ok, why := s.Ready(); ok {
 		t.Fatal("ready without brokers")
@@ -401,7 +401,7 @@ func TestGroupUnitFencedWhileOwned(t *testing.T) {
 	})
 	defer h.Remove()
 	gm := metrics.NewGroup(prometheus.NewRegistry())
-	s, _ := runSet(t, SetConfig{Sources: srcs, Group: "g", StatePartitions: partitions, SessionTimeout: 6 * time.Second}, gm)
+	s, _ := runSet(t, Config{Sources: srcs, Group: "g", StatePartitions: partitions, SessionTimeout: 6 * time.Second}, gm)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := h.Wait(ctx, 1); err != nil {
@@ -426,7 +426,7 @@ func TestRemovedSourceStateAgesOut(t *testing.T) {
 	brokers := cluster.ListenAddrs()
 	apps := map[string]string{"app-a": newApp(t, "app-a", 13)}
 	srcs, truth := setSources(t, brokers, apps)
-	_, stop := runSet(t, SetConfig{Sources: srcs}, nil)
+	_, stop := runSet(t, Config{Sources: srcs}, nil)
 	awaitSources(t, brokers, truth, 90*time.Second)
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -469,7 +469,7 @@ func TestRemovedSourceStateAgesOut(t *testing.T) {
 		retention   time.Duration
 		wantRemoved int
 	}{{time.Hour, removedBefore}, {time.Nanosecond, 0}} {
-		s, stop := runSet(t, SetConfig{Sources: []Config{kept}, RemovedSourceRetention: tc.retention}, nil)
+		s, stop := runSet(t, Config{Sources: []SourceConfig{kept}, RemovedSourceRetention: tc.retention}, nil)
 		awaitReady(t, s, 60*time.Second) // the age-out comes before the first window
 		if err := stop(); err != nil {
 			t.Fatal(err)

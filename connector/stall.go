@@ -32,7 +32,7 @@ type stallWatch struct {
 	lastOK       time.Time // the last API request answered
 }
 
-func newStallWatch(c Config) *stallWatch {
+func newStallWatch(c SourceConfig) *stallWatch {
 	grace := c.StallGrace
 	if grace <= 0 {
 		grace = DefaultStallGrace

@@ -31,7 +31,7 @@ func (c *testClock) add(d time.Duration) {
 func TestStallIsVisible(t *testing.T) {
 	clock := &testClock{t: time.Date(2025, 3, 21, 6, 0, 0, 0, time.UTC)}
 	tiers, _ := schedule.ParseTiers("recent=1m@0s,deep=3h@1m")
-	cfg := Config{Clock: clock.now, StallGrace: 10 * time.Second, SourceName: "s",
+	cfg := SourceConfig{Clock: clock.now, StallGrace: 10 * time.Second, SourceName: "s",
 		Schedule: schedule.Config{Tiers: tiers, PollInterval: time.Second}}
 	w := newStallWatch(cfg)
 	m := metrics.New(prometheus.NewRegistry())

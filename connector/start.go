@@ -15,14 +15,16 @@ import (
 // any other failure that waiting may mend.
 const startAttemptTimeout = 30 * time.Second
 
-// startSink starts the sink (step 1 of Run: fence), waiting for the
-// brokers as long as it takes: a failure that waiting may mend (no broker
-// listening yet, a coordinator still loading, a timeout) is logged with
-// its reason and tried again after a backoff that doubles up to
-// Config.Retry.Max, while /readyz says why it is not ready. A failure that
-// waiting cannot mend (a *sink.FatalError: refused credentials, a denied
-// ACL, a setting the brokers refuse) ends the start at once.
-func (c *Connector) startSink(ctx context.Context, cfg sink.Config) (*sink.Sink, error) {
+// startSink starts the unit's sink (step 1 of its run: fence), waiting for
+// the brokers as long as it takes: a failure that waiting may mend (no
+// broker listening yet, a coordinator still loading, a timeout) is logged
+// with its reason and tried again after a backoff that doubles up to the
+// first source's SourceConfig.Retry.Max, while /readyz says why it is not
+// ready. A failure that waiting cannot mend (a *sink.FatalError: refused
+// credentials, a denied ACL, a setting the brokers refuse) ends the start
+// at once.
+func (u *unit) startSink(ctx context.Context, cfg sink.Config) (*sink.Sink, error) {
+	c := u.sources[0]
 	initial, ceiling := c.cfg.Retry.Initial, c.cfg.Retry.Max
 	if initial <= 0 {
 		initial = source.DefaultRetryInitial
@@ -40,13 +42,13 @@ func (c *Connector) startSink(ctx context.Context, cfg sink.Config) (*sink.Sink,
 			if attempt > 1 {
 				c.log.Info("kafka ready", "attempts", attempt)
 			}
-			c.health.kafkaWaiting("")
+			u.kafkaWaiting("")
 			return sk, nil
 		case sink.IsFatal(err) || ctx.Err() != nil:
 			return nil, err
 		}
 		c.log.Warn("kafka not ready; retrying", "attempt", attempt, "retry_in_seconds", wait.Seconds(), "err", err)
-		c.health.kafkaWaiting(fmt.Sprintf("kafka not ready after %d attempts: %v", attempt, err))
+		u.kafkaWaiting(fmt.Sprintf("kafka not ready after %d attempts: %v", attempt, err))
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -55,5 +57,16 @@ func (c *Connector) startSink(ctx context.Context, cfg sink.Config) (*sink.Sink,
 		case <-t.C:
 		}
 		wait = min(2*wait, ceiling)
+	}
+}
+
+// kafkaWaiting says in the unit's readiness, and its sources', why its
+// producer has not started yet ("": it started).
+func (u *unit) kafkaWaiting(why string) {
+	if why != "" {
+		u.setPhase(why)
+	}
+	for _, c := range u.sources {
+		c.health.kafkaWaiting(why)
 	}
 }

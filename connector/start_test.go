@@ -43,7 +43,7 @@ func TestStartWaitsForTheBroker(t *testing.T) {
 	port := freePort(t)
 	cfg := testConfig(t, sim.URL, []string{"127.0.0.1:" + strconv.Itoa(port)})
 	var logs syncbuf.Buffer
-	c, err := New(cfg, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	c, err := oneSource(cfg, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,14 +60,14 @@ func TestStartWaitsForTheBroker(t *testing.T) {
 	waitFor(t, 30*time.Second, "two attempts logged", func() bool {
 		return strings.Count(logs.String(), "kafka not ready; retrying") >= 2
 	})
-	if ready, why := c.Health().Ready(); ready || !strings.Contains(why, "kafka not ready after") {
+	if ready, why := c.Ready(); ready || !strings.Contains(why, "kafka not ready after") {
 		t.Errorf("Ready() = %v, %q while no broker listens; want false saying kafka is not ready", ready, why)
 	}
 	cluster, err = kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(3), kfake.Ports(port))
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "ready", func() bool { ok, _ := c.Health().Ready(); return ok })
+	waitFor(t, 30*time.Second, "ready", func() bool { ok, _ := c.Ready(); return ok })
 	if !strings.Contains(logs.String(), `"msg":"kafka ready"`) {
 		t.Error("no log line says kafka became ready")
 	}
@@ -95,7 +95,7 @@ func TestStartStopsOnWhatWaitingCannotMend(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t, sim.URL, cluster.ListenAddrs())
 			cfg.KafkaOpts = []kgo.Opt{kgo.SASL(plain.Auth{User: user, Pass: tc.password}.AsMechanism())}
-			c, err := New(cfg, Options{})
+			c, err := oneSource(cfg, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +111,7 @@ func TestStartStopsOnWhatWaitingCannotMend(t *testing.T) {
 			if strings.Contains(err.Error(), tc.password) {
 				t.Error("the error holds the password")
 			}
-			if ready, why := c.Health().Ready(); ready || !strings.Contains(why, tc.class) {
+			if ready, why := c.Ready(); ready || !strings.Contains(why, tc.class) {
 				t.Errorf("Ready() = %v, %q; want false naming %s", ready, why, tc.class)
 			}
 			if errors.Is(err, context.DeadlineExceeded) {
@@ -157,7 +157,7 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 func TestStopWhileWaitingForTheBroker(t *testing.T) {
 	cfg := testConfig(t, "http://127.0.0.1:1", []string{"127.0.0.1:" + strconv.Itoa(freePort(t))})
 	var logs syncbuf.Buffer
-	c, err := New(cfg, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	c, err := oneSource(cfg, Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

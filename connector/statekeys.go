@@ -11,7 +11,7 @@ import (
 )
 
 // The state topic is shared by every source of a deployment. The records of
-// the legacy source (the one named as --source-name, whose state a
+// the unprefixed source (the one named as --source-name, whose state a
 // single-source run wrote) keep the keys of the state package; every other
 // source's keys carry its name:
 //
@@ -28,7 +28,7 @@ const partitionsCheckpoint = "state-partitions"
 
 // stateKeys places one source's records in the state topic.
 type stateKeys struct {
-	// prefix is put before every key; nil for the legacy source.
+	// prefix is put before every key; nil for the unprefixed source.
 	prefix []byte
 	// partition is the source's state partition in a group; -1 without a
 	// group, where the default partitioner places the records.
@@ -38,11 +38,11 @@ type stateKeys struct {
 	partitions int
 }
 
-func legacyKeys() stateKeys { return stateKeys{partition: -1} }
+func unprefixedKeys() stateKeys { return stateKeys{partition: -1} }
 
-func sourceKeys(name string, legacy bool, partition int32, partitions int) stateKeys {
+func sourceKeys(name string, unprefixed bool, partition int32, partitions int) stateKeys {
 	k := stateKeys{partition: partition, partitions: partitions}
-	if !legacy {
+	if !unprefixed {
 		k.prefix = append([]byte{prefixSource, byte(len(name))}, name...)
 	}
 	return k
@@ -86,7 +86,7 @@ func checkPartitions(name string, st *state.Store, partitions int) error {
 }
 
 // splitSourceKey splits a state key into the name of its source and the
-// state package's key; ok is false for a key of the legacy source.
+// state package's key; ok is false for a key of the unprefixed source.
 func splitSourceKey(key []byte) (name string, inner []byte, ok bool, err error) {
 	if len(key) == 0 || key[0] != prefixSource {
 		return "", key, false, nil

@@ -21,7 +21,7 @@ func TestStateKeysRoundTrip(t *testing.T) {
 		wantPartition int32
 		wantStamp     bool
 	}{
-		{"legacy", legacyKeys(), "", 0, false},
+		{"legacy", unprefixedKeys(), "", 0, false},
 		{"named, no group", sourceKeys("acme", false, -1, 0), "s\x04acme", 0, false},
 		{"named, in a group", sourceKeys("acme", false, 5, 12), "s\x04acme", 5, true},
 		{"legacy name, in a group", sourceKeys("scrm", true, 3, 12), "", 3, true},

@@ -19,16 +19,10 @@ type stateReport struct {
 	calls, bytes int64
 }
 
-// reportState sets the state gauges: to the store's size for a single
-// source, to the sum over the process's sources in a Set. Only the
-// source's own goroutine calls it.
-func (c *Connector) reportState() {
+// reportState sets the state gauges to the sum over the process's sources.
+// Only the source's own goroutine calls it.
+func (c *poller) reportState() {
 	calls, bytes := int64(c.store.Len()), int64(c.store.Bytes())
-	if c.state == nil {
-		c.m.StateEntries.Set(float64(calls))
-		c.m.StateBytes.Set(float64(bytes))
-		return
-	}
 	c.m.StateEntries.Set(float64(c.state.calls.Add(calls - c.reported.calls)))
 	c.m.StateBytes.Set(float64(c.state.bytes.Add(bytes - c.reported.bytes)))
 	c.reported = stateReport{calls, bytes}
@@ -36,10 +30,7 @@ func (c *Connector) reportState() {
 
 // forgetState takes the source's state out of the totals, once its unit
 // of work stopped.
-func (c *Connector) forgetState() {
-	if c.state == nil {
-		return
-	}
+func (c *poller) forgetState() {
 	c.m.StateEntries.Set(float64(c.state.calls.Add(-c.reported.calls)))
 	c.m.StateBytes.Set(float64(c.state.bytes.Add(-c.reported.bytes)))
 	c.reported = stateReport{}
@@ -48,7 +39,7 @@ func (c *Connector) forgetState() {
 // forgetMetrics drops the source's own series, once its unit of work
 // stopped because its partition moved: the pod that runs it now exports
 // them, and stale ones here would age into false alerts.
-func (c *Connector) forgetMetrics() {
+func (c *poller) forgetMetrics() {
 	c.m.SourceLag.Delete(c.cfg.SourceName, c.cfg.Type)
 	c.m.LastSuccess.Delete(c.labels)
 	c.m.LastRecord.Delete(c.labels)

@@ -18,11 +18,11 @@ import (
 // transactional id; in a group it is the sources of one state partition,
 // fenced by the transactional id suffixed with the partition.
 type unit struct {
-	set       *Set
+	set       *Connector
 	partition int32 // -1 without a group
-	sources   []*Connector
-	byName    map[string]*Connector
-	legacy    *Connector // the source with unprefixed state keys, if here
+	sources   []*poller
+	byName    map[string]*poller
+	unprefixed    *poller // the source with unprefixed state keys, if here
 
 	mu sync.Mutex
 	// phase says why the unit is not polling yet, or no longer; empty
@@ -59,8 +59,8 @@ func (u *unit) restoreWaiting(waits []sink.RestoreWait) {
 	}
 }
 
-func (s *Set) newUnit(p int32) (*unit, error) {
-	u := &unit{set: s, partition: p, byName: map[string]*Connector{}, phase: "starting the producer"}
+func (s *Connector) newUnit(p int32) (*unit, error) {
+	u := &unit{set: s, partition: p, byName: map[string]*poller{}, phase: "starting the producer"}
 	for _, sc := range s.sourcesOf(p) {
 		c, err := s.newSource(sc, p)
 		if err != nil {
@@ -68,24 +68,11 @@ func (s *Set) newUnit(p int32) (*unit, error) {
 		}
 		u.sources = append(u.sources, c)
 		u.byName[sc.SourceName] = c
-		if sc.SourceName == s.cfg.Legacy {
-			u.legacy = c
+		if sc.SourceName == s.cfg.UnprefixedSource {
+			u.unprefixed = c
 		}
 	}
 	return u, nil
-}
-
-// soleUnit is the unit of work of c alone, without a group: what Run
-// runs, the same start as every unit's.
-func (c *Connector) soleUnit() *unit {
-	s := &Set{
-		cfg:  SetConfig{Sources: []Config{c.cfg}, Legacy: c.cfg.SourceName},
-		opts: Options{At: c.at}, log: c.log, m: c.m,
-		units: map[int32]*unit{}, joined: true,
-	}
-	u := &unit{set: s, partition: -1, sources: []*Connector{c}, byName: map[string]*Connector{c.cfg.SourceName: c}, legacy: c, phase: "starting the producer"}
-	s.units[-1] = u
-	return u
 }
 
 func (u *unit) setPhase(phase string) {
@@ -104,7 +91,10 @@ func (u *unit) ready() (bool, string) {
 	}
 	for _, c := range u.sources {
 		if ok, why := c.health.Ready(); !ok {
-			return false, "source " + c.cfg.SourceName + ": " + why
+			if len(u.set.cfg.Sources) > 1 {
+				why = "source " + c.cfg.SourceName + ": " + why
+			}
+			return false, why
 		}
 	}
 	return true, "ok"
@@ -137,7 +127,7 @@ func (u *unit) run(ctx context.Context) (err error) {
 	//    transaction resolved.
 	scfg := u.set.sinkConfig(u.partition)
 	scfg.OnRestoreWait = u.restoreWaiting
-	sk, err := u.sources[0].startSink(ctx, scfg)
+	sk, err := u.startSink(ctx, scfg)
 	if err != nil {
 		return ignoreCanceled(ctx, fmt.Errorf("starting the producer: %w", err))
 	}
@@ -181,7 +171,7 @@ func (u *unit) restore(ctx context.Context, sk *sink.Sink) error {
 		if err != nil {
 			return err
 		}
-		c := u.legacy
+		c := u.unprefixed
 		if prefixed {
 			c = u.byName[name]
 		}
@@ -241,7 +231,7 @@ type removedSource struct {
 const ageOutBatch = 100_000
 
 // ageOut deletes the state of each removed source that wrote nothing for
-// SetConfig.RemovedSourceRetention: a tombstone for each of its keys, in
+// Config.RemovedSourceRetention: a tombstone for each of its keys, in
 // transactions of its own before any polling, to the partition the key is
 // in. A source that comes back after that is a new one and starts from its
 // start-from; one that comes back before finds its state as it left it.
@@ -294,25 +284,30 @@ func (u *unit) ageOut(ctx context.Context, sk *sink.Sink, removed map[string]*re
 // old one left open, so there is nothing to wait for but a loop to avoid.
 const restartWait = time.Second
 
-// runSole runs the one unit of work of a process without a group, made by
-// mk, until ctx is done. A transaction that timed out (sink.ClassTimeout)
-// starts the unit again in the same process, after restartWait: a new
+// runSole runs the one unit of work of a process without a group until
+// ctx is done. A transaction that timed out (sink.ClassTimeout) starts the
+// unit again, afresh, in the same process, after restartWait: a new
 // producer fences and resolves what was left open, and a fresh restore
 // tells what committed, so the window is read again and committed exactly
 // once. Any other error ends it, a fence included (the command holds it).
-func runSole(ctx context.Context, mk func(restart bool) (*unit, error)) error {
-	for restart := false; ; restart = true {
-		u, err := mk(restart)
-		if err != nil {
-			return err
-		}
-		err = ignoreCanceled(ctx, u.run(ctx))
+func (s *Connector) runSole(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		u := s.units[-1]
+		s.mu.Unlock()
+		err := ignoreCanceled(ctx, u.run(ctx))
 		if sink.FatalClass(err) != sink.ClassTimeout || ctx.Err() != nil {
 			return err
 		}
 		if pause.For(ctx, restartWait) != nil {
 			return nil
 		}
+		if u, err = s.newUnit(-1); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.units[-1] = u
+		s.mu.Unlock()
 	}
 }
 

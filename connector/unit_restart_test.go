@@ -37,7 +37,7 @@ func TestGroupUnitRestartsAfterAFailedCommit(t *testing.T) {
 	})
 	defer h.Remove()
 	gm := metrics.NewGroup(prometheus.NewRegistry())
-	s, _ := runSet(t, SetConfig{Sources: srcs, Group: "g", StatePartitions: partitions, SessionTimeout: 6 * time.Second}, gm)
+	s, _ := runSet(t, Config{Sources: srcs, Group: "g", StatePartitions: partitions, SessionTimeout: 6 * time.Second}, gm)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := h.Wait(ctx, 1); err != nil {
@@ -60,7 +60,7 @@ func TestRebalanceTimeoutCoversTheCommit(t *testing.T) {
 		for i := range srcs {
 			srcs[i].TransactionTimeout = txn
 		}
-		s, err := NewSet(SetConfig{Sources: srcs, Group: "g", SessionTimeout: 45 * time.Second}, Options{}, nil)
+		s, err := New(Config{Sources: srcs, Group: "g", SessionTimeout: 45 * time.Second}, Options{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

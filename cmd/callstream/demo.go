@@ -48,7 +48,7 @@ type demoOptions struct {
 
 // demoRun runs the connector on cfg with enc (nil: single-object
 // encoding), calling onCommit for every committed record.
-type demoRun func(cfg connector.Config, enc *event.Encoder, onCommit func(connector.Committed)) error
+type demoRun func(cfg connector.SourceConfig, enc *event.Encoder, onCommit func(connector.Committed)) error
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
@@ -78,7 +78,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		*seed = time.Now().UnixNano()
 	}
 	o := demoOptions{listen: *listen, broker: *brokerListen, registry: *withRegistry, seed: *seed, logger: logger}
-	if err := demo(ctx, o, stdout, func(cfg connector.Config, enc *event.Encoder, print func(connector.Committed)) error {
+	if err := demo(ctx, o, stdout, func(cfg connector.SourceConfig, enc *event.Encoder, print func(connector.Committed)) error {
 		return runConnector(ctx, cfg, *listen, logger, print, enc, 0)
 	}); err != nil {
 		return exitStatus(stderr, "demo", err)
@@ -102,7 +102,7 @@ func demo(ctx context.Context, o demoOptions, stdout io.Writer, run demoRun) err
 	defer stopSim()
 
 	tiers, _ := schedule.ParseTiers("recent=2m@0s,hour=1h@30s")
-	cfg := connector.Config{
+	cfg := connector.SourceConfig{
 		APIURL: apiURL, AppID: demoAppID, AppKey: demoAppKey,
 		Type: source.DefaultType, PageSize: 50, MaxPages: 20, PageConcurrency: source.DefaultPageConcurrency, RequestTimeout: 5 * time.Second,
 		Retry:   source.Retry{Initial: 200 * time.Millisecond, Max: 2 * time.Second},
@@ -171,7 +171,7 @@ func startDemoSimulator(seed int64) (string, func(), error) {
 
 // demoRegistryEncoder registers the demo's value schemas in the registry
 // at url and returns the encoder that frames values with their ids.
-func demoRegistryEncoder(ctx context.Context, url string, cfg connector.Config, logger *slog.Logger) (*event.Encoder, error) {
+func demoRegistryEncoder(ctx context.Context, url string, cfg connector.SourceConfig, logger *slog.Logger) (*event.Encoder, error) {
 	c, err := registry.New(registry.Config{URL: url, Compatibility: registry.Backward})
 	if err != nil {
 		return nil, err

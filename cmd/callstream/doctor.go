@@ -91,7 +91,7 @@ func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if format != "text" && format != "json" {
 		return exitStatus(stderr, "doctor", usagef("--format: invalid value %q: want text or json", format))
 	}
-	var sources []connector.Config
+	var sources []connector.SourceConfig
 	if f.group.many() {
 		set, err := f.toSetConfig(args, os.LookupEnv, time.Now(), formatFlag)
 		if err != nil {
@@ -103,7 +103,7 @@ func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		if err != nil {
 			return exitStatus(stderr, "doctor", err)
 		}
-		sources = []connector.Config{cfg}
+		sources = []connector.SourceConfig{cfg}
 	}
 	rep := diagnose(ctx, sources, f.registry)
 	if format == "json" {
@@ -126,7 +126,7 @@ func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // the registry side by side; the checks of one group run in order, each
 // after those it needs. The sources share the brokers, topics and
 // registry, which the first one's settings describe.
-func diagnose(ctx context.Context, sources []connector.Config, reg *registry.Client) doctorReport {
+func diagnose(ctx context.Context, sources []connector.SourceConfig, reg *registry.Client) doctorReport {
 	var (
 		wg                sync.WaitGroup
 		kafka, registered []checkResult

@@ -26,7 +26,7 @@ const maxSkewOK = 60 * time.Second
 // is calllist.Signer's, as in the client; the probe only chooses the
 // recipe, the type and the page size of each request.
 type apiProbe struct {
-	cfg     connector.Config
+	cfg     connector.SourceConfig
 	url     string
 	horizon time.Duration // the deepest re-scan horizon: every request asks for it
 	http    *http.Client
@@ -52,7 +52,7 @@ type answer struct {
 // accepted reports whether the server answered the request with a page.
 func (a answer) accepted() bool { return a.err == nil && a.page != nil }
 
-func newAPIProbe(cfg connector.Config) *apiProbe {
+func newAPIProbe(cfg connector.SourceConfig) *apiProbe {
 	// The default transport honours HTTPS_PROXY and friends, as the
 	// client's does.
 	t := http.DefaultTransport.(*http.Transport).Clone()
@@ -120,7 +120,7 @@ func quoteVendor(s string, secrets []string) string {
 
 // checkAPI runs the api.* checks in order; each one the next needs stops
 // the rest when it fails.
-func checkAPI(ctx context.Context, cfg connector.Config) []checkResult {
+func checkAPI(ctx context.Context, cfg connector.SourceConfig) []checkResult {
 	p := newAPIProbe(cfg)
 	reach, first := p.reach(ctx)
 	if !reach.OK {

@@ -25,7 +25,7 @@ const doctorTxnSuffix = ".doctor"
 
 // checkKafka runs the kafka.* checks with the client options run uses
 // (seed brokers, TLS, SASL). It creates no topic and produces nothing.
-func checkKafka(ctx context.Context, cfg connector.Config) []checkResult {
+func checkKafka(ctx context.Context, cfg connector.SourceConfig) []checkResult {
 	opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.RetryTimeout(doctorCheckBudget)}, cfg.KafkaOpts...)
 	reach := kafkaReach(ctx, cfg.Brokers, opts)
 	if !reach.OK {
@@ -100,7 +100,7 @@ func kafkaHint(err error) string {
 // transactional producer under <transactional-id>.doctor with it, never
 // the running instance's id, and closes it without producing: nothing is
 // fenced and nothing written.
-func kafkaTransactions(ctx context.Context, cfg connector.Config, opts []kgo.Opt) checkResult {
+func kafkaTransactions(ctx context.Context, cfg connector.SourceConfig, opts []kgo.Opt) checkResult {
 	txnID := cfg.TransactionalID
 	id := txnID + doctorTxnSuffix
 	ctx, cancel := context.WithTimeout(ctx, 2*doctorCheckBudget)
@@ -130,7 +130,7 @@ func kafkaTransactions(ctx context.Context, cfg connector.Config, opts []kgo.Opt
 // kafkaTopics reports each topic's partitions and replicas, validates the
 // creation of missing ones without creating them, and checks that the
 // state topic is compacted.
-func kafkaTopics(ctx context.Context, cfg connector.Config, opts []kgo.Opt) checkResult {
+func kafkaTopics(ctx context.Context, cfg connector.SourceConfig, opts []kgo.Opt) checkResult {
 	ctx, cancel := context.WithTimeout(ctx, doctorCheckBudget)
 	defer cancel()
 	cl, err := kgo.NewClient(opts...)
@@ -193,7 +193,7 @@ func kafkaTopics(ctx context.Context, cfg connector.Config, opts []kgo.Opt) chec
 
 // validateCreate asks the brokers whether a missing topic may be created as
 // run would create it, with validate_only: nothing is created.
-func validateCreate(ctx context.Context, adm *kadm.Client, cfg connector.Config, spec sink.TopicSpec, rf int16) (found, hint string) {
+func validateCreate(ctx context.Context, adm *kadm.Client, cfg connector.SourceConfig, spec sink.TopicSpec, rf int16) (found, hint string) {
 	name := spec.Name
 	if !cfg.CreateTopics {
 		return name + ": missing", fmt.Sprintf("create topic %q, or run with --create-topics", name)
@@ -242,7 +242,7 @@ func audited(ctx context.Context, adm *kadm.Client, spec sink.TopicSpec, replica
 // checkSchemaRegistry checks that the registry answers, takes the
 // credentials and would accept the embedded schemas under the topics'
 // subjects: compatible with their latest versions. It registers nothing.
-func checkSchemaRegistry(ctx context.Context, c *registry.Client, cfg connector.Config) checkResult {
+func checkSchemaRegistry(ctx context.Context, c *registry.Client, cfg connector.SourceConfig) checkResult {
 	ctx, cancel := context.WithTimeout(ctx, doctorCheckBudget)
 	defer cancel()
 	t := cfg.Topics

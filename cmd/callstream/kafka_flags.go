@@ -142,7 +142,7 @@ func (p *produceFlags) producerOpts() ([]kgo.Opt, error) {
 // applyKafka sets the security, producer and topic settings on cfg and
 // builds the registry client, which cmdRun uses before the connector
 // starts.
-func (f *runFlags) applyKafka(cfg *connector.Config) error {
+func (f *runFlags) applyKafka(cfg *connector.SourceConfig) error {
 	var err error
 	if cfg.KafkaOpts, err = f.kafka.clientOpts(); err != nil {
 		return err
@@ -167,7 +167,7 @@ func (f *runFlags) applyKafka(cfg *connector.Config) error {
 // Kafka is touched; a registry that does not answer yet (see
 // registry.Mendable) is waited for as the brokers are, each attempt
 // logged, with a backoff that doubles up to cfg.Retry.Max.
-func registryEncoder(ctx context.Context, c *registry.Client, cfg connector.Config, logger *slog.Logger) (*event.Encoder, error) {
+func registryEncoder(ctx context.Context, c *registry.Client, cfg connector.SourceConfig, logger *slog.Logger) (*event.Encoder, error) {
 	if c == nil {
 		return nil, nil
 	}

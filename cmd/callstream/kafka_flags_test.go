@@ -150,7 +150,7 @@ func TestRunWaitsForTheSchemaRegistry(t *testing.T) {
 	}()
 	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	cfg := connector.Config{Topics: sink.DefaultTopics(), Retry: source.Retry{Max: 200 * time.Millisecond}}
+	cfg := connector.SourceConfig{Topics: sink.DefaultTopics(), Retry: source.Retry{Max: 200 * time.Millisecond}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	enc, err := registryEncoder(ctx, c, cfg, logger)

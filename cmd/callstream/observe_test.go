@@ -57,13 +57,13 @@ func failingAPI(t *testing.T, fail *atomic.Bool) *httptest.Server {
 	return srv
 }
 
-func obsConfig(t *testing.T, apiURL string, brokers []string) connector.Config {
+func obsConfig(t *testing.T, apiURL string, brokers []string) connector.SourceConfig {
 	t.Helper()
 	tiers, err := schedule.ParseTiers("recent=1m@0s,deep=2h@2s")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return connector.Config{
+	return connector.SourceConfig{
 		APIURL: apiURL, AppID: obsAppID, AppKey: obsAppKey, Type: source.DefaultType,
 		PageSize: 50, MaxPages: 10, PageConcurrency: source.DefaultPageConcurrency, RequestTimeout: 5 * time.Second,
 		Retry:   source.Retry{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},

@@ -107,8 +107,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 }
 
 // toConfig validates the flags and builds the connector's configuration.
-func (f *runFlags) toConfig(now time.Time) (connector.Config, error) {
-	var cfg connector.Config
+func (f *runFlags) toConfig(now time.Time) (connector.SourceConfig, error) {
+	var cfg connector.SourceConfig
 	key, err := f.readAppKey()
 	if err != nil {
 		return cfg, err
@@ -141,7 +141,7 @@ func (f *runFlags) toConfig(now time.Time) (connector.Config, error) {
 	if sched.StartFrom, err = parseStartFrom(f.startFrom, now, sched.Horizon()); err != nil {
 		return cfg, err
 	}
-	cfg = connector.Config{
+	cfg = connector.SourceConfig{
 		APIURL: f.apiURL, AppID: f.appID, AppKey: key, Type: f.typ,
 		PageSize: f.pageSize, MaxPages: f.maxPages, PageConcurrency: f.pageConcurrency, Signer: signer, RequestTimeout: f.requestTimeout,
 		Retry:     source.Retry{Initial: source.DefaultRetryInitial, Max: f.retryMax},
@@ -249,7 +249,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// Without `sources` and `group` the flags define one connector, run as
 	// it always was; otherwise a Set of sources.
 	var (
-		first connector.Config
+		first connector.SourceConfig
 		start func(*slog.Logger, *event.Encoder) error
 	)
 	if f.group.many() {
@@ -312,17 +312,18 @@ func exitClass(err error) string {
 // runConnector runs the connector and its HTTP endpoints until ctx is done
 // or the connector fails. A connector fenced by a newer instance keeps the
 // endpoints up, not ready, for fencedHold (see holdFenced).
-func runConnector(ctx context.Context, cfg connector.Config, listen string, logger *slog.Logger, onCommit func(connector.Committed), enc *event.Encoder, fencedHold time.Duration) error {
+func runConnector(ctx context.Context, cfg connector.SourceConfig, listen string, logger *slog.Logger, onCommit func(connector.Committed), enc *event.Encoder, fencedHold time.Duration) error {
 	reg := newRegistry()
 	m := metrics.New(reg)
 	setBuildInfo(m)
 	kp := kafkaMetrics(reg)
 	cfg.ProducerOpts = append(cfg.ProducerOpts, kgo.WithHooks(kp), kgo.WithLogger(kgoLogger(logger)))
-	conn, err := connector.New(cfg, connector.Options{Logger: logger, Metrics: m, OnCommit: onCommit, Encoder: enc, At: stepHook})
+	conn, err := connector.New(connector.Config{Sources: []connector.SourceConfig{cfg}, UnprefixedSource: cfg.SourceName},
+		connector.Options{Logger: logger, Metrics: m, OnCommit: onCommit, Encoder: enc, At: stepHook}, nil)
 	if err != nil {
 		return err
 	}
-	return runServing(ctx, conn.Run, conn.Health(), listen, reg, logger, fencedHold)
+	return runServing(ctx, conn.Run, conn, listen, reg, logger, fencedHold)
 }
 
 // runServing runs run and the HTTP endpoints of h and reg on listen (none

@@ -247,16 +247,16 @@ func TestConfigFlagsNameEveryField(t *testing.T) {
 		}
 	}
 	// Wrong in every field: the topics missing, and then all the same.
-	bad := connector.Config{
+	bad := connector.SourceConfig{
 		APIURL: "ftp://x", PageConcurrency: 65, RequestTimeout: -1, Retry: source.Retry{Max: -1},
 		RateLimit: -1, RateBurst: -1, Partitions: -2, ReplicationFactor: -2, ReadyMaxAge: -1, NoRecordsAlert: -1,
 		BatchMaxBytes: 10, IgnoreChanges: []string{"nope"},
 		TransactionTimeout: time.Millisecond, MaxTransactionBytes: -1, RestoreStallTimeout: -1,
 		Schedule: schedule.Config{Settle: -1, BackfillWindow: time.Millisecond, BackfillMaxWindow: time.Nanosecond},
 	}
-	same := connector.Config{Topics: sink.Topics{Calls: "t", Failed: "t", DLQ: "t", State: "t", Latest: "t"}}
+	same := connector.SourceConfig{Topics: sink.Topics{Calls: "t", Failed: "t", DLQ: "t", State: "t", Latest: "t"}}
 	var errs []error
-	for _, c := range []connector.Config{bad, same} {
+	for _, c := range []connector.SourceConfig{bad, same} {
 		joined, ok := c.Validate().(interface{ Unwrap() []error })
 		if !ok {
 			t.Fatal("Validate of a wrong config returned no joined errors")

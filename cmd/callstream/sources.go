@@ -102,10 +102,10 @@ func (g *groupFlags) many() bool { return strings.TrimSpace(g.sources.raw) != ""
 //
 // A command that adds flags of its own to run's (doctor's --format)
 // registers them again through own, so that args parse for each source.
-func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bool), now time.Time, own func(*flag.FlagSet)) (connector.SetConfig, error) {
+func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bool), now time.Time, own func(*flag.FlagSet)) (connector.Config, error) {
 	g := f.group
-	cfg := connector.SetConfig{
-		Legacy: f.sourceName, Group: g.group, StatePartitions: g.statePartitions,
+	cfg := connector.Config{
+		UnprefixedSource: f.sourceName, Group: g.group, StatePartitions: g.statePartitions,
 		MaxConcurrentRequests: g.maxConcurrentRequests, SessionTimeout: g.sessionTimeout,
 		RebalanceTimeout: g.rebalanceTimeout, RemovedSourceRetention: g.removedRetention,
 	}
@@ -127,7 +127,7 @@ func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bo
 		if err != nil {
 			return cfg, err
 		}
-		cfg.Sources = []connector.Config{c}
+		cfg.Sources = []connector.SourceConfig{c}
 	}
 	for i, entry := range list {
 		c, err := sourceConfig(i, entry, args, lookupEnv, now, own)
@@ -138,7 +138,7 @@ func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bo
 	}
 	if f.registry == nil && len(list) > 0 {
 		// The registry client is the process's, built from the flags.
-		var shared connector.Config
+		var shared connector.SourceConfig
 		if err := f.applyKafka(&shared); err != nil {
 			return cfg, err
 		}
@@ -151,7 +151,7 @@ func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bo
 
 // sourceConfig parses the run settings afresh and sets the keys of one
 // `sources:` entry on them.
-func sourceConfig(i int, entry map[string]string, args []string, lookupEnv func(string) (string, bool), now time.Time, own func(*flag.FlagSet)) (connector.Config, error) {
+func sourceConfig(i int, entry map[string]string, args []string, lookupEnv func(string) (string, bool), now time.Time, own func(*flag.FlagSet)) (connector.SourceConfig, error) {
 	fs := newRunFlagSet()
 	var f runFlags
 	f.register(fs)
@@ -159,11 +159,11 @@ func sourceConfig(i int, entry map[string]string, args []string, lookupEnv func(
 		own(fs)
 	}
 	if err := parseLayered(fs, args, lookupEnv); err != nil {
-		return connector.Config{}, err
+		return connector.SourceConfig{}, err
 	}
 	name, ok := entry[sourceKeyName]
 	if !ok {
-		return connector.Config{}, usagef("sources[%d]: name is required", i)
+		return connector.SourceConfig{}, usagef("sources[%d]: name is required", i)
 	}
 	keys := entryKeys(entry, &f.appKey, &f.appKeyFile)
 	for _, k := range keys {
@@ -173,10 +173,10 @@ func sourceConfig(i int, entry map[string]string, args []string, lookupEnv func(
 			continue
 		}
 		if !perSourceFlags[k] {
-			return connector.Config{}, usagef("sources[%d] (%s): %q is not a per-source setting", i, name, k)
+			return connector.SourceConfig{}, usagef("sources[%d] (%s): %q is not a per-source setting", i, name, k)
 		}
 		if err := fs.Set(k, v); err != nil {
-			return connector.Config{}, usagef("sources[%d] (%s).%s: invalid value: %v", i, name, k, err)
+			return connector.SourceConfig{}, usagef("sources[%d] (%s).%s: invalid value: %v", i, name, k, err)
 		}
 	}
 	c, err := f.toConfig(now)
@@ -207,7 +207,7 @@ func entryKeys[V any](entry map[string]V, appKey, appKeyFile *string) []string {
 
 // runSet runs a Set of sources and its HTTP endpoints until ctx is done or
 // the Set fails.
-func runSet(ctx context.Context, cfg connector.SetConfig, listen string, logger *slog.Logger, enc *event.Encoder, fencedHold time.Duration) error {
+func runSet(ctx context.Context, cfg connector.Config, listen string, logger *slog.Logger, enc *event.Encoder, fencedHold time.Duration) error {
 	reg := newRegistry()
 	m := metrics.New(reg)
 	setBuildInfo(m)
@@ -220,7 +220,7 @@ func runSet(ctx context.Context, cfg connector.SetConfig, listen string, logger 
 	unitOpts := func(tid string) []kgo.Opt {
 		return []kgo.Opt{kgo.ClientID(tid), kgo.WithHooks(kafkaMetrics(reg))}
 	}
-	set, err := connector.NewSet(cfg, connector.Options{Logger: logger, Metrics: m, Encoder: enc, At: stepHook, UnitProducerOpts: unitOpts}, gm)
+	set, err := connector.New(cfg, connector.Options{Logger: logger, Metrics: m, Encoder: enc, At: stepHook, UnitProducerOpts: unitOpts}, gm)
 	if err != nil {
 		return err
 	}
@@ -230,7 +230,7 @@ func runSet(ctx context.Context, cfg connector.SetConfig, listen string, logger 
 }
 
 // sourceNames lists the sources' names, for the start's log line.
-func sourceNames(cfg connector.SetConfig) string {
+func sourceNames(cfg connector.Config) string {
 	names := make([]string, len(cfg.Sources))
 	for i, s := range cfg.Sources {
 		names[i] = s.SourceName

@@ -41,9 +41,9 @@ func TestSourcesFromConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Group != "callstream-prod" || cfg.StatePartitions != 6 || cfg.Legacy != "scrm" || len(cfg.Sources) != 2 {
+	if cfg.Group != "callstream-prod" || cfg.StatePartitions != 6 || cfg.UnprefixedSource != "scrm" || len(cfg.Sources) != 2 {
 		t.Fatalf("group %q, partitions %d, legacy %q, %d sources; want callstream-prod, 6, scrm, 2",
-			cfg.Group, cfg.StatePartitions, cfg.Legacy, len(cfg.Sources))
+			cfg.Group, cfg.StatePartitions, cfg.UnprefixedSource, len(cfg.Sources))
 	}
 	acme, globex := cfg.Sources[0], cfg.Sources[1]
 	for _, tc := range []struct {
