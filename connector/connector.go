@@ -121,8 +121,8 @@ func newPoller(cfg SourceConfig, opts Options, env pollerEnv) (*poller, error) {
 	}
 	c := &poller{
 		cfg: cfg, log: opts.Logger, m: opts.Metrics, enc: opts.Encoder, onEvent: opts.OnCommit, at: opts.At,
-		store:  state.New(),
-		keys:   env.keys, state: env.totals,
+		store: state.New(),
+		keys:  env.keys, state: env.totals,
 		labels: prometheus.Labels{metrics.LabelSource: cfg.SourceName, metrics.LabelType: cfg.Type},
 	}
 	c.health = newHealth(cfg.ReadyMaxAge, cfg.Clock, c.m, c.labels)

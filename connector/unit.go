@@ -18,11 +18,11 @@ import (
 // transactional id; in a group it is the sources of one state partition,
 // fenced by the transactional id suffixed with the partition.
 type unit struct {
-	set       *Connector
-	partition int32 // -1 without a group
-	sources   []*poller
-	byName    map[string]*poller
-	unprefixed    *poller // the source with unprefixed state keys, if here
+	set        *Connector
+	partition  int32 // -1 without a group
+	sources    []*poller
+	byName     map[string]*poller
+	unprefixed *poller // the source with unprefixed state keys, if here
 
 	mu sync.Mutex
 	// phase says why the unit is not polling yet, or no longer; empty
