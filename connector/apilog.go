@@ -9,7 +9,7 @@ import (
 )
 
 // DefaultAuthLogEvery is how often a refused credential is logged while it
-// keeps being refused, unless Config.AuthLogEvery says otherwise.
+// keeps being refused, unless SourceConfig.AuthLogEvery says otherwise.
 const DefaultAuthLogEvery = time.Minute
 
 // apiMessages are the log messages of failed API requests, one per class,

@@ -7,7 +7,7 @@ import (
 	"github.com/callstream/callstream/connector/state"
 )
 
-// DefaultCheckpointDelay is Config.CheckpointDelay's default: an idle
+// DefaultCheckpointDelay is SourceConfig.CheckpointDelay's default: an idle
 // source commits its checkpoints about once a minute, so at most 60
 // transactions an hour instead of one a window.
 const DefaultCheckpointDelay = time.Minute
@@ -23,7 +23,7 @@ const DefaultCheckpointDelay = time.Minute
 //   - Every batch starts with them (carry): a window with events commits
 //     at once and takes them along, and they reach the store with it.
 //   - A window that emitted nothing commits anyway once the oldest of them
-//     has waited Config.CheckpointDelay, and the loop commits them at a
+//     has waited SourceConfig.CheckpointDelay, and the loop commits them at a
 //     clean stop (flushCheckpoints).
 //
 // A crash loses them: the restart reads those windows again from the last

@@ -20,9 +20,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// SourceConfig is everything the connector needs. The command line fills it from
-// flags, environment and a YAML file; Validate checks it once, before
-// anything starts.
+// SourceConfig is everything one source needs: its API, its Kafka settings
+// (those of a Config's first source are the producer's and the topics') and
+// its schedule. The command line fills it from flags, environment and a
+// YAML file; Validate checks it once, before anything starts.
 type SourceConfig struct {
 	APIURL   string
 	AppID    string
@@ -119,12 +120,12 @@ type SourceConfig struct {
 }
 
 // DefaultMaxTransactionBytes is the command's default of
-// Config.MaxTransactionBytes: 32 MiB, produced within half the default
+// SourceConfig.MaxTransactionBytes: 32 MiB, produced within half the default
 // transaction timeout even at a producer quota of 2 MiB/s.
 const DefaultMaxTransactionBytes = 32 << 20
 
 // DefaultRestoreStallTimeout is the command's default of
-// Config.RestoreStallTimeout: past Kafka's default
+// SourceConfig.RestoreStallTimeout: past Kafka's default
 // transaction.max.timeout.ms (15 minutes), after which the coordinator
 // aborts any transaction left open.
 const DefaultRestoreStallTimeout = 20 * time.Minute

@@ -5,67 +5,293 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/callstream/callstream/connector/event"
-	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
-	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/connector/state"
+	"github.com/callstream/callstream/internal/pause"
 	"github.com/callstream/callstream/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/semaphore"
 )
 
-// poller polls one source: it reads the source's windows, diffs them
-// against the source's state and hands each window's batch to the
-// committer of its unit of work.
-type poller struct {
-	cfg     SourceConfig
-	log     *slog.Logger
-	m       *metrics.Metrics
-	src     *source.Client
-	enc     *event.Encoder
-	store   *state.Store
-	sink    committer
-	health  *Health
-	labels  prometheus.Labels
-	onEvent func(Committed)
-	at      func(sink.Point)
-	apiLog  *apiLog
-	notes   *vendorNotes
+// Defaults of Config.
+const (
+	DefaultStatePartitions       = 12
+	DefaultMaxConcurrentRequests = 16
+	DefaultSessionTimeout        = 45 * time.Second
+	// DefaultRemovedSourceRetention is how long `run` keeps the state of
+	// a removed source unless told otherwise: 30 days.
+	DefaultRemovedSourceRetention = 720 * time.Hour
+)
 
-	// keys places this source's records in the state topic: its key
-	// prefix and, in a group, its partition.
-	keys stateKeys
-	// state sums the state of every source of the process for the state
-	// gauges.
-	state    *stateTotals
-	reported stateReport
+var sourceNameRE = regexp.MustCompile(`^[a-z0-9-]{1,40}$`)
 
-	lastPrune time.Time
-	backfill  backfillProgress
-	stalls    *stallWatch
-	// inconsistentLogged is when a window taken as listed was last logged
-	// at warning level, by reason.
-	inconsistentLogged map[string]time.Time
-
-	// limits are the output topics' limits, learnt when the unit's
-	// producer started; ignore leaves Config.IgnoreChanges out of the
-	// calls' hashes.
-	limits   sink.Limits
-	ignore   event.Ignore
-	deferred deferredCheckpoints
-
-	clockMu sync.Mutex
-	last    time.Time // the latest time now returned
+// Config configures a Connector: its sources, in one process or spread
+// over the pods of a group. One source is a list of one.
+type Config struct {
+	// Sources are the sources, each with every setting of its own. Their
+	// Kafka settings (brokers, topics, transactional id, client options)
+	// are those of the first: they share the producer and the topics.
+	Sources []SourceConfig
+	// UnprefixedSource names the source whose state keys carry no source
+	// prefix, those of a single-source run (--source-name): its state
+	// carries over between one source and many unchanged. Its name is
+	// never part of a key, so it need not be [a-z0-9-]{1,40}.
+	UnprefixedSource string
+	// Group, when set, is the Kafka consumer group through which pods
+	// share the state partitions and so the sources.
+	Group string
+	// StatePartitions is the state topic's partition count in a group;
+	// default DefaultStatePartitions.
+	StatePartitions int
+	// MaxConcurrentRequests caps the API requests in flight over all the
+	// sources of the process; default DefaultMaxConcurrentRequests.
+	MaxConcurrentRequests int
+	// SessionTimeout is the group's session timeout: how long after a pod
+	// stops heartbeating its partitions move; default DefaultSessionTimeout.
+	SessionTimeout time.Duration
+	// RemovedSourceRetention is how long the state of a source that is no
+	// longer configured stays in the state topic after it last wrote;
+	// then its unit's next start deletes it. 0 keeps it for good.
+	RemovedSourceRetention time.Duration
+	// RebalanceTimeout bounds a rebalance: how long pods have to end the
+	// transactions of the partitions they give up and rejoin, and how long
+	// the group waits for a member that does not; default the longer of
+	// SessionTimeout and the transaction timeout, which covers a commit in
+	// flight (sink.Bounds: its produce and its end take at most three
+	// quarters of it).
+	RebalanceTimeout time.Duration
 }
 
-// DefaultNoRecordsAlert is Config.NoRecordsAlert's default.
-const DefaultNoRecordsAlert = 24 * time.Hour
+// defaultRebalanceTimeout is the longer of the session timeout and the
+// first source's transaction timeout: a unit given up in a rebalance may
+// be committing, and its commit ends within that (sink.Bounds).
+func defaultRebalanceTimeout(cfg Config) time.Duration {
+	txn := sink.DefaultTransactionTimeout
+	if len(cfg.Sources) > 0 && cfg.Sources[0].TransactionTimeout > 0 {
+		txn = cfg.Sources[0].TransactionTimeout
+	}
+	return max(cfg.SessionTimeout, txn)
+}
+
+// Validate checks the sources and the group settings, naming the setting
+// at fault as the command line does.
+func (c *Config) Validate() error {
+	if len(c.Sources) == 0 {
+		return errors.New("sources: want at least one source")
+	}
+	if c.Group != "" && (c.StatePartitions < 1 || c.StatePartitions > 10000) {
+		return fmt.Errorf("--state-partitions: want 1..10000, got %d", c.StatePartitions)
+	}
+	if c.RemovedSourceRetention < 0 {
+		return fmt.Errorf("--removed-source-retention: want a duration ≥ 0, got %s", c.RemovedSourceRetention)
+	}
+	if c.MaxConcurrentRequests < 0 {
+		return fmt.Errorf("--max-concurrent-requests: want at least 1, got %d", c.MaxConcurrentRequests)
+	}
+	names := map[string]bool{}
+	reads := map[string]string{}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		if s.SourceName != c.UnprefixedSource && !sourceNameRE.MatchString(s.SourceName) {
+			return fmt.Errorf("sources[%d].name: %q is not [a-z0-9-]{1,40}", i, s.SourceName)
+		}
+		if names[s.SourceName] {
+			return fmt.Errorf("sources[%d].name: %q is used twice", i, s.SourceName)
+		}
+		names[s.SourceName] = true
+		// Two sources reading the same calls would emit each twice.
+		what := s.APIURL + "\x00" + s.AppID + "\x00" + s.Type
+		if other, ok := reads[what]; ok {
+			return fmt.Errorf("sources[%d]: %q reads the same app id and type as %q", i, s.SourceName, other)
+		}
+		reads[what] = s.SourceName
+		if err := s.Validate(); err != nil {
+			return fmt.Errorf("sources[%d] (%s): %s", i, s.SourceName, strings.Split(err.Error(), "\n")[0])
+		}
+	}
+	return nil
+}
+
+// Connector moves the vendor's call list into Kafka exactly once, for each
+// of its sources: all of them in this process without a group, or those of
+// the state partitions that the group assigns to this pod.
+type Connector struct {
+	cfg      Config
+	opts     Options
+	log      *slog.Logger
+	m        *metrics.Metrics
+	gm       *metrics.Group
+	inFlight *semaphore.Weighted
+	state    stateTotals
+
+	mu    sync.Mutex
+	units map[int32]*unit // by state partition; -1 without a group
+	// joined is set once the group assigned this pod its first partitions
+	// (perhaps none); always true without a group.
+	joined bool
+	// stopped says why the group member stopped on a fatal error of its
+	// own (not a unit's); empty while it runs.
+	stopped string
+}
+
+// New validates cfg and builds a Connector. Nothing connects until Run.
+// opts.Metrics and opts.Logger are shared by the sources, which add their
+// name; gm, if not nil, counts the group's partitions and rebalances.
+func New(cfg Config, opts Options, gm *metrics.Group) (*Connector, error) {
+	if cfg.StatePartitions == 0 {
+		cfg.StatePartitions = DefaultStatePartitions
+	}
+	if cfg.MaxConcurrentRequests == 0 {
+		cfg.MaxConcurrentRequests = DefaultMaxConcurrentRequests
+	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = DefaultSessionTimeout
+	}
+	if cfg.RebalanceTimeout <= 0 {
+		cfg.RebalanceTimeout = defaultRebalanceTimeout(cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New(prometheus.NewRegistry())
+	}
+	s := &Connector{
+		cfg: cfg, opts: opts, log: opts.Logger, m: opts.Metrics, gm: gm,
+		inFlight: semaphore.NewWeighted(int64(cfg.MaxConcurrentRequests)),
+		units:    map[int32]*unit{},
+		joined:   cfg.Group == "",
+	}
+	// Build every source once, so that a bad setting stops the start
+	// rather than an assignment later. Without a group that is the one
+	// unit of work, which Run runs first.
+	if cfg.Group == "" {
+		u, err := s.newUnit(-1)
+		if err != nil {
+			return nil, err
+		}
+		s.units[-1] = u
+	} else {
+		for _, sc := range cfg.Sources {
+			c, err := s.newSource(sc, -1)
+			if err != nil {
+				return nil, err
+			}
+			// Only the owner of its partition exports a source's series.
+			c.forgetMetrics()
+		}
+	}
+	s.m.Ready.SetFunc(func() float64 {
+		if ok, _ := s.Ready(); ok {
+			return 1
+		}
+		return 0
+	})
+	return s, nil
+}
+
+// newSource builds the poller of one source for a unit of work on
+// partition (-1: no group), with an empty store.
+func (s *Connector) newSource(sc SourceConfig, partition int32) (*poller, error) {
+	opts := s.opts
+	opts.Logger = s.log.With("source", sc.SourceName)
+	parts := 0
+	if s.cfg.Group != "" {
+		parts = s.cfg.StatePartitions
+	}
+	c, err := newPoller(sc, opts, pollerEnv{
+		inFlight: s.inFlight, totals: &s.state,
+		keys: sourceKeys(sc.SourceName, sc.SourceName == s.cfg.UnprefixedSource, partition, parts),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", sc.SourceName, err)
+	}
+	return c, nil
+}
+
+// sourcesOf returns the configurations of the sources on partition p, or of
+// every source when p is -1.
+func (s *Connector) sourcesOf(p int32) []SourceConfig {
+	if p < 0 {
+		return s.cfg.Sources
+	}
+	var out []SourceConfig
+	for _, sc := range s.cfg.Sources {
+		if StatePartition(sc.SourceName, s.cfg.StatePartitions) == p {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// sinkConfig is the producer of the unit of work on partition p (-1: no
+// group).
+func (s *Connector) sinkConfig(p int32) sink.Config {
+	c := s.cfg.Sources[0]
+	sc := sinkConfig(c, s.log, s.opts.At)
+	if p >= 0 {
+		sc.TransactionalID = fmt.Sprintf("%s-p%d", c.TransactionalID, p)
+		sc.StatePartitions = int32(s.cfg.StatePartitions)
+		sc.ManualStatePartition = true
+		sc.Logger = sc.Logger.With("partition", p)
+	}
+	if f := s.opts.UnitProducerOpts; f != nil {
+		sc.ProducerOpts = append(append([]kgo.Opt(nil), sc.ProducerOpts...), f(sc.TransactionalID)...)
+	}
+	return sc
+}
+
+// Run runs the sources until ctx is done: without a group all of them in one
+// unit of work, fenced by the transactional id; with one, those of the
+// partitions the group assigns. It returns nil after a clean shutdown.
+func (s *Connector) Run(ctx context.Context) error {
+	if s.cfg.Group != "" {
+		return s.runGroup(ctx)
+	}
+	return s.runSole(ctx)
+}
+
+// Ready reports whether every unit of work this process owns is restored
+// and its sources are ready; a pod of a group that owns no partition is
+// ready and idle.
+func (s *Connector) Ready() (bool, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped != "" {
+		return false, s.stopped
+	}
+	if !s.joined {
+		return false, "not yet a member of group " + s.cfg.Group
+	}
+	if len(s.units) == 0 {
+		return true, "idle: no state partition assigned"
+	}
+	parts := make([]int32, 0, len(s.units))
+	for p := range s.units {
+		parts = append(parts, p)
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
+	for _, p := range parts {
+		if ok, why := s.units[p].ready(); !ok {
+			if p >= 0 {
+				why = fmt.Sprintf("state partition %d: %s", p, why)
+			}
+			return false, why
+		}
+	}
+	return true, "ok"
+}
 
 // Options are the connector's collaborators.
 type Options struct {
@@ -86,99 +312,46 @@ type Options struct {
 	UnitProducerOpts func(transactionalID string) []kgo.Opt
 }
 
-// pollerEnv is what a poller shares with the other sources of its
-// Connector, and where its records go in the state topic.
-type pollerEnv struct {
-	// inFlight caps the API requests in flight over the process's
-	// sources (see source.Config.InFlight); nil: no cap.
-	inFlight *semaphore.Weighted
-	// totals sums the state of the process's sources.
-	totals *stateTotals
-	// keys places the source's records in the state topic.
-	keys stateKeys
+func ignoreCanceled(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && !sink.IsFatal(err) && errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
 }
 
-// newPoller builds the poller of one source, cfg validated (see
-// Config.Validate). Nothing connects until its unit runs.
-func newPoller(cfg SourceConfig, opts Options, env pollerEnv) (*poller, error) {
-	if cfg.Clock == nil {
-		cfg.Clock = time.Now
-	}
-	if cfg.PruneEvery <= 0 {
-		cfg.PruneEvery = DefaultPruneEvery
-	}
-	if cfg.CheckpointDelay == 0 {
-		cfg.CheckpointDelay = DefaultCheckpointDelay
-	}
-	if cfg.NoRecordsAlert <= 0 {
-		cfg.NoRecordsAlert = DefaultNoRecordsAlert
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opts.Metrics == nil {
-		opts.Metrics = metrics.New(prometheus.NewRegistry())
-	}
-	c := &poller{
-		cfg: cfg, log: opts.Logger, m: opts.Metrics, enc: opts.Encoder, onEvent: opts.OnCommit, at: opts.At,
-		store: state.New(),
-		keys:  env.keys, state: env.totals,
-		labels: prometheus.Labels{metrics.LabelSource: cfg.SourceName, metrics.LabelType: cfg.Type},
-	}
-	c.health = newHealth(cfg.ReadyMaxAge, cfg.Clock, c.m, c.labels)
-	c.stalls = newStallWatch(cfg)
-	c.health.stallWhy = c.stalls.why
-	c.apiLog = newAPILog(c.log, cfg.AuthLogEvery, cfg.Clock)
-	c.notes = newVendorNotes(c.log, c.m)
-	c.backfill.log = c.log.With("component", "backfill")
-	c.initMetrics()
-	if c.enc == nil {
-		c.enc = event.NewEncoder()
-	}
-	var err error
-	if c.ignore, err = event.ParseIgnore(cfg.IgnoreChanges); err != nil {
-		return nil, fmt.Errorf("configuring ignored changes: %w", err) // Validate has checked them
-	}
-	scfg := source.Config{
-		BaseURL: cfg.APIURL, AppID: cfg.AppID, AppKey: cfg.AppKey, Type: cfg.Type,
-		PageSize: cfg.PageSize, MaxPages: cfg.MaxPages, PageConcurrency: cfg.PageConcurrency, Signer: cfg.Signer,
-		Timeout: cfg.RequestTimeout, Clock: cfg.Clock, Hooks: c.sourceHooks(),
-		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, InFlight: env.inFlight,
-	}
-	if c.src, err = source.NewClient(scfg); err != nil {
-		return nil, fmt.Errorf("configuring the API client: %w", err)
-	}
-	return c, nil
-}
+// restartWait is how long a unit waits before it starts again after a
+// transaction timed out: the new producer's initialisation aborts what the
+// old one left open, so there is nothing to wait for but a loop to avoid.
+const restartWait = time.Second
 
-// now is the time on the API server's clock (see source.Client.Now): the
-// clock that decides which calls exist, so windows are placed by it. It
-// never goes back: the offset is re-estimated with every response, and a
-// clock that stepped back could start a re-scan behind the point up to
-// which the state was pruned, and take pruned calls for new ones.
-func (c *poller) now() time.Time {
-	c.clockMu.Lock()
-	defer c.clockMu.Unlock()
-	if t := c.src.Now(); t.After(c.last) {
-		c.last = t
-	}
-	return c.last
-}
-
-// poll is step 3 of a unit's run: once the producer fenced older instances
-// and the state was read, it polls until ctx is done.
-func (c *poller) poll(ctx context.Context) error {
-	// 3. Poll, once the server's clock is known: windows are placed by it.
-	if err := c.syncClock(ctx); err != nil {
-		return err
-	}
-	c.countListed(ctx)
-	if !schedule.IsInitialized(c.store.Checkpoint) {
-		if err := c.initialize(ctx); err != nil {
+// runSole runs the one unit of work of a process without a group until
+// ctx is done. A transaction that timed out (sink.ClassTimeout) starts the
+// unit again, afresh, in the same process, after restartWait: a new
+// producer fences and resolves what was left open, and a fresh restore
+// tells what committed, so the window is read again and committed exactly
+// once. Any other error ends it, a fence included (the command holds it).
+func (s *Connector) runSole(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		u := s.units[-1]
+		s.mu.Unlock()
+		err := ignoreCanceled(ctx, u.run(ctx))
+		if sink.FatalClass(err) != sink.ClassTimeout || ctx.Err() != nil {
 			return err
 		}
+		if pause.For(ctx, restartWait) != nil {
+			return nil
+		}
+		for _, c := range u.sources {
+			c.forgetState() // restored afresh by the next unit
+		}
+		if u, err = s.newUnit(-1); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.units[-1] = u
+		s.mu.Unlock()
 	}
-	return c.flushCheckpoints(ctx, c.loop(ctx))
 }
 
 // sinkConfig is the producer of cfg, fenced by its transactional id.
@@ -194,77 +367,4 @@ func sinkConfig(cfg SourceConfig, log *slog.Logger, at func(sink.Point)) sink.Co
 		Logger:        log.With("component", "sink"),
 		At:            at,
 	}
-}
-
-// initialize commits the checkpoints of a first start.
-func (c *poller) initialize(ctx context.Context) error {
-	b := c.store.NewBatch()
-	for name, v := range c.cfg.Schedule.Initial(c.now()) {
-		b.SetCheckpoint(name, v)
-	}
-	if err := c.commit(ctx, &batch{state: b}); err != nil {
-		return fmt.Errorf("committing the first checkpoints: %w", err)
-	}
-	bf, live := schedule.Progress(c.store.Checkpoint)
-	c.log.Info("first start", "start_from", c.cfg.Schedule.StartFrom, "live_from", live, "backfill_done", bf == 1)
-	return nil
-}
-
-// syncClock reads a one-second window just past the settle delay, retrying
-// until it succeeds, only to learn the API server's clock from the answer's
-// Date header before the first window is placed. Its records are left to
-// the live edge. It fails only when ctx is done.
-func (c *poller) syncClock(ctx context.Context) error {
-	t := c.cfg.Clock().Add(-c.cfg.Schedule.Settle).Truncate(time.Second)
-	if _, err := c.src.ReadWindow(ctx, source.Window{Start: t, End: t}, c.cfg.Retry); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("reading the API server's clock: %w", err)
-		}
-		// A window that drifts still answered with Date headers; the
-		// offset is learnt from the responses to come in any case.
-		c.log.Warn("api clock not read", "err", err)
-		return nil
-	}
-	c.log.Info("api clock known", "skew_seconds", c.src.Skew().Seconds())
-	return nil
-}
-
-// countListed asks the API, once, how many calls it lists for the
-// configured type over the deepest re-scan horizon, and logs it. None is a
-// warning: a wrong --type or --app-id is otherwise answered with empty
-// pages, which look like success.
-func (c *poller) countListed(ctx context.Context) {
-	now, horizon := c.now(), c.cfg.Schedule.Horizon()
-	n, err := c.src.Count(ctx, source.Window{Start: now.Add(-horizon), End: now.Add(-c.cfg.Schedule.Settle)})
-	if err != nil {
-		c.log.Warn("could not ask the API how many calls it lists", "err", err)
-		return
-	}
-	msg := fmt.Sprintf("the API lists %d calls of type %s in the last %s", n, c.cfg.Type, shortDuration(horizon))
-	attrs := []any{"calls", n, "type", c.cfg.Type, "horizon", shortDuration(horizon)}
-	if n == 0 {
-		c.log.Warn(msg+": if calls were made in that time, check --type (the vendor documents chat) and --app-id; callstream doctor tries the other types",
-			append(attrs, "app_id", c.cfg.AppID)...)
-		return
-	}
-	c.log.Info(msg, attrs...)
-}
-
-// shortDuration formats d without zero minutes and seconds: 168h, 15m.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
-}
-
-func ignoreCanceled(ctx context.Context, err error) error {
-	if err != nil && ctx.Err() != nil && !sink.IsFatal(err) && errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
 }

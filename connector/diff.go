@@ -60,7 +60,7 @@ type batch struct {
 //   - a status different from the last emitted: STATUS_CHANGED;
 //   - the same status, but a decoded call different from the last
 //     emitted (not only in key order, whitespace or ignored fields):
-//     UPDATED, unless Config.NoUpdates;
+//     UPDATED, unless SourceConfig.NoUpdates;
 //   - a record that cannot be read, or whose event its topic would
 //     refuse as too large: a dead letter, once per distinct bytes.
 //

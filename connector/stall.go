@@ -9,11 +9,11 @@ import (
 
 // Stall detection: a task (the live edge, the backfill, a re-scan tier)
 // whose checkpoint has not advanced for stallFactor of its intervals plus
-// Config.StallGrace, while the API answers requests, is stalled: the
+// SourceConfig.StallGrace, while the API answers requests, is stalled: the
 // process is alive and polling, and delivers nothing of that task.
 const (
 	stallFactor = 5
-	// DefaultStallGrace is Config.StallGrace's default: room for a slow
+	// DefaultStallGrace is SourceConfig.StallGrace's default: room for a slow
 	// window (retries, narrowing) on top of the intervals.
 	DefaultStallGrace = 2 * time.Minute
 )

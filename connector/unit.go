@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector/sink"
-	"github.com/callstream/callstream/internal/pause"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 )
@@ -112,9 +111,10 @@ func (u *unit) run(ctx context.Context) (err error) {
 		return nil
 	}
 	defer func() {
-		for _, c := range u.sources {
-			c.forgetState()
-			if u.partition >= 0 {
+		if u.partition >= 0 {
+			// The partition moved: its new owner exports its sources.
+			for _, c := range u.sources {
+				c.forgetState()
 				c.forgetMetrics()
 			}
 		}
@@ -277,38 +277,6 @@ func (u *unit) ageOut(ctx context.Context, sk *sink.Sink, removed map[string]*re
 			"last_written", r.written.UTC(), "retention", keep.String())
 	}
 	return nil
-}
-
-// restartWait is how long a unit waits before it starts again after a
-// transaction timed out: the new producer's initialisation aborts what the
-// old one left open, so there is nothing to wait for but a loop to avoid.
-const restartWait = time.Second
-
-// runSole runs the one unit of work of a process without a group until
-// ctx is done. A transaction that timed out (sink.ClassTimeout) starts the
-// unit again, afresh, in the same process, after restartWait: a new
-// producer fences and resolves what was left open, and a fresh restore
-// tells what committed, so the window is read again and committed exactly
-// once. Any other error ends it, a fence included (the command holds it).
-func (s *Connector) runSole(ctx context.Context) error {
-	for {
-		s.mu.Lock()
-		u := s.units[-1]
-		s.mu.Unlock()
-		err := ignoreCanceled(ctx, u.run(ctx))
-		if sink.FatalClass(err) != sink.ClassTimeout || ctx.Err() != nil {
-			return err
-		}
-		if pause.For(ctx, restartWait) != nil {
-			return nil
-		}
-		if u, err = s.newUnit(-1); err != nil {
-			return err
-		}
-		s.mu.Lock()
-		s.units[-1] = u
-		s.mu.Unlock()
-	}
 }
 
 // countFatal counts and logs an error that ends the unit, if it is a fatal

@@ -5,17 +5,232 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/connector/state"
 	"github.com/callstream/callstream/internal/pause"
+	"github.com/callstream/callstream/metrics"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/semaphore"
 )
 
+// poller polls one source: it reads the source's windows, diffs them
+// against the source's state and hands each window's batch to the
+// committer of its unit of work.
+type poller struct {
+	cfg     SourceConfig
+	log     *slog.Logger
+	m       *metrics.Metrics
+	src     *source.Client
+	enc     *event.Encoder
+	store   *state.Store
+	sink    committer
+	health  *Health
+	labels  prometheus.Labels
+	onEvent func(Committed)
+	at      func(sink.Point)
+	apiLog  *apiLog
+	notes   *vendorNotes
+
+	// keys places this source's records in the state topic: its key
+	// prefix and, in a group, its partition.
+	keys stateKeys
+	// state sums the state of every source of the process for the state
+	// gauges.
+	state    *stateTotals
+	reported stateReport
+
+	lastPrune time.Time
+	backfill  backfillProgress
+	stalls    *stallWatch
+	// inconsistentLogged is when a window taken as listed was last logged
+	// at warning level, by reason.
+	inconsistentLogged map[string]time.Time
+
+	// limits are the output topics' limits, learnt when the unit's
+	// producer started; ignore leaves SourceConfig.IgnoreChanges out of the
+	// calls' hashes.
+	limits   sink.Limits
+	ignore   event.Ignore
+	deferred deferredCheckpoints
+
+	clockMu sync.Mutex
+	last    time.Time // the latest time now returned
+}
+
+// DefaultNoRecordsAlert is SourceConfig.NoRecordsAlert's default.
+const DefaultNoRecordsAlert = 24 * time.Hour
+
+// pollerEnv is what a poller shares with the other sources of its
+// Connector, and where its records go in the state topic.
+type pollerEnv struct {
+	// inFlight caps the API requests in flight over the process's
+	// sources (see source.Config.InFlight); nil: no cap.
+	inFlight *semaphore.Weighted
+	// totals sums the state of the process's sources.
+	totals *stateTotals
+	// keys places the source's records in the state topic.
+	keys stateKeys
+}
+
+// newPoller builds the poller of one source, cfg validated (see
+// Config.Validate). Nothing connects until its unit runs.
+func newPoller(cfg SourceConfig, opts Options, env pollerEnv) (*poller, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.PruneEvery <= 0 {
+		cfg.PruneEvery = DefaultPruneEvery
+	}
+	if cfg.CheckpointDelay == 0 {
+		cfg.CheckpointDelay = DefaultCheckpointDelay
+	}
+	if cfg.NoRecordsAlert <= 0 {
+		cfg.NoRecordsAlert = DefaultNoRecordsAlert
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New(prometheus.NewRegistry())
+	}
+	c := &poller{
+		cfg: cfg, log: opts.Logger, m: opts.Metrics, enc: opts.Encoder, onEvent: opts.OnCommit, at: opts.At,
+		store: state.New(),
+		keys:  env.keys, state: env.totals,
+		labels: prometheus.Labels{metrics.LabelSource: cfg.SourceName, metrics.LabelType: cfg.Type},
+	}
+	c.health = newHealth(cfg.ReadyMaxAge, cfg.Clock, c.m, c.labels)
+	c.stalls = newStallWatch(cfg)
+	c.health.stallWhy = c.stalls.why
+	c.apiLog = newAPILog(c.log, cfg.AuthLogEvery, cfg.Clock)
+	c.notes = newVendorNotes(c.log, c.m)
+	c.backfill.log = c.log.With("component", "backfill")
+	c.initMetrics()
+	if c.enc == nil {
+		c.enc = event.NewEncoder()
+	}
+	var err error
+	if c.ignore, err = event.ParseIgnore(cfg.IgnoreChanges); err != nil {
+		return nil, fmt.Errorf("configuring ignored changes: %w", err) // Validate has checked them
+	}
+	scfg := source.Config{
+		BaseURL: cfg.APIURL, AppID: cfg.AppID, AppKey: cfg.AppKey, Type: cfg.Type,
+		PageSize: cfg.PageSize, MaxPages: cfg.MaxPages, PageConcurrency: cfg.PageConcurrency, Signer: cfg.Signer,
+		Timeout: cfg.RequestTimeout, Clock: cfg.Clock, Hooks: c.sourceHooks(),
+		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, InFlight: env.inFlight,
+	}
+	if c.src, err = source.NewClient(scfg); err != nil {
+		return nil, fmt.Errorf("configuring the API client: %w", err)
+	}
+	return c, nil
+}
+
+// now is the time on the API server's clock (see source.Client.Now): the
+// clock that decides which calls exist, so windows are placed by it. It
+// never goes back: the offset is re-estimated with every response, and a
+// clock that stepped back could start a re-scan behind the point up to
+// which the state was pruned, and take pruned calls for new ones.
+func (c *poller) now() time.Time {
+	c.clockMu.Lock()
+	defer c.clockMu.Unlock()
+	if t := c.src.Now(); t.After(c.last) {
+		c.last = t
+	}
+	return c.last
+}
+
+// poll is step 3 of a unit's run: once the producer fenced older instances
+// and the state was read, it polls until ctx is done.
+func (c *poller) poll(ctx context.Context) error {
+	// 3. Poll, once the server's clock is known: windows are placed by it.
+	if err := c.syncClock(ctx); err != nil {
+		return err
+	}
+	c.countListed(ctx)
+	if !schedule.IsInitialized(c.store.Checkpoint) {
+		if err := c.initialize(ctx); err != nil {
+			return err
+		}
+	}
+	return c.flushCheckpoints(ctx, c.loop(ctx))
+}
+
+// initialize commits the checkpoints of a first start.
+func (c *poller) initialize(ctx context.Context) error {
+	b := c.store.NewBatch()
+	for name, v := range c.cfg.Schedule.Initial(c.now()) {
+		b.SetCheckpoint(name, v)
+	}
+	if err := c.commit(ctx, &batch{state: b}); err != nil {
+		return fmt.Errorf("committing the first checkpoints: %w", err)
+	}
+	bf, live := schedule.Progress(c.store.Checkpoint)
+	c.log.Info("first start", "start_from", c.cfg.Schedule.StartFrom, "live_from", live, "backfill_done", bf == 1)
+	return nil
+}
+
+// syncClock reads a one-second window just past the settle delay, retrying
+// until it succeeds, only to learn the API server's clock from the answer's
+// Date header before the first window is placed. Its records are left to
+// the live edge. It fails only when ctx is done.
+func (c *poller) syncClock(ctx context.Context) error {
+	t := c.cfg.Clock().Add(-c.cfg.Schedule.Settle).Truncate(time.Second)
+	if _, err := c.src.ReadWindow(ctx, source.Window{Start: t, End: t}, c.cfg.Retry); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("reading the API server's clock: %w", err)
+		}
+		// A window that drifts still answered with Date headers; the
+		// offset is learnt from the responses to come in any case.
+		c.log.Warn("api clock not read", "err", err)
+		return nil
+	}
+	c.log.Info("api clock known", "skew_seconds", c.src.Skew().Seconds())
+	return nil
+}
+
+// countListed asks the API, once, how many calls it lists for the
+// configured type over the deepest re-scan horizon, and logs it. None is a
+// warning: a wrong --type or --app-id is otherwise answered with empty
+// pages, which look like success.
+func (c *poller) countListed(ctx context.Context) {
+	now, horizon := c.now(), c.cfg.Schedule.Horizon()
+	n, err := c.src.Count(ctx, source.Window{Start: now.Add(-horizon), End: now.Add(-c.cfg.Schedule.Settle)})
+	if err != nil {
+		c.log.Warn("could not ask the API how many calls it lists", "err", err)
+		return
+	}
+	msg := fmt.Sprintf("the API lists %d calls of type %s in the last %s", n, c.cfg.Type, shortDuration(horizon))
+	attrs := []any{"calls", n, "type", c.cfg.Type, "horizon", shortDuration(horizon)}
+	if n == 0 {
+		c.log.Warn(msg+": if calls were made in that time, check --type (the vendor documents chat) and --app-id; callstream doctor tries the other types",
+			append(attrs, "app_id", c.cfg.AppID)...)
+		return
+	}
+	c.log.Info(msg, attrs...)
+}
+
+// shortDuration formats d without zero minutes and seconds: 168h, 15m.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
 // DefaultPruneEvery is how often the state is scanned for entries past the
-// deepest horizon, unless Config.PruneEvery says otherwise.
+// deepest horizon, unless SourceConfig.PruneEvery says otherwise.
 const DefaultPruneEvery = time.Minute
 
 // loop runs the schedule's tasks until ctx is done.
@@ -128,7 +343,7 @@ const (
 
 // readBatch reads the task's window whole and diffs it into a batch,
 // halving the window while the batch's records would exceed
-// Config.MaxTransactionBytes, as readWhole halves it while it holds too
+// SourceConfig.MaxTransactionBytes, as readWhole halves it while it holds too
 // many pages: a transaction that large might not be produced within the
 // transaction timeout. A one-second window commits whole whatever its
 // size: nothing stops the line.
@@ -209,7 +424,7 @@ func (c *poller) readWhole(ctx context.Context, task *schedule.Task) (*source.Wi
 }
 
 // prune drops the entries past the deepest horizon, at most every
-// Config.PruneEvery.
+// SourceConfig.PruneEvery.
 func (c *poller) prune(b *batch, now time.Time, before int64) {
 	if now.Sub(c.lastPrune) < c.cfg.PruneEvery {
 		return
