@@ -140,10 +140,10 @@ func BenchmarkDiff(b *testing.B) {
 			for b.Loop() {
 				bt := &batch{state: c.store.NewBatch()}
 				c.diff(bt, task, windows[n%len(windows)], 0)
-				if bt.err != nil || (tc.known && bt.skipped != bt.read) || (!tc.known && len(bt.events) != bt.read) {
-					b.Fatalf("diff: err %v, %d read, %d skipped, %d events", bt.err, bt.read, bt.skipped, len(bt.events))
+				if bt.Err != nil || (tc.known && bt.Skipped != bt.Read) || (!tc.known && len(bt.Events) != bt.Read) {
+					b.Fatalf("diff: err %v, %d read, %d skipped, %d events", bt.Err, bt.Read, bt.Skipped, len(bt.Events))
 				}
-				records += bt.read
+				records += bt.Read
 				n++
 			}
 			m.Report(b, records)
@@ -172,7 +172,7 @@ func BenchmarkProduce(b *testing.B) {
 	c.diff(bt, backfillTask(), raws, 0)
 	name, v := backfillTask().Checkpoint()
 	bt.state.SetCheckpoint(name, v)
-	proto := bt.records
+	proto := bt.Records
 	bt.state.Records(func(k, v []byte) {
 		proto = append(proto, &kgo.Record{Topic: c.cfg.Topics.State, Key: k, Value: v})
 	})
@@ -187,8 +187,8 @@ func BenchmarkProduce(b *testing.B) {
 		if err := sk.Commit(ctx, recs); err != nil {
 			b.Fatal(err)
 		}
-		records += bt.read
+		records += bt.Read
 	}
 	m.Report(b, records)
-	b.ReportMetric(float64(len(proto))/float64(bt.read), "kafka-records/record")
+	b.ReportMetric(float64(len(proto))/float64(bt.Read), "kafka-records/record")
 }

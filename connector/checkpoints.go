@@ -55,7 +55,7 @@ func (d *deferredCheckpoints) carry(b *state.Batch) {
 // when b emits nothing and the oldest deferred checkpoint has waited less
 // than delay at now. A delay ≤ 0 never defers.
 func (d *deferredCheckpoints) hold(b *batch, now time.Time, delay time.Duration) bool {
-	if delay <= 0 || len(b.events) > 0 || len(b.records) > 0 || b.tombstones > 0 || b.state.Calls() > 0 {
+	if delay <= 0 || len(b.Events) > 0 || len(b.Records) > 0 || b.tombstones > 0 || b.state.Calls() > 0 {
 		return false
 	}
 	if d.since.IsZero() {

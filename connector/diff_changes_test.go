@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/callstream/callstream/connector/calllist"
+	"github.com/callstream/callstream/connector/diff"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/state"
@@ -34,8 +35,8 @@ func diffOne(t *testing.T, c *poller, raw []byte) *batch {
 	t.Helper()
 	b := &batch{state: c.store.NewBatch()}
 	c.diff(b, backfillTask(), []calllist.Raw{rawRecord(t, raw)}, 0)
-	if b.err != nil {
-		t.Fatal(b.err)
+	if b.Err != nil {
+		t.Fatal(b.Err)
 	}
 	b.state.Apply()
 	return b
@@ -54,10 +55,10 @@ func rawRecord(t *testing.T, raw []byte) calllist.Raw {
 // kinds lists the kinds of b's events, and the topics of its records.
 func kinds(b *batch) string {
 	var ks []string
-	for _, e := range b.events {
+	for _, e := range b.Events {
 		ks = append(ks, e.Kind)
 	}
-	for _, r := range b.records {
+	for _, r := range b.Records {
 		ks = append(ks, r.Topic)
 	}
 	return strings.Join(ks, " ")
@@ -125,19 +126,19 @@ func TestDiffUpdates(t *testing.T) {
 				if got := kinds(b); got != s.want {
 					t.Fatalf("step %d: %q, want %q", i, got, s.want)
 				}
-				for _, r := range b.records {
-					if got, _ := header(r, HeaderKind); got != b.events[0].Kind {
-						t.Errorf("step %d: %s kind header %q, want %q", i, r.Topic, got, b.events[0].Kind)
+				for _, r := range b.Records {
+					if got, _ := header(r, diff.HeaderKind); got != b.Events[0].Kind {
+						t.Errorf("step %d: %s kind header %q, want %q", i, r.Topic, got, b.Events[0].Kind)
 					}
 				}
-				if len(b.events) == 0 {
+				if len(b.Events) == 0 {
 					continue
 				}
-				e := b.events[0]
+				e := b.Events[0]
 				if e.Kind == string(event.Updated) && (e.PreviousStatus == nil || *e.PreviousStatus != e.Call.Status) {
 					t.Errorf("step %d: UPDATED with previous status %v, want the call's %d", i, e.PreviousStatus, e.Call.Status)
 				}
-				ev, err := event.NewDecoder(nil).DecodeEvent(b.records[0].Value)
+				ev, err := event.NewDecoder(nil).DecodeEvent(b.Records[0].Value)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -161,7 +162,7 @@ func TestDiffUpdates(t *testing.T) {
 		if err := c.store.Load(state.CallKey(id), v1); err != nil {
 			t.Fatal(err)
 		}
-		if b := diffOne(t, c, changeRecord(id, 2, "hello, world", url1)); len(b.records) != 0 {
+		if b := diffOne(t, c, changeRecord(id, 2, "hello, world", url1)); len(b.Records) != 0 {
 			t.Fatalf("first change after a v1 entry: %q, want nothing", kinds(b))
 		}
 		if e, _ := c.store.Get(id); !e.Has(state.ContentKnown) {
@@ -197,21 +198,21 @@ func TestDiffTooLarge(t *testing.T) {
 	// Fits calls, not calls.latest: a dead letter all the same.
 	big := changeRecord(id, 2, randomText(r, 3200), "u")
 	b := diffOne(t, c, big)
-	if len(b.records) != 1 || len(b.events) != 1 || b.events[0].Reason != ReasonTooLarge || b.events[0].CallID != id {
-		t.Fatalf("oversized call: %q %+v", kinds(b), b.events)
+	if len(b.Records) != 1 || len(b.Events) != 1 || b.Events[0].Reason != diff.ReasonTooLarge || b.Events[0].CallID != id {
+		t.Fatalf("oversized call: %q %+v", kinds(b), b.Events)
 	}
-	dr := b.records[0]
+	dr := b.Records[0]
 	if dr.Topic != topics.DLQ || string(dr.Key) != "661181201146016" || sink.RecordSize(dr) > 2500 {
 		t.Fatalf("dead letter in %s, key %q, %d bytes: want the dead-letter topic, the id, at most 2500", dr.Topic, dr.Key, sink.RecordSize(dr))
 	}
-	if got, _ := header(dr, HeaderReason); got != ReasonTooLarge {
+	if got, _ := header(dr, diff.HeaderReason); got != diff.ReasonTooLarge {
 		t.Errorf("reason header %q", got)
 	}
 	dl, err := event.NewDecoder(nil).DecodeDeadLetter(dr.Value)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dl.CallID == nil || *dl.CallID != id || dl.Reason != ReasonTooLarge ||
+	if dl.CallID == nil || *dl.CallID != id || dl.Reason != diff.ReasonTooLarge ||
 		!strings.Contains(dl.Error, "more than the 3000 bytes topic calls.latest takes") || !strings.Contains(dl.Error, "raw cut") {
 		t.Errorf("dead letter %+v", dl)
 	}
@@ -224,8 +225,8 @@ func TestDiffTooLarge(t *testing.T) {
 	}
 
 	// The same bytes again: not tried again.
-	if b := diffOne(t, c, big); len(b.records) != 0 || b.skipped != 1 {
-		t.Fatalf("the same oversized bytes again: %q, %d skipped", kinds(b), b.skipped)
+	if b := diffOne(t, c, big); len(b.Records) != 0 || b.Skipped != 1 {
+		t.Fatalf("the same oversized bytes again: %q, %d skipped", kinds(b), b.Skipped)
 	}
 	// Other bytes that fit: the call's first event.
 	if b := diffOne(t, c, changeRecord(id, 2, "short again", "u")); kinds(b) != "CREATED calls calls.latest" {
@@ -233,10 +234,10 @@ func TestDiffTooLarge(t *testing.T) {
 	}
 	// An update too large: a dead letter, and the event before stays the
 	// last emitted: the next change is an UPDATED against it.
-	if b := diffOne(t, c, changeRecord(id, 2, randomText(r, 3500), "u")); len(b.events) != 1 || b.events[0].Reason != ReasonTooLarge {
+	if b := diffOne(t, c, changeRecord(id, 2, randomText(r, 3500), "u")); len(b.Events) != 1 || b.Events[0].Reason != diff.ReasonTooLarge {
 		t.Fatalf("oversized update: %q", kinds(b))
 	}
-	if b := diffOne(t, c, changeRecord(id, 2, "short again", "u")); len(b.records) != 0 {
+	if b := diffOne(t, c, changeRecord(id, 2, "short again", "u")); len(b.Records) != 0 {
 		t.Fatalf("back to the emitted content: %q, want nothing", kinds(b))
 	}
 	if b := diffOne(t, c, changeRecord(id, 2, "short, corrected", "u")); kinds(b) != "UPDATED calls calls.latest" {

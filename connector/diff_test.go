@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/callstream/callstream/connector/calllist"
+	"github.com/callstream/callstream/connector/diff"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -33,10 +34,10 @@ func TestDiffRecords(t *testing.T) {
 	}
 	b := &batch{state: c.store.NewBatch()}
 	c.diff(b, backfillTask(), p.Records, 0)
-	if b.err != nil || len(b.records) != 3 {
-		t.Fatalf("batch: %d records, %v", len(b.records), b.err)
+	if b.Err != nil || len(b.Records) != 3 {
+		t.Fatalf("batch: %d records, %v", len(b.Records), b.Err)
 	}
-	failed, latest, dead := b.records[0], b.records[1], b.records[2]
+	failed, latest, dead := b.Records[0], b.Records[1], b.Records[2]
 	if failed.Topic != "calls.failed" || latest.Topic != "calls.latest" || dead.Topic != "calls.dlq" {
 		t.Fatalf("topics %s, %s, %s", failed.Topic, latest.Topic, dead.Topic)
 	}
@@ -44,25 +45,25 @@ func TestDiffRecords(t *testing.T) {
 		t.Errorf("latest record is not the event: key %q", latest.Key)
 	}
 	for _, r := range []*kgo.Record{failed, latest} {
-		for key, want := range map[string]string{HeaderKind: "CREATED", HeaderStatus: strconv.Itoa(0), HeaderSource: "acme"} {
+		for key, want := range map[string]string{diff.HeaderKind: "CREATED", diff.HeaderStatus: strconv.Itoa(0), diff.HeaderSource: "acme"} {
 			if got, _ := header(r, key); got != want {
 				t.Errorf("%s header %s = %q, want %q", r.Topic, key, got, want)
 			}
 		}
 	}
-	for key, want := range map[string]string{HeaderKind: KindDeadLetter, HeaderReason: calllist.ReasonContentJSON, HeaderSource: "acme"} {
+	for key, want := range map[string]string{diff.HeaderKind: diff.KindDeadLetter, diff.HeaderReason: calllist.ReasonContentJSON, diff.HeaderSource: "acme"} {
 		if got, _ := header(dead, key); got != want {
 			t.Errorf("dead letter header %s = %q, want %q", key, got, want)
 		}
 	}
-	if _, ok := header(dead, HeaderStatus); ok {
+	if _, ok := header(dead, diff.HeaderStatus); ok {
 		t.Error("a dead letter carries a status header")
 	}
 
 	c.cfg.Topics.Latest = ""
 	b = &batch{state: c.store.NewBatch()}
 	c.diff(b, backfillTask(), p.Records[:1], 0)
-	if len(b.records) != 1 || b.records[0].Topic != "calls.failed" {
-		t.Errorf("with the current-state topic off: %d records", len(b.records))
+	if len(b.Records) != 1 || b.Records[0].Topic != "calls.failed" {
+		t.Errorf("with the current-state topic off: %d records", len(b.Records))
 	}
 }

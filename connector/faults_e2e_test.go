@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/check"
+	"github.com/callstream/callstream/connector/diff"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/metrics"
@@ -272,7 +273,7 @@ func TestContentFaults(t *testing.T) {
 	tooLarge, letters := map[int64]bool{}, 0 // a large call corrected has two records too large
 	for _, dl := range out.DeadLetters {
 		d := dl.DeadLetter
-		if d.Reason != ReasonTooLarge {
+		if d.Reason != diff.ReasonTooLarge {
 			continue
 		}
 		tooLarge[*d.CallID] = true
@@ -301,7 +302,7 @@ func TestContentFaults(t *testing.T) {
 	if got := testutil.ToFloat64(m.Transactions.WithLabelValues("abort")); got != 0 {
 		t.Errorf("%v transactions aborted", got)
 	}
-	if got := testutil.ToFloat64(m.DLQRecords.WithLabelValues(cfg.SourceName, ReasonTooLarge)); int(got) != letters {
+	if got := testutil.ToFloat64(m.DLQRecords.WithLabelValues(cfg.SourceName, diff.ReasonTooLarge)); int(got) != letters {
 		t.Errorf("dlq_records_total{reason=too_large} = %v, want %d", got, letters)
 	}
 	if got := testutil.ToFloat64(m.Events.WithLabelValues(cfg.SourceName, cfg.Topics.Calls, string(event.Updated))); int(got) != updated {

@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"github.com/callstream/callstream/connector/diff"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
@@ -34,7 +35,7 @@ func (c *poller) initMetrics() {
 			m.Events.WithLabelValues(name, topic, kind.String())
 		}
 	}
-	for _, r := range Reasons() {
+	for _, r := range diff.Reasons() {
 		m.DLQRecords.WithLabelValues(name, r)
 	}
 	m.Transactions.WithLabelValues("commit")

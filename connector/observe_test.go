@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/connector/diff"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
@@ -66,7 +67,7 @@ func TestMetricsExistBeforeEvents(t *testing.T) {
 		"callstream_transactions_total":             2,
 		"callstream_fatal_errors_total":             len(sink.Classes()),
 		"callstream_ready":                          1,
-		"callstream_dlq_records_total":              len(Reasons()),
+		"callstream_dlq_records_total":              len(diff.Reasons()),
 		"callstream_source_lag_seconds":             0, // until the checkpoints are read
 		"callstream_last_success_timestamp_seconds": 1,
 	} {

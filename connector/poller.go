@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callstream/callstream/connector/diff"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
@@ -285,7 +286,7 @@ func (c *poller) runTask(ctx context.Context, task schedule.Task) error {
 	name, v := task.Checkpoint()
 	b.state.SetCheckpoint(name, v)
 	c.prune(b, now, keepAfter)
-	if b.aged {
+	if b.Aged {
 		if name, v, ok := schedule.RaiseWatermark(b.state.Checkpoint, keepAfter); ok {
 			b.state.SetCheckpoint(name, v)
 		}
@@ -301,8 +302,8 @@ func (c *poller) runTask(ctx context.Context, task schedule.Task) error {
 		c.inconsistent(task, read, in)
 	}
 	c.log.Debug("window committed", "task", task.Name, "window", task.Window.String(), "checkpoint_deferred", deferred,
-		"pages", read.Pages, "records", b.read, "unchanged", b.skipped,
-		"events", len(b.events), "rereads", read.Rereads,
+		"pages", read.Pages, "records", b.Read, "unchanged", b.Skipped,
+		"events", len(b.Events), "rereads", read.Rereads,
 		"commit_seconds", time.Since(start).Seconds())
 	c.health.polled()
 	if task.Kind == schedule.Backfill {
@@ -358,10 +359,10 @@ func (c *poller) readBatch(ctx context.Context, task *schedule.Task) (*source.Wi
 		c.deferred.carry(b.state)
 		keepAfter := c.cfg.Schedule.PruneBefore(now, c.checkpoint, *task)
 		c.diff(b, *task, read.Records, keepAfter)
-		if b.err != nil {
-			return nil, nil, now, 0, b.err
+		if b.Err != nil {
+			return nil, nil, now, 0, b.Err
 		}
-		size := recordBytes(b.records)
+		size := recordBytes(b.Records)
 		if limit := c.cfg.MaxTransactionBytes; limit > 0 && size > limit {
 			if smaller, ok := task.Shrink(); ok {
 				c.m.TransactionSplits.Inc()
@@ -433,7 +434,7 @@ func (c *poller) prune(b *batch, now time.Time, before int64) {
 	for _, id := range c.store.Expired(before) {
 		b.state.Delete(id)
 		b.tombstones++
-		b.aged = true
+		b.Aged = true
 	}
 }
 
@@ -441,7 +442,7 @@ func (c *poller) prune(b *batch, now time.Time, before int64) {
 // the state records and checkpoints that account for them. Only after the
 // commit does the in-memory state change.
 func (c *poller) commit(ctx context.Context, b *batch) error {
-	recs := c.keys.appendRecords(b.records, c.cfg.Topics.State, b.state)
+	recs := c.keys.appendRecords(b.Records, c.cfg.Topics.State, b.state)
 	start := time.Now()
 	// The commit runs on a context detached from shutdown, so that a
 	// window read whole is committed rather than thrown away; the sink
@@ -456,7 +457,7 @@ func (c *poller) commit(ctx context.Context, b *batch) error {
 	committed := time.Now()
 	c.m.Transactions.WithLabelValues("commit").Inc()
 	c.m.TxnDuration.Observe(committed.Sub(start).Seconds())
-	c.log.Debug("transaction committed", "records", len(recs), "events", len(b.events),
+	c.log.Debug("transaction committed", "records", len(recs), "events", len(b.Events),
 		"tombstones", b.tombstones, "duration_seconds", committed.Sub(start).Seconds())
 	c.point(PointCommitted)
 	b.state.Apply()
@@ -467,20 +468,20 @@ func (c *poller) commit(ctx context.Context, b *batch) error {
 // observe counts a committed batch and reports it to OnCommit.
 func (c *poller) observe(b *batch, committed time.Time) {
 	if b.tier != "" {
-		c.m.RecordsRead.WithLabelValues(c.cfg.SourceName, b.tier).Add(float64(b.read))
+		c.m.RecordsRead.WithLabelValues(c.cfg.SourceName, b.tier).Add(float64(b.Read))
 	}
-	if b.read > 0 {
+	if b.Read > 0 {
 		c.m.LastRecord.With(c.labels).Set(float64(committed.UnixMilli()) / 1000)
 	}
-	c.m.RecordsSkipped.Add(float64(b.skipped))
+	c.m.RecordsSkipped.Add(float64(b.Skipped))
 	c.reportState()
 	c.m.StateTombstones.Add(float64(b.tombstones))
-	c.notes.unknownKeys(b.unknown)
-	for _, e := range b.events {
+	c.notes.unknownKeys(b.Unknown)
+	for _, e := range b.Events {
 		if e.Call != nil {
 			c.notes.status(e.Call.Status)
 		}
-		if e.Kind == KindDeadLetter {
+		if e.Kind == diff.KindDeadLetter {
 			c.m.DLQRecords.WithLabelValues(c.cfg.SourceName, e.Reason).Inc()
 		} else {
 			c.m.Events.WithLabelValues(c.cfg.SourceName, e.Topic, e.Kind).Inc()
