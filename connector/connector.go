@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
@@ -199,7 +200,7 @@ func (c *Connector) initialize(ctx context.Context) error {
 // the live edge. It fails only when ctx is done.
 func (c *Connector) syncClock(ctx context.Context) error {
 	t := c.cfg.Clock().Add(-c.cfg.Schedule.Settle).Truncate(time.Second)
-	if _, err := c.src.ReadWindow(ctx, source.Window{Start: t, End: t}, c.cfg.Retry); err != nil {
+	if _, err := c.src.ReadWindow(ctx, calllist.Window{Start: t, End: t}, c.cfg.Retry); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("reading the API server's clock: %w", err)
 		}
@@ -218,7 +219,7 @@ func (c *Connector) syncClock(ctx context.Context) error {
 // pages, which look like success.
 func (c *Connector) countListed(ctx context.Context) {
 	now, horizon := c.now(), c.cfg.Schedule.Horizon()
-	n, err := c.src.Count(ctx, source.Window{Start: now.Add(-horizon), End: now.Add(-c.cfg.Schedule.Settle)})
+	n, err := c.src.Count(ctx, calllist.Window{Start: now.Add(-horizon), End: now.Add(-c.cfg.Schedule.Settle)})
 	if err != nil {
 		c.log.Warn("could not ask the API how many calls it lists", "err", err)
 		return

@@ -1,7 +1,7 @@
 package schedule
 
 import (
-	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/connector/calllist"
 	"testing"
 	"time"
 )
@@ -200,7 +200,7 @@ func TestParseTiers(t *testing.T) {
 	}
 }
 
-func halfWindow(a, b time.Time) source.Window { return source.Window{Start: a, End: b} }
+func halfWindow(a, b time.Time) calllist.Window { return calllist.Window{Start: a, End: b} }
 
 // A clock that steps back (a restart measuring the API's clock anew) must
 // not start a sweep below the watermark: calls there may have left the

@@ -59,7 +59,7 @@ func (r Retry) delay(n int, err error) time.Duration {
 
 // fetchRetry fetches one page until it succeeds, ctx is done or the attempts
 // run out.
-func (c *Client) fetchRetry(ctx context.Context, w Window, pageNo int, r Retry) (*calllist.Page, error) {
+func (c *Client) fetchRetry(ctx context.Context, w calllist.Window, pageNo int, r Retry) (*calllist.Page, error) {
 	for n := 0; ; n++ {
 		p, err := c.FetchPage(ctx, w, pageNo)
 		if err == nil {

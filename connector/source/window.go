@@ -3,44 +3,15 @@ package source
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/internal/pause"
 	"golang.org/x/sync/errgroup"
 )
 
-// Window is a range of gmtCreateTime, both ends inclusive, in whole seconds
-// (fractions are dropped when it is sent).
-type Window struct {
-	Start, End time.Time
-}
-
-// String formats w in CST, e.g. "2025-03-21 00:00:00..2025-03-21 00:59:59".
-func (w Window) String() string {
-	return calllist.FormatTime(w.Start) + ".." + calllist.FormatTime(w.End)
-}
-
-// CanSplit reports whether w spans at least two whole seconds.
-func (w Window) CanSplit() bool {
-	return w.End.Truncate(time.Second).After(w.Start.Truncate(time.Second))
-}
-
-// Split cuts w in two halves at a whole second: [Start, mid] and
-// [mid+1s, End], which together cover w exactly. A window that cannot be
-// split (see CanSplit) is returned as the first half with a zero second.
-func (w Window) Split() (Window, Window) {
-	s, e := w.Start.Truncate(time.Second), w.End.Truncate(time.Second)
-	if !e.After(s) {
-		return w, Window{}
-	}
-	mid := s.Add((e.Sub(s) / 2).Truncate(time.Second))
-	return Window{Start: w.Start, End: mid}, Window{Start: mid.Add(time.Second), End: w.End}
-}
-
 // WindowRead is a window read whole.
 type WindowRead struct {
-	Window  Window
+	Window  calllist.Window
 	Records []calllist.Raw // every record, pages in order, as received
 	Pages   int            // pages fetched in the read that succeeded
 	Rereads int            // times the window was read again because it drifted
@@ -64,7 +35,7 @@ type drift string
 //
 // It returns only when the window was read whole, ctx is done, a page's
 // retries ran out (Retry.Attempts) or the rereads ran out.
-func (c *Client) ReadWindow(ctx context.Context, w Window, retry Retry) (*WindowRead, error) {
+func (c *Client) ReadWindow(ctx context.Context, w calllist.Window, retry Retry) (*WindowRead, error) {
 	retry = retry.withDefaults()
 	rereads := 0
 	for {
@@ -92,7 +63,7 @@ func (c *Client) ReadWindow(ctx context.Context, w Window, retry Retry) (*Window
 
 // readOnce reads w once from page 1. A read that is not whole returns the
 // reason and no error.
-func (c *Client) readOnce(ctx context.Context, w Window, retry Retry) (*WindowRead, drift, error) {
+func (c *Client) readOnce(ctx context.Context, w calllist.Window, retry Retry) (*WindowRead, drift, error) {
 	first, err := c.fetchRetry(ctx, w, 1, retry)
 	if err != nil {
 		return nil, "", err
@@ -137,7 +108,7 @@ func (c *Client) readOnce(ctx context.Context, w Window, retry Retry) (*WindowRe
 // fetchPages fetches pages from..to of w (none if to < from), up to
 // Config.PageConcurrency at once (in page order when that is 1), and
 // returns them in order. A page whose retries run out cancels the others.
-func (c *Client) fetchPages(ctx context.Context, w Window, from, to int, retry Retry) ([]*calllist.Page, error) {
+func (c *Client) fetchPages(ctx context.Context, w calllist.Window, from, to int, retry Retry) ([]*calllist.Page, error) {
 	out := make([]*calllist.Page, max(to-from+1, 0))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(c.cfg.PageConcurrency, 1))
