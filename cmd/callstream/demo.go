@@ -18,6 +18,7 @@ import (
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/internal/devbroker"
 	"github.com/callstream/callstream/internal/proc"
 	"github.com/callstream/callstream/secret"
 	"github.com/callstream/callstream/simulator"
@@ -90,7 +91,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // in process, then runs the connector against them through run, printing
 // one line per committed record, and on stop a summary.
 func demo(ctx context.Context, o demoOptions, stdout io.Writer, run demoRun) error {
-	broker, err := startBroker(ctx, o.broker, "", 3, nil)
+	broker, err := startBroker(ctx, devbroker.Options{Listen: o.broker})
 	if err != nil {
 		return err
 	}
@@ -117,16 +118,16 @@ func demo(ctx context.Context, o demoOptions, stdout io.Writer, run demoRun) err
 	tailCmd := "callstream tail --brokers " + strings.Join(cfg.Brokers, ",") + " --from-beginning"
 	var enc *event.Encoder
 	if o.registry {
-		reg, err := startRegistry("127.0.0.1:0")
+		reg, err := devbroker.StartRegistry("127.0.0.1:0")
 		if err != nil {
 			return err
 		}
 		defer reg.Close()
-		if enc, err = demoRegistryEncoder(ctx, reg.url, cfg, o.logger); err != nil {
+		if enc, err = demoRegistryEncoder(ctx, reg.URL(), cfg, o.logger); err != nil {
 			return err
 		}
-		tailCmd += " --schema-registry-url " + reg.url
-		fmt.Fprintf(stdout, "callstream demo: schema registry %s (values framed 00 + schema id)\n", reg.url)
+		tailCmd += " --schema-registry-url " + reg.URL()
+		fmt.Fprintf(stdout, "callstream demo: schema registry %s (values framed 00 + schema id)\n", reg.URL())
 	}
 	fmt.Fprintf(stdout, "callstream demo: simulator %s, broker %s, metrics http://%s/metrics\n",
 		cfg.APIURL, strings.Join(cfg.Brokers, ","), o.listen)
