@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -224,26 +223,14 @@ func (c *Connector) countListed(ctx context.Context) {
 		c.log.Warn("could not ask the API how many calls it lists", "err", err)
 		return
 	}
-	msg := fmt.Sprintf("the API lists %d calls of type %s in the last %s", n, c.cfg.Type, shortDuration(horizon))
-	attrs := []any{"calls", n, "type", c.cfg.Type, "horizon", shortDuration(horizon)}
+	msg := fmt.Sprintf("the API lists %d calls of type %s in the last %s", n, c.cfg.Type, schedule.FormatSpan(horizon))
+	attrs := []any{"calls", n, "type", c.cfg.Type, "horizon", schedule.FormatSpan(horizon)}
 	if n == 0 {
 		c.log.Warn(msg+": if calls were made in that time, check --type (the vendor documents chat) and --app-id; callstream doctor tries the other types",
 			append(attrs, "app_id", c.cfg.AppID)...)
 		return
 	}
 	c.log.Info(msg, attrs...)
-}
-
-// shortDuration formats d without zero minutes and seconds: 168h, 15m.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
 }
 
 func ignoreCanceled(ctx context.Context, err error) error {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/internal/bench"
+	"github.com/callstream/callstream/internal/settings"
 	"github.com/callstream/callstream/simulator"
 )
 
@@ -19,7 +20,7 @@ type benchFlags struct {
 	span, window, timeout     time.Duration
 	seed                      int64
 	tiers, logs, faults       string
-	log                       logFlags
+	log                       settings.Log
 }
 
 func (f *benchFlags) register(fs *flag.FlagSet) {
@@ -35,36 +36,36 @@ func (f *benchFlags) register(fs *flag.FlagSet) {
 	fs.Int64Var(&f.seed, "seed", 1, "the simulator's --seed")
 	fs.DurationVar(&f.timeout, "timeout", 15*time.Minute, "give up when the output does not hold the truth by then")
 	fs.StringVar(&f.logs, "logs", "", "file for the children's logs (default: discarded)")
-	f.log.register(fs)
+	f.log.Register(fs)
 }
 
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var f benchFlags
 	f.register(fs)
-	if err := parseLayered(fs, args, noEnv); err != nil {
+	if err := settings.Parse(fs, args, settings.NoEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "bench", err)
 	}
 	if f.calls < 1 {
-		return exitStatus(stderr, "bench", usagef("--calls: want at least 1, got %d", f.calls))
+		return exitStatus(stderr, "bench", settings.Usagef("--calls: want at least 1, got %d", f.calls))
 	}
 	if f.concurrency < 1 {
-		return exitStatus(stderr, "bench", usagef("--page-concurrency: want at least 1, got %d", f.concurrency))
+		return exitStatus(stderr, "bench", settings.Usagef("--page-concurrency: want at least 1, got %d", f.concurrency))
 	}
 	if _, err := simulator.ParseFaults(f.faults); err != nil {
-		return exitStatus(stderr, "bench", usagef("--faults: %v", err))
+		return exitStatus(stderr, "bench", settings.Usagef("--faults: %v", err))
 	}
 	if f.stateCalls < 0 {
-		return exitStatus(stderr, "bench", usagef("--state-calls: want 0 or more, got %d", f.stateCalls))
+		return exitStatus(stderr, "bench", settings.Usagef("--state-calls: want 0 or more, got %d", f.stateCalls))
 	}
 	if f.span < time.Minute {
-		return exitStatus(stderr, "bench", usagef("--history-span: want at least 1m, got %s", f.span))
+		return exitStatus(stderr, "bench", settings.Usagef("--history-span: want at least 1m, got %s", f.span))
 	}
 	logs := io.Discard
 	if f.logs != "" {
 		lf, err := os.Create(f.logs)
 		if err != nil {
-			return exitStatus(stderr, "bench", usagef("--logs: %v", err))
+			return exitStatus(stderr, "bench", settings.Usagef("--logs: %v", err))
 		}
 		defer lf.Close()
 		logs = lf

@@ -8,6 +8,7 @@ import (
 	"net"
 
 	"github.com/callstream/callstream/internal/devbroker"
+	"github.com/callstream/callstream/internal/settings"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -17,21 +18,21 @@ func cmdBroker(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	dataDir := fs.String("data-dir", "", "directory that keeps the log across restarts")
 	partitions := fs.Int("partitions", devbroker.DefaultPartitions, "default partitions of created topics")
 	registryListen := fs.String("registry-listen", "", "HOST:PORT to serve a Schema Registry on as well (in memory, for development); empty: none")
-	var lf logFlags
-	lf.register(fs)
-	if err := parseLayered(fs, args, noEnv); err != nil {
+	var lf settings.Log
+	lf.Register(fs)
+	if err := settings.Parse(fs, args, settings.NoEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "broker", err)
 	}
 	if *partitions < 1 {
-		return exitStatus(stderr, "broker", usagef("--partitions: want at least 1"))
+		return exitStatus(stderr, "broker", settings.Usagef("--partitions: want at least 1"))
 	}
-	logger, err := lf.logger(stderr)
+	logger, err := lf.Logger(stderr)
 	if err != nil {
 		return exitStatus(stderr, "broker", err)
 	}
 	if *registryListen != "" {
 		if _, _, err := net.SplitHostPort(*registryListen); err != nil {
-			return exitStatus(stderr, "broker", usagef("--registry-listen: %v", err))
+			return exitStatus(stderr, "broker", settings.Usagef("--registry-listen: %v", err))
 		}
 	}
 	c, err := startBroker(ctx, devbroker.Options{Listen: *listen, DataDir: *dataDir, Partitions: *partitions, Logger: logger})
@@ -59,10 +60,7 @@ func startBroker(ctx context.Context, o devbroker.Options) (*kfake.Cluster, erro
 	c, err := devbroker.Start(ctx, o)
 	var le *devbroker.ListenError
 	if errors.As(err, &le) {
-		return nil, usagef("--listen: %v", le.Err)
+		return nil, settings.Usagef("--listen: %v", le.Err)
 	}
 	return c, err
 }
-
-// noEnv is the environment of commands whose flags have no variables.
-func noEnv(string) (string, bool) { return "", false }

@@ -20,6 +20,7 @@ import (
 	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/internal/devbroker"
 	"github.com/callstream/callstream/internal/proc"
+	"github.com/callstream/callstream/internal/settings"
 	"github.com/callstream/callstream/secret"
 	"github.com/callstream/callstream/simulator"
 )
@@ -57,13 +58,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	brokerListen := fs.String("broker-listen", "127.0.0.1:9092", "HOST:PORT of the demo's broker (unless given, a free port when this one is taken)")
 	withRegistry := fs.Bool("registry", false, "serve a Schema Registry in process and frame values 00 + schema id, as with --schema-registry-url")
 	seed := fs.Int64("seed", 0, "seed of the simulator's data; 0: from the clock, other calls every time")
-	var lf logFlags
-	lf.register(fs)
-	if err := parseLayered(fs, args, noEnv); err != nil {
+	var lf settings.Log
+	lf.Register(fs)
+	if err := settings.Parse(fs, args, settings.NoEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "demo", err)
 	}
-	if lf.level == "info" {
-		lf.level = "warn" // the demo's output is its events
+	if lf.Level == "info" {
+		lf.Level = "warn" // the demo's output is its events
 	}
 	if !flagSet(fs, "listen") {
 		*listen = demoListen(*listen)
@@ -71,7 +72,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !flagSet(fs, "broker-listen") {
 		*brokerListen = demoListen(*brokerListen)
 	}
-	logger, err := lf.logger(stderr)
+	logger, err := lf.Logger(stderr)
 	if err != nil {
 		return exitStatus(stderr, "demo", err)
 	}

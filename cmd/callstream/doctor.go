@@ -14,6 +14,7 @@ import (
 
 	"github.com/callstream/callstream/connector"
 	"github.com/callstream/callstream/connector/registry"
+	"github.com/callstream/callstream/internal/settings"
 )
 
 // The names of doctor's checks, in the order they are printed. Scripts
@@ -78,34 +79,34 @@ type doctorReport struct {
 // check passed, 1 when one failed, 2 on a usage error.
 func cmdDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	var f runFlags
-	f.register(fs)
+	f := settings.Run{Version: version}
+	f.Register(fs)
 	var format string
 	formatFlag := func(fs *flag.FlagSet) {
 		fs.StringVar(&format, "format", "text", "output: text (a line per check) or json (one object)")
 	}
 	formatFlag(fs)
-	if err := parseLayered(fs, args, os.LookupEnv); err != nil {
+	if err := settings.Parse(fs, args, os.LookupEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "doctor", err)
 	}
 	if format != "text" && format != "json" {
-		return exitStatus(stderr, "doctor", usagef("--format: invalid value %q: want text or json", format))
+		return exitStatus(stderr, "doctor", settings.Usagef("--format: invalid value %q: want text or json", format))
 	}
 	var sources []connector.Config
-	if f.group.many() {
-		set, err := f.toSetConfig(args, os.LookupEnv, time.Now(), formatFlag)
+	if f.Many() {
+		set, err := f.SetConfig(args, os.LookupEnv, time.Now(), formatFlag)
 		if err != nil {
 			return exitStatus(stderr, "doctor", err)
 		}
 		sources = set.Sources
 	} else {
-		cfg, err := f.toConfig(time.Now())
+		cfg, err := f.Config(time.Now())
 		if err != nil {
 			return exitStatus(stderr, "doctor", err)
 		}
 		sources = []connector.Config{cfg}
 	}
-	rep := diagnose(ctx, sources, f.registry)
+	rep := diagnose(ctx, sources, f.Registry)
 	if format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

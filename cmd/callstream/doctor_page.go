@@ -7,16 +7,16 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/callstream/callstream/connector/calllist"
+	"github.com/callstream/callstream/connector/schedule"
 )
 
 // checkType reports how many calls the configured type lists over the
 // horizon. When it lists none, the candidate types are asked; listed is a
 // page of calls (of listedType) for api.decode, nil when no type lists any.
 func (p *apiProbe) checkType(ctx context.Context, s calllist.Signer, page *calllist.Page) (r checkResult, listed *calllist.Page, listedType string) {
-	typ, horizon := p.cfg.Type, fmtDuration(p.horizon)
+	typ, horizon := p.cfg.Type, schedule.FormatSpan(p.horizon)
 	if page.TotalCount > 0 {
 		return pass(checkAPIType, fmt.Sprintf("the API lists %d calls of type %s in the last %s", page.TotalCount, typ, horizon)),
 			page, typ
@@ -116,16 +116,4 @@ func countList(m map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// fmtDuration writes d without trailing zero units: 168h, 1h30m, 10m.
-func fmtDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

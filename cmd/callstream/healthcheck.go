@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/internal/proc"
+	"github.com/callstream/callstream/internal/settings"
 )
 
 // healthcheckFlags are the flags of callstream healthcheck.
@@ -30,15 +31,15 @@ func cmdHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	var f healthcheckFlags
 	f.register(fs)
-	if err := parseLayered(fs, args, noEnv); err != nil {
+	if err := settings.Parse(fs, args, settings.NoEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "healthcheck", err)
 	}
 	u, err := url.Parse(f.url)
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return exitStatus(stderr, "healthcheck", usagef("--url: want an http(s) URL, got %q", f.url))
+		return exitStatus(stderr, "healthcheck", settings.Usagef("--url: want an http(s) URL, got %q", f.url))
 	case f.timeout <= 0:
-		return exitStatus(stderr, "healthcheck", usagef("--timeout: want more than 0, got %s", f.timeout))
+		return exitStatus(stderr, "healthcheck", settings.Usagef("--timeout: want more than 0, got %s", f.timeout))
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()

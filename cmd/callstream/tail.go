@@ -14,6 +14,7 @@ import (
 	"github.com/callstream/callstream/connector/registry"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/internal/committed"
+	"github.com/callstream/callstream/internal/settings"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -54,22 +55,22 @@ func cmdTail(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&topics, "topic", "a topic to read; repeat for several (default "+strings.Join(defaultTailTopics(), ", ")+")")
 	fromBeginning := fs.Bool("from-beginning", false, "start at the oldest record rather than at the end")
 	exitAtEnd := fs.Bool("exit-at-end", false, "exit once the end offsets found at start are reached")
-	var kf kafkaFlags
-	kf.register(fs)
+	var kf settings.Kafka
+	kf.Register(fs)
 	// The environment counts as for run, so that tail inside the
 	// connector's pod finds the brokers, security and registry it uses.
-	if err := parseLayered(fs, args, os.LookupEnv); err != nil {
+	if err := settings.Parse(fs, args, os.LookupEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "tail", err)
 	}
-	o := tailOptions{seeds: splitList(*brokers), topics: topics, fromBeginning: *fromBeginning, exitAtEnd: *exitAtEnd}
+	o := tailOptions{seeds: settings.SplitList(*brokers), topics: topics, fromBeginning: *fromBeginning, exitAtEnd: *exitAtEnd}
 	if len(o.seeds) == 0 {
-		return exitStatus(stderr, "tail", usagef("--brokers: required"))
+		return exitStatus(stderr, "tail", settings.Usagef("--brokers: required"))
 	}
 	var err error
-	if o.security, err = kf.clientOpts(); err != nil {
+	if o.security, err = kf.ClientOpts(); err != nil {
 		return exitStatus(stderr, "tail", err)
 	}
-	reg, err := kf.registryClient(registry.Backward)
+	reg, err := kf.RegistryClient(registry.Backward)
 	if err != nil {
 		return exitStatus(stderr, "tail", err)
 	}

@@ -264,3 +264,13 @@ func TestBackfillTakesTurnsWithRescans(t *testing.T) {
 		t.Errorf("backfill ran %d turns against %d re-scans while re-scans were always due; want turns about even", backfills, rescans)
 	}
 }
+
+func TestFormatSpan(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		168 * time.Hour: "168h", 90 * time.Minute: "1h30m", 10 * time.Minute: "10m", 90 * time.Second: "1m30s", 5 * time.Second: "5s",
+	} {
+		if got := FormatSpan(d); got != want {
+			t.Errorf("FormatSpan(%s) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -1,26 +1,24 @@
-package main
+package settings
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/callstream/callstream/connector"
-	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/registry"
 	"github.com/callstream/callstream/connector/security"
 	"github.com/callstream/callstream/secret"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// kafkaFlags are the Kafka security and Schema Registry settings that run
-// and tail share.
-type kafkaFlags struct {
+// Kafka are the Kafka security and Schema Registry settings that run and
+// tail share.
+type Kafka struct {
 	tls                                security.TLS
 	saslMechanism, saslUser            string
 	saslPassword, saslPasswordFile     string
@@ -31,7 +29,8 @@ type kafkaFlags struct {
 	registryTLS                        security.TLS
 }
 
-func (k *kafkaFlags) register(fs *flag.FlagSet) {
+// Register defines the flags on fs.
+func (k *Kafka) Register(fs *flag.FlagSet) {
 	fs.BoolVar(&k.tls.Enabled, "tls", false, "dial Kafka with TLS (implied by any --tls-*-file)")
 	fs.StringVar(&k.tls.CAFile, "tls-ca-file", "", "PEM CA bundle that Kafka's certificates are checked against (default: system roots)")
 	fs.StringVar(&k.tls.CertFile, "tls-cert-file", "", "PEM client certificate for Kafka mutual TLS")
@@ -52,42 +51,42 @@ func (k *kafkaFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&k.registryTLS.KeyFile, "schema-registry-key-file", "", "PEM client key for the Schema Registry")
 }
 
-// clientOpts reads the secret files and returns the Kafka client options
+// ClientOpts reads the secret files and returns the Kafka client options
 // of the security settings. Errors name the setting, never a secret.
-func (k *kafkaFlags) clientOpts() ([]kgo.Opt, error) {
+func (k *Kafka) ClientOpts() ([]kgo.Opt, error) {
 	pw, err := security.Password(secret.String(k.saslPassword), k.saslPasswordFile, "--sasl-password")
 	if err != nil {
-		return nil, usagef("%v", err)
+		return nil, Usagef("%v", err)
 	}
 	sec := security.Kafka{TLS: k.tls, SASL: security.SASL{
 		Mechanism: strings.ToUpper(k.saslMechanism), Username: k.saslUser, Password: pw, TokenFile: k.saslTokenFile,
 	}}
 	if err := sec.SASL.Validate(); err != nil {
-		return nil, usagef("--sasl-mechanism: %v", err)
+		return nil, Usagef("--sasl-mechanism: %v", err)
 	}
 	opts, err := sec.Opts()
 	if err != nil {
-		return nil, usagef("--tls-ca-file, --tls-cert-file, --tls-key-file: %v", err)
+		return nil, Usagef("--tls-ca-file, --tls-cert-file, --tls-key-file: %v", err)
 	}
 	return opts, nil
 }
 
-// registryClient returns the Schema Registry client, or nil without
+// RegistryClient returns the Schema Registry client, or nil without
 // --schema-registry-url. It reads the secret files; it dials nothing.
-func (k *kafkaFlags) registryClient(compat registry.Compatibility) (*registry.Client, error) {
+func (k *Kafka) RegistryClient(compat registry.Compatibility) (*registry.Client, error) {
 	if k.registryURL == "" {
 		return nil, nil
 	}
 	pw, err := security.Password(secret.String(k.registryPassword), k.registryPassFile, "--schema-registry-password")
 	if err != nil {
-		return nil, usagef("%v", err)
+		return nil, Usagef("%v", err)
 	}
 	c, err := registry.New(registry.Config{
 		URL: k.registryURL, Username: k.registryUser, Password: pw, TokenFile: k.registryTokenFile,
 		TLS: k.registryTLS, Compatibility: compat,
 	})
 	if err != nil {
-		return nil, usagef("--schema-registry-url: %v", err)
+		return nil, Usagef("--schema-registry-url: %v", err)
 	}
 	return c, nil
 }
@@ -122,13 +121,13 @@ var compressionCodecs = map[string]kgo.CompressionCodec{
 func (p *produceFlags) producerOpts() ([]kgo.Opt, error) {
 	codec, ok := compressionCodecs[strings.ToLower(p.compression)]
 	if !ok {
-		return nil, invalidValue("compression", p.compression, "want zstd, lz4, snappy, gzip or none")
+		return nil, InvalidValue("compression", p.compression, "want zstd, lz4, snappy, gzip or none")
 	}
 	if p.linger < 0 {
-		return nil, invalidValue("linger", p.linger.String(), "want a duration ≥ 0")
+		return nil, InvalidValue("linger", p.linger.String(), "want a duration ≥ 0")
 	}
 	if p.batchMaxBytes < 1<<10 || p.batchMaxBytes > 64<<20 {
-		return nil, invalidValue("batch-max-bytes", strconv.Itoa(p.batchMaxBytes), fmt.Sprintf("want 1024..%d", 64<<20))
+		return nil, InvalidValue("batch-max-bytes", strconv.Itoa(p.batchMaxBytes), fmt.Sprintf("want 1024..%d", 64<<20))
 	}
 	return []kgo.Opt{
 		kgo.ProducerBatchCompression(codec),
@@ -138,11 +137,11 @@ func (p *produceFlags) producerOpts() ([]kgo.Opt, error) {
 }
 
 // applyKafka sets the security, producer and topic settings on cfg and
-// builds the registry client, which cmdRun uses before the connector
+// builds the registry client, which the command uses before the connector
 // starts.
-func (f *runFlags) applyKafka(cfg *connector.Config) error {
+func (f *Run) applyKafka(cfg *connector.Config) error {
 	var err error
-	if cfg.KafkaOpts, err = f.kafka.clientOpts(); err != nil {
+	if cfg.KafkaOpts, err = f.kafka.ClientOpts(); err != nil {
 		return err
 	}
 	if cfg.ProducerOpts, err = f.produce.producerOpts(); err != nil {
@@ -151,31 +150,10 @@ func (f *runFlags) applyKafka(cfg *connector.Config) error {
 	cfg.TopicConfigs = f.produce.topicConfigs
 	compat, err := registry.ParseCompatibility(f.produce.compatibility)
 	if err != nil {
-		return invalidValue("schema-compatibility", f.produce.compatibility, err.Error())
+		return InvalidValue("schema-compatibility", f.produce.compatibility, err.Error())
 	}
-	f.registry, err = f.kafka.registryClient(compat)
+	f.Registry, err = f.kafka.RegistryClient(compat)
 	return err
-}
-
-// registryEncoder registers or looks up the value schemas of the topics
-// and returns an encoder framing values with their ids; without a registry
-// it returns nil, the connector's default single-object encoding. An
-// incompatible schema stops the start here, before Kafka is touched.
-func registryEncoder(ctx context.Context, c *registry.Client, cfg connector.Config, logger *slog.Logger) (*event.Encoder, error) {
-	if c == nil {
-		return nil, nil
-	}
-	t := cfg.Topics
-	ids, err := c.RegisterTopics(ctx, t.DLQ, t.Calls, t.Failed, t.Latest)
-	if err != nil {
-		return nil, fmt.Errorf("schema registry: %w", err)
-	}
-	subjects := []string{registry.Subject(t.Calls), registry.Subject(t.Failed), registry.Subject(t.DLQ)}
-	if t.Latest != "" {
-		subjects = append(subjects, registry.Subject(t.Latest))
-	}
-	logger.Info("schemas registered", "call_event_id", ids.CallEvent, "dead_letter_id", ids.DeadLetter, "subjects", subjects)
-	return event.NewRegistryEncoder(ids.CallEvent, ids.DeadLetter), nil
 }
 
 // topicConfigFlag is --topic-config: KEY=VALUE, repeatable, or several
@@ -185,11 +163,7 @@ func registryEncoder(ctx context.Context, c *registry.Client, cfg connector.Conf
 type topicConfigFlag map[string]string
 
 func (m *topicConfigFlag) String() string {
-	keys := make([]string, 0, len(*m))
-	for k := range *m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(*m))
 	for i, k := range keys {
 		keys[i] = k + "=" + (*m)[k]
 	}
