@@ -31,6 +31,11 @@ type Want struct {
 	// Broken expects exactly the simulator's broken calls (GET
 	// /_sim/broken) in the dead-letter topic; otherwise none.
 	Broken bool
+	// Large expects the simulator's calls with large transcripts (GET
+	// /_sim/large) in the dead-letter topic too, as too_large, in place of
+	// their converted events: the output topics keep Kafka's default
+	// limits. Otherwise a large call must be delivered as any other.
+	Large bool
 	// Clean requires every output value to decode.
 	Clean bool
 }
@@ -67,6 +72,19 @@ func (t Target) compare(ctx context.Context, want Want, dec *event.Decoder, last
 			return nil, false, err
 		}
 	}
+	var large map[int64]bool
+	if want.Large {
+		var err error
+		if large, err = FetchLarge(ctx, t.SimURL); err != nil {
+			return nil, false, err
+		}
+		if broken == nil {
+			broken = make(map[int64]bool, len(large))
+		}
+		for id := range large {
+			broken[id] = true
+		}
+	}
 	truth, err := FetchTruth(ctx, t.SimURL)
 	if err != nil {
 		return nil, false, err
@@ -76,6 +94,7 @@ func (t Target) compare(ctx context.Context, want Want, dec *event.Decoder, last
 		return nil, false, err
 	}
 	*last = Compare(truth, out, broken)
+	last.checkReason(out, large, ReasonTooLarge)
 	done := last.OK() && (want.Calls <= 0 || len(truth) == want.Calls) &&
 		(!want.Settled || Settled(truth)) && (!want.Clean || len(out.Bad) == 0)
 	return out, done, nil

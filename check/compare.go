@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/simulator"
 )
 
@@ -59,7 +60,8 @@ func (c *comparer) problem(format string, args ...any) {
 // current statuses, and wantDLQ, the ids of the calls whose records must
 // be dead-lettered. It checks that:
 //   - every call of the truth has events, and no event is of an unknown call;
-//   - each (call id, status) appears once over the calls and failed topics;
+//   - each (call id, status) appears once over the calls and failed topics,
+//     UPDATED events aside;
 //   - a call's first event is CREATED with no previous status, and each
 //     later one is STATUS_CHANGED with the status of the event before it,
 //     where order is the offset within a partition and, across topics, the
@@ -72,9 +74,12 @@ func (c *comparer) problem(format string, args ...any) {
 //     status in the truth is 0;
 //   - the dead-letter topic holds exactly the ids of wantDLQ, once per
 //     distinct raw record;
+//   - an UPDATED event carries its own status as the previous one and
+//     follows the event of that status; no event id repeats;
 //   - when the current-state topic holds records: the last record of
-//     each call there is the call's last event, and every record there is
-//     one of the events.
+//     each call there has the call's status and, for a converted call, the
+//     sentences of its transcript in the truth (a corrected transcript
+//     reaches it), and every record there is one of the events.
 //
 // The calls of wantDLQ need no events, and their last status is not
 // checked, but any events they have must still be well formed.
@@ -197,11 +202,32 @@ func (c *comparer) checkDeadLetters(dls []DeadLetterRecord) {
 	}
 }
 
+// ReasonTooLarge is the dead-letter reason of a call whose event is larger
+// than its topic takes (the connector's own name for it, spelt here apart,
+// as the contract readers see).
+const ReasonTooLarge = "too_large"
+
+// checkReason adds a problem for each dead letter of a call of ids whose
+// reason is not reason.
+func (r *Report) checkReason(out *Output, ids map[int64]bool, reason string) {
+	for _, dl := range out.DeadLetters {
+		d := dl.DeadLetter
+		if d.CallID != nil && ids[*d.CallID] && d.Reason != reason {
+			r.Problems = append(r.Problems, fmt.Sprintf("%s: dead letter of call %d for %s, want %s", dl.Meta, *d.CallID, d.Reason, reason))
+		}
+	}
+}
+
 // checkCall checks the events of one call of the truth.
 func (c *comparer) checkCall(id int64, evs []*EventRecord) {
 	byStatus := make(map[int32]*EventRecord)
+	var updates []*EventRecord
 	for _, er := range evs {
 		s := er.Event.Call.Status
+		if er.Event.Kind == event.Updated {
+			updates = append(updates, er)
+			continue
+		}
 		if first, dup := byStatus[s]; dup {
 			c.Duplicated++
 			c.problem("call %d status %d: again at %s, first at %s", id, s, er.Meta, first.Meta)
@@ -211,6 +237,7 @@ func (c *comparer) checkCall(id int64, evs []*EventRecord) {
 	}
 	chain := c.chain(id, byStatus)
 	c.checkOrder(id, chain)
+	c.checkUpdates(id, byStatus, updates)
 	if len(chain) > 0 && !c.wantDLQ[id] {
 		last := chain[len(chain)-1].Event.Call.Status
 		if want := c.truth[id].Status; last != want {
@@ -220,9 +247,47 @@ func (c *comparer) checkCall(id int64, evs []*EventRecord) {
 	}
 }
 
+// checkUpdates checks a call's UPDATED events: each carries its own status
+// as the previous one, follows the CREATED or STATUS_CHANGED event of that
+// status in the same topic and partition, and no event id repeats.
+func (c *comparer) checkUpdates(id int64, byStatus map[int32]*EventRecord, updates []*EventRecord) {
+	ids := make(map[string]*EventRecord, len(byStatus)+len(updates))
+	for _, er := range byStatus {
+		ids[er.Event.EventID] = er
+	}
+	for _, er := range updates {
+		e := er.Event
+		s := e.Call.Status
+		if first, dup := ids[e.EventID]; dup {
+			c.Duplicated++
+			c.problem("%s: call %d event %s again, first at %s", er.Meta, id, e.EventID, first.Meta)
+			continue
+		}
+		ids[e.EventID] = er
+		if e.PreviousStatus == nil || *e.PreviousStatus != s {
+			c.problem("%s: call %d UPDATED with status %d and previous status %v, want the same", er.Meta, id, s, previousText(e.PreviousStatus))
+		}
+		base := byStatus[s]
+		switch {
+		case base == nil:
+			c.Lost++
+			c.problem("%s: call %d UPDATED in status %d, which has no event", er.Meta, id, s)
+		case base.Topic == er.Topic && (base.Partition != er.Partition || base.Offset > er.Offset):
+			c.problem("%s: call %d UPDATED before or beside the event of its status at %s", er.Meta, id, base.Meta)
+		}
+	}
+}
+
+func previousText(p *int32) string {
+	if p == nil {
+		return "null"
+	}
+	return strconv.Itoa(int(*p))
+}
+
 // checkLatest checks the current-state topic: the last record of each call
-// there has the call's status in the truth, and every record there is one
-// of the events.
+// there has the call's status in the truth and, for a converted call, the
+// truth's transcript, and every record there is one of the events.
 func (c *comparer) checkLatest(byCall map[int64][]*EventRecord, latest []EventRecord) {
 	if len(latest) == 0 {
 		return
@@ -260,6 +325,8 @@ func (c *comparer) checkLatest(byCall map[int64][]*EventRecord, latest []EventRe
 		case got.Event.Call.Status != want:
 			c.Lost++
 			c.problem("%s: call %d latest status %d, truth says %d", got.Meta, id, got.Event.Call.Status, want)
+		default:
+			c.checkTranscript(got, c.truth[id])
 		}
 	}
 }

@@ -170,3 +170,65 @@ func TestOutputSource(t *testing.T) {
 		t.Errorf("source b: %+v", b)
 	}
 }
+
+// upd is an UPDATED event of call id in status s, its transcript one
+// sentence of text.
+func upd(topic string, offset, id int64, s int32, text string) EventRecord {
+	er := ev(topic, offset, id, s, st(s))
+	er.Event.Kind = event.Updated
+	er.Event.EventID = event.UpdateID(id, s, text, 1)
+	er.Event.Call.Content = &event.Transcript{Sentences: []event.Sentence{{Text: text}}}
+	return er
+}
+
+// TestCompareUpdates checks the comparison of corrected calls: the UPDATED
+// events follow the event of their status, and the current-state topic
+// holds the truth's transcript.
+func TestCompareUpdates(t *testing.T) {
+	fixture := func() ([]simulator.Record, *Output) {
+		truth := []simulator.Record{{ID: 3, Status: 2, Content: `{"Sentences":[{"Text":"corrected twice","BeginTime":0}]}`}}
+		created := ev("calls", 0, 3, 2, nil)
+		created.Event.Call.Content = &event.Transcript{Sentences: []event.Sentence{{Text: "first"}}}
+		out := &Output{
+			Topics: DefaultTopics(),
+			Events: []EventRecord{created, upd("calls", 1, 3, 2, "corrected"), upd("calls", 2, 3, 2, "corrected twice")},
+		}
+		for _, e := range out.Events {
+			e.Topic = "calls.latest"
+			out.Latest = append(out.Latest, e)
+		}
+		return truth, out
+	}
+	tests := []struct {
+		name       string
+		mutate     func(o *Output)
+		want       string
+		lost, dups int
+	}{
+		{"corrected call", func(*Output) {}, "", 0, 0},
+		{"latest keeps the old text", func(o *Output) { o.Latest = o.Latest[:2] }, "latest transcript is not the truth's", 1, 0},
+		{"last correction lost", func(o *Output) { o.Events, o.Latest = o.Events[:2], o.Latest[:2] }, "latest transcript is not the truth's", 1, 0},
+		{"UPDATED twice", func(o *Output) { o.Events = append(o.Events, upd("calls", 3, 3, 2, "corrected twice")) }, "again, first at", 0, 1},
+		{"UPDATED with another previous status", func(o *Output) { o.Events[1].Event.PreviousStatus = st(1) },
+			"UPDATED with status 2 and previous status 1", 0, 0},
+		{"UPDATED before its status", func(o *Output) { o.Events[1].Offset = -1 }, "UPDATED before or beside", 0, 0},
+		{"UPDATED without its status", func(o *Output) { o.Events = o.Events[1:] }, "which has no event", 1, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			truth, out := fixture()
+			tc.mutate(out)
+			r := Compare(truth, out, nil)
+			if tc.want == "" {
+				if !r.OK() {
+					t.Fatalf("Compare of a correct output: %s", r)
+				}
+			} else if r.OK() || !slices.ContainsFunc(r.Problems, func(p string) bool { return strings.Contains(p, tc.want) }) {
+				t.Errorf("Compare: %s\nwant a problem containing %q", r, tc.want)
+			}
+			if r.Lost < tc.lost || r.Duplicated != tc.dups {
+				t.Errorf("lost %d, duplicated %d; want at least %d and %d\n%s", r.Lost, r.Duplicated, tc.lost, tc.dups, r)
+			}
+		})
+	}
+}

@@ -68,3 +68,25 @@ func getJSON(ctx context.Context, simURL, path, what string, v any) error {
 	}
 	return nil
 }
+
+// FetchLarge returns the ids of the calls whose transcripts the simulator
+// at simURL has made large (its large-transcript fault): GET
+// {simURL}/_sim/large, which answers {"ids":[…]}. With Kafka's default
+// limits their events are too large, and a connector dead-letters them as
+// too_large.
+func FetchLarge(ctx context.Context, simURL string) (map[int64]bool, error) {
+	var body struct {
+		IDs *[]int64 `json:"ids"`
+	}
+	if err := getJSON(ctx, simURL, "/_sim/large", "large calls", &body); err != nil {
+		return nil, err
+	}
+	if body.IDs == nil {
+		return nil, errors.New("decoding large calls: no ids array")
+	}
+	out := make(map[int64]bool, len(*body.IDs))
+	for _, id := range *body.IDs {
+		out[id] = true
+	}
+	return out, nil
+}

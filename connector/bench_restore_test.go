@@ -12,6 +12,7 @@ import (
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/state"
 	"github.com/callstream/callstream/internal/cputime"
+	"github.com/callstream/callstream/internal/netdelay"
 	"github.com/callstream/callstream/internal/procstat"
 	"github.com/callstream/callstream/metrics"
 	"github.com/callstream/callstream/simulator"
@@ -35,18 +36,42 @@ func BenchmarkRestore(b *testing.B) {
 	}
 }
 
-func benchRestore(b *testing.B, calls int) {
+// BenchmarkRestoreOverLatency is BenchmarkRestore of a million calls over
+// a network of 20 ms round trips (internal/netdelay delays every
+// connection of the restoring client, 10 ms each way), as between a pod and
+// brokers in another zone: what the restore costs in round trips.
+//
+//	go test -run '^$' -bench RestoreOverLatency -benchtime 3x ./connector/
+func BenchmarkRestoreOverLatency(b *testing.B) {
+	for _, rtt := range []time.Duration{20 * time.Millisecond} {
+		b.Run(fmt.Sprintf("rtt=%s/1000000", rtt), func(b *testing.B) { benchRestoreOver(b, 1_000_000, rtt) })
+	}
+}
+
+func benchRestore(b *testing.B, calls int) { benchRestoreOver(b, calls, 0) }
+
+// benchRestoreOver fills the state topic with calls, then restores it over
+// connections that add rtt to every round trip.
+func benchRestoreOver(b *testing.B, calls int, rtt time.Duration) {
 	brokers := childBroker(b)
 	ctx := context.Background()
-	sk, err := sink.New(ctx, sink.Config{
+	cfg := sink.Config{
 		TransactionalID: "bench-restore", Topics: benchConfig(b, "http://127.0.0.1:1", brokers).Topics,
 		CreateTopics: true, Partitions: 3, ClientOpts: []kgo.Opt{kgo.SeedBrokers(brokers...)},
-	})
+	}
+	sk, err := sink.New(ctx, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer sk.Close()
+	defer func() { sk.Close() }()
 	fillState(b, sk, calls)
+	if rtt > 0 {
+		sk.Close()
+		cfg.ClientOpts = append(cfg.ClientOpts, kgo.Dialer(netdelay.Dialer(rtt/2)))
+		if sk, err = sink.New(ctx, cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
 
 	var store *state.Store
 	var restore time.Duration

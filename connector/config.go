@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/callstream/callstream/connector/calllist"
+	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
@@ -56,12 +58,39 @@ type Config struct {
 	CreateTopics      bool
 	Partitions        int32
 	ReplicationFactor int16
+	// TransactionTimeout is the producer's transaction timeout, at most
+	// the brokers' transaction.max.timeout.ms; default
+	// sink.DefaultTransactionTimeout. A commit produces for at most half
+	// of it and ends in at most a quarter (sink.Bounds).
+	TransactionTimeout time.Duration
+	// MaxTransactionBytes bounds the bytes (keys, values, headers) of one
+	// window's transaction: a window whose batch would weigh more is
+	// halved and read again, as one of too many pages is; 0: no bound.
+	MaxTransactionBytes int64
+	// RestoreStallTimeout fails a restore that read nothing for this long,
+	// naming the producer whose open transaction holds the state topic's
+	// last stable offset short of the barrier (see sink.Config.RestoreStall);
+	// 0 waits for good.
+	RestoreStallTimeout time.Duration
 	// TopicConfigs are set on the topics created; see sink.Config.
 	TopicConfigs map[string]string
 	// KafkaOpts are added to every Kafka client (security, dialing).
 	KafkaOpts []kgo.Opt
 	// ProducerOpts are added to the transactional producer only.
 	ProducerOpts []kgo.Opt
+	// BatchMaxBytes, when above 0, lowers the topics' limits learnt at
+	// start (see sink.Config.BatchMaxBytes).
+	BatchMaxBytes int
+
+	// NoUpdates turns UPDATED events off (--emit-updates=false): a call
+	// whose content changes with its status unchanged emits nothing, as
+	// before UPDATED existed; its state still follows the content, so
+	// turning updates on later emits only later changes.
+	NoUpdates bool
+	// IgnoreChanges names the call fields (event.HashFields, or
+	// "extra.KEY") whose changes alone emit no UPDATED event, such as a URL
+	// that carries an expiring token.
+	IgnoreChanges []string
 
 	Schedule schedule.Config
 	// SourceName labels this source in metrics and events.
@@ -69,6 +98,12 @@ type Config struct {
 	// ReadyMaxAge is how long after the last successful poll /readyz stays
 	// true.
 	ReadyMaxAge time.Duration
+	// StallGrace is added to five of a task's intervals (the poll interval
+	// for the live edge and the backfill, a tier's own for a tier) to give
+	// how long its checkpoint may go without advancing, while the API
+	// answers, before /readyz and callstream_tier_stalled say it stalled;
+	// default DefaultStallGrace.
+	StallGrace time.Duration
 	// PruneEvery is how often entries past the deepest horizon are dropped
 	// and tombstoned; default DefaultPruneEvery.
 	PruneEvery time.Duration
@@ -77,6 +112,17 @@ type Config struct {
 	// Clock returns the current time; default time.Now.
 	Clock func() time.Time
 }
+
+// DefaultMaxTransactionBytes is the command's default of
+// Config.MaxTransactionBytes: 32 MiB, produced within half the default
+// transaction timeout even at a producer quota of 2 MiB/s.
+const DefaultMaxTransactionBytes = 32 << 20
+
+// DefaultRestoreStallTimeout is the command's default of
+// Config.RestoreStallTimeout: past Kafka's default
+// transaction.max.timeout.ms (15 minutes), after which the coordinator
+// aborts any transaction left open.
+const DefaultRestoreStallTimeout = 20 * time.Minute
 
 // FieldError is a Config field whose value is missing or out of range. It
 // names the field as Go does (Field "PageConcurrency", "Schedule.Settle"),
@@ -149,8 +195,19 @@ func (c *Config) Validate() error {
 		need(!dup, f.field, f.name, "want a topic of its own, not the "+other+" topic")
 		seen[f.name] = f.role
 	}
+	need(c.BatchMaxBytes == 0 || (c.BatchMaxBytes >= 1<<10 && c.BatchMaxBytes <= sink.MaxBatchBytes), "BatchMaxBytes", c.BatchMaxBytes,
+		fmt.Sprintf("want 0 (the topics' limits) or 1024..%d", sink.MaxBatchBytes))
+	for _, f := range c.IgnoreChanges {
+		_, err := event.ParseIgnore([]string{f})
+		need(err == nil, "IgnoreChanges", f, "want fields of the call ("+strings.Join(event.HashFields, ", ")+") or extra.KEY")
+	}
 	need(c.Partitions >= -1, "Partitions", c.Partitions, "want 1 or more (0 or -1: the broker's default)")
-	need(c.ReplicationFactor >= -1, "ReplicationFactor", c.ReplicationFactor, "want 1 or more (0 or -1: the broker's default)")
+	need(c.ReplicationFactor >= -1, "ReplicationFactor", c.ReplicationFactor,
+		"want 1 or more (0: 3, or every broker when fewer; -1: the brokers' default)")
+	need(c.TransactionTimeout == 0 || c.TransactionTimeout >= time.Second, "TransactionTimeout", c.TransactionTimeout,
+		"want at least 1s (0: the default, 1m)")
+	need(c.RestoreStallTimeout >= 0, "RestoreStallTimeout", c.RestoreStallTimeout, "want a duration ≥ 0 (0: wait for good)")
+	need(c.MaxTransactionBytes >= 0, "MaxTransactionBytes", c.MaxTransactionBytes, "want 0 or more bytes (0: no bound)")
 	s := c.Schedule
 	need(len(s.Tiers) > 0, "Schedule.Tiers", "", "want at least one tier")
 	need(s.Settle >= 0, "Schedule.Settle", s.Settle, "want a duration ≥ 0")

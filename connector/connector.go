@@ -46,6 +46,16 @@ type Connector struct {
 
 	lastPrune time.Time
 	backfill  backfillProgress
+	stalls    *stallWatch
+	// inconsistentLogged is when a window taken as listed was last logged
+	// at warning level, by reason.
+	inconsistentLogged map[string]time.Time
+
+	// limits are the output topics' limits, learnt when the unit's
+	// producer started; ignore leaves Config.IgnoreChanges out of the
+	// calls' hashes.
+	limits sink.Limits
+	ignore event.Ignore
 
 	clockMu sync.Mutex
 	last    time.Time // the latest time now returned
@@ -103,6 +113,8 @@ func New(cfg Config, opts Options) (*Connector, error) {
 		labels: prometheus.Labels{metrics.LabelSource: cfg.SourceName, metrics.LabelType: cfg.Type},
 	}
 	c.health = newHealth(cfg.ReadyMaxAge, cfg.Clock, c.m, c.labels)
+	c.stalls = newStallWatch(cfg)
+	c.health.stallWhy = c.stalls.why
 	c.apiLog = newAPILog(c.log, cfg.AuthLogEvery, cfg.Clock)
 	c.notes = newVendorNotes(c.log, c.m)
 	c.backfill.log = c.log.With("component", "backfill")
@@ -110,13 +122,16 @@ func New(cfg Config, opts Options) (*Connector, error) {
 	if c.enc == nil {
 		c.enc = event.NewEncoder()
 	}
+	var err error
+	if c.ignore, err = event.ParseIgnore(cfg.IgnoreChanges); err != nil {
+		return nil, fmt.Errorf("configuring ignored changes: %w", err) // Validate has checked them
+	}
 	scfg := source.Config{
 		BaseURL: cfg.APIURL, AppID: cfg.AppID, AppKey: cfg.AppKey, Type: cfg.Type,
 		PageSize: cfg.PageSize, MaxPages: cfg.MaxPages, PageConcurrency: cfg.PageConcurrency, Signer: cfg.Signer,
 		Timeout: cfg.RequestTimeout, Clock: cfg.Clock, Hooks: c.sourceHooks(),
 		RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, InFlight: opts.InFlight,
 	}
-	var err error
 	if c.src, err = source.NewClient(scfg); err != nil {
 		return nil, fmt.Errorf("configuring the API client: %w", err)
 	}
@@ -147,7 +162,14 @@ func (c *Connector) now() time.Time {
 // otherwise; a *sink.FatalError means the process should exit non-zero and
 // be restarted.
 func (c *Connector) Run(ctx context.Context) error {
-	return c.soleUnit().run(ctx)
+	return runSole(ctx, func(restart bool) (*unit, error) {
+		if restart {
+			c.store = state.New() // restored afresh from the topic
+			c.health.set(producerReady, false)
+			c.health.set(stateLoaded, false)
+		}
+		return c.soleUnit(), nil
+	})
 }
 
 // poll is step 3 of a unit's run: once the producer fenced older instances
@@ -172,10 +194,12 @@ func sinkConfig(cfg Config, log *slog.Logger, at func(sink.Point)) sink.Config {
 		TransactionalID: cfg.TransactionalID, Topics: cfg.Topics, BarrierKey: state.NoopKey,
 		CreateTopics: cfg.CreateTopics, Partitions: cfg.Partitions,
 		ReplicationFactor: cfg.ReplicationFactor, TopicConfigs: cfg.TopicConfigs,
-		ClientOpts:   append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.KafkaOpts...),
-		ProducerOpts: cfg.ProducerOpts,
-		Logger:       log.With("component", "sink"),
-		At:           at,
+		TransactionTimeout: cfg.TransactionTimeout, RestoreStall: cfg.RestoreStallTimeout,
+		ClientOpts:    append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.KafkaOpts...),
+		ProducerOpts:  cfg.ProducerOpts,
+		BatchMaxBytes: cfg.BatchMaxBytes,
+		Logger:        log.With("component", "sink"),
+		At:            at,
 	}
 }
 

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/schedule"
+	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/state"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -18,11 +20,12 @@ import (
 // prints them).
 type Committed struct {
 	Topic  string
-	Kind   string // CREATED, STATUS_CHANGED or DEAD_LETTER
+	Kind   string // CREATED, STATUS_CHANGED, UPDATED or DEAD_LETTER
 	CallID int64  // 0 when a dead record had no readable id
 	// Call is the call after the change; nil for a dead letter.
 	Call *event.Call
-	// PreviousStatus is the status before a STATUS_CHANGED; nil otherwise.
+	// PreviousStatus is the status before a STATUS_CHANGED, the call's
+	// unchanged status for an UPDATED; nil otherwise.
 	PreviousStatus *int32
 	// Reason is the dead letter's reason.
 	Reason string
@@ -55,8 +58,11 @@ type batch struct {
 //   - bytes unchanged since last seen: nothing, not even decoding;
 //   - a call never emitted: CREATED;
 //   - a status different from the last emitted: STATUS_CHANGED;
-//   - a record that cannot be read: a dead letter, once per distinct
-//     bytes.
+//   - the same status, but a decoded call different from the last
+//     emitted (not only in key order, whitespace or ignored fields):
+//     UPDATED, unless Config.NoUpdates;
+//   - a record that cannot be read, or whose event its topic would
+//     refuse as too large: a dead letter, once per distinct bytes.
 //
 // Calls created before keepAfter (Unix seconds) are past the deepest
 // re-scan horizon: their events go out, but no state is kept for them.
@@ -87,7 +93,8 @@ func (c *Connector) diff(b *batch, t schedule.Task, raws []calllist.Raw, keepAft
 
 func (c *Connector) diffRecord(b *batch, src event.Source, raw calllist.Raw, prev state.Entry, seen bool, keepAfter int64) {
 	id := raw.ID
-	next := state.Entry{RawHash: raw.Hash, Created: src.WindowEnd.Unix(), Status: prev.Status, Flags: prev.Flags &^ state.DeadLettered}
+	next := state.Entry{RawHash: raw.Hash, Created: src.WindowEnd.Unix(), Status: prev.Status,
+		Flags: prev.Flags &^ state.DeadLettered, ContentHash: prev.ContentHash}
 	put := func() {
 		if next.Created >= keepAfter || seen {
 			b.state.Put(id, next)
@@ -110,21 +117,34 @@ func (c *Connector) diffRecord(b *batch, src event.Source, raw calllist.Raw, pre
 	}
 	call := rec.Call
 	next.Created = call.GmtCreateTime.Unix()
-	if prev.Has(state.Emitted) && prev.Status == call.Status {
-		// Same status, other bytes: remember them so the next re-scan
-		// skips the record, emit nothing.
-		put()
-		return
-	}
+	hash := call.Hash(c.ignore)
+	// What the entry says if nothing is emitted: the event before stays
+	// the last emitted, so its status and content hash stay too.
+	kept := next
+	next.ContentHash, next.Flags = hash, next.Flags|state.ContentKnown
 	ev := event.Event{
 		EventID: event.ID(id, call.Status, rec.Content),
 		Kind:    event.Created,
 		Call:    call,
 		Source:  src,
 	}
-	if prev.Has(state.Emitted) {
+	switch {
+	case !prev.Has(state.Emitted):
+	case prev.Status != call.Status:
 		ps := prev.Status
 		ev.Kind, ev.PreviousStatus = event.StatusChanged, &ps
+	case !prev.Has(state.ContentKnown) || prev.ContentHash == hash || c.cfg.NoUpdates:
+		// Same status, other bytes: the same call in other JSON (key
+		// order, whitespace, an ignored field), a call whose content hash
+		// the state does not know yet (an entry of the first state
+		// version), or updates are off. Remember the bytes and the call's
+		// hash so that the next re-scan skips the record; emit nothing.
+		put()
+		return
+	default:
+		ps := call.Status
+		ev.Kind, ev.PreviousStatus = event.Updated, &ps
+		ev.EventID = event.UpdateID(id, call.Status, rec.Content, hash)
 	}
 	topic := c.cfg.Topics.Calls
 	if call.Status == 0 {
@@ -132,6 +152,10 @@ func (c *Connector) diffRecord(b *batch, src event.Source, raw calllist.Raw, pre
 	}
 	value, err := c.enc.AppendEvent(nil, &ev)
 	if err != nil {
+		next = kept
+		if !prev.Has(state.Emitted) {
+			next.Status = call.Status
+		}
 		c.deadLetter(b, src, &id, &calllist.DecodeError{Reason: ReasonEncode, Err: err}, raw.JSON)
 		next.Flags |= state.DeadLettered
 		put()
@@ -143,42 +167,76 @@ func (c *Connector) diffRecord(b *batch, src event.Source, raw calllist.Raw, pre
 		{Key: HeaderSource, Value: []byte(src.Name)},
 	}
 	key := callKey(id)
-	b.records = append(b.records, &kgo.Record{Topic: topic, Key: key, Value: value, Headers: headers})
+	recs := []*kgo.Record{{Topic: topic, Key: key, Value: value, Headers: headers}}
 	if latest := c.cfg.Topics.Latest; latest != "" {
-		b.records = append(b.records, &kgo.Record{Topic: latest, Key: key, Value: value, Headers: headers})
+		recs = append(recs, &kgo.Record{Topic: latest, Key: key, Value: value, Headers: headers})
 	}
+	for _, r := range recs {
+		if size, limit := sink.RecordSize(r), c.limits.Of(r.Topic); size > limit {
+			// Produced, it would fail the transaction and stop the line
+			// behind it: the call is a dead letter instead, and these
+			// bytes are not tried again.
+			next = kept
+			if !prev.Has(state.Emitted) {
+				next.Status = call.Status
+			}
+			c.deadLetter(b, src, &id, &TooLargeError{CallID: id, Kind: ev.Kind, Topic: r.Topic, Size: size, Limit: limit}, raw.JSON)
+			next.Flags |= state.DeadLettered
+			put()
+			return
+		}
+	}
+	b.records = append(b.records, recs...)
 	b.events = append(b.events, Committed{Topic: topic, Kind: ev.Kind.String(), CallID: id, Call: call,
 		PreviousStatus: ev.PreviousStatus, Tier: src.Tier})
 	next.Status, next.Flags = call.Status, next.Flags|state.Emitted
 	put()
 }
 
-// ReasonEncode is the dead-letter reason of a call that could be read but
-// not Avro encoded.
-const ReasonEncode = "encode"
+// TooLargeError is an event that its topic would refuse: its record is
+// larger than the topic's limit.
+type TooLargeError struct {
+	CallID      int64
+	Kind        event.Kind
+	Topic       string
+	Size, Limit int
+}
 
-// Reasons returns every dead-letter reason: the decoder's and ReasonEncode.
-func Reasons() []string { return append(calllist.Reasons(), ReasonEncode) }
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("the %s event of call %d is %d bytes, more than the %d bytes topic %s takes (its max.message.bytes, or the broker's message.max.bytes)",
+		e.Kind, e.CallID, e.Size, e.Limit, e.Topic)
+}
 
-// deadLetter adds a record that cannot be read or encoded to the
-// dead-letter topic, with its raw JSON and the reason. Bytes that are not
-// UTF-8 are replaced, since Avro strings must be UTF-8; a dead letter that
-// still cannot be encoded is a bug in our schema, and the batch fails rather
-// than lose the record.
+// Dead-letter reasons beside the decoder's.
+const (
+	// ReasonEncode is a call that could be read but not Avro encoded.
+	ReasonEncode = "encode"
+	// ReasonTooLarge is a call whose event is larger than its topic (or
+	// the current-state topic) takes.
+	ReasonTooLarge = "too_large"
+)
+
+// Reasons returns every dead-letter reason: the decoder's, ReasonEncode
+// and ReasonTooLarge.
+func Reasons() []string { return append(calllist.Reasons(), ReasonEncode, ReasonTooLarge) }
+
+// deadLetter adds a record that cannot be read, encoded or produced to the
+// dead-letter topic, with its raw JSON, cut to what fits the topic, and the
+// reason. Bytes that are not UTF-8 are replaced, since Avro strings must be
+// UTF-8; a dead letter that still cannot be encoded is a bug in our schema,
+// and the batch fails rather than lose the record.
 func (c *Connector) deadLetter(b *batch, src event.Source, id *int64, cause error, raw []byte) {
 	reason := calllist.ReasonRecordJSON
 	if de, ok := errors.AsType[*calllist.DecodeError](cause); ok {
 		reason = de.Reason
 	}
+	if _, ok := errors.AsType[*TooLargeError](cause); ok {
+		reason = ReasonTooLarge
+	}
 	dl := event.DeadLetter{
 		CallID: id, Reason: reason, Source: src,
 		Error: strings.ToValidUTF8(cause.Error(), "\uFFFD"),
 		Raw:   strings.ToValidUTF8(string(raw), "\uFFFD"),
-	}
-	value, err := c.enc.AppendDeadLetter(nil, &dl)
-	if err != nil {
-		b.err = errors.Join(b.err, fmt.Errorf("encoding a dead letter (%s): %w", reason, err))
-		return
 	}
 	var key []byte
 	if id != nil {
@@ -189,12 +247,56 @@ func (c *Connector) deadLetter(b *batch, src event.Source, id *int64, cause erro
 		{Key: HeaderReason, Value: []byte(reason)},
 		{Key: HeaderSource, Value: []byte(src.Name)},
 	}
-	b.records = append(b.records, &kgo.Record{Topic: c.cfg.Topics.DLQ, Key: key, Value: value, Headers: headers})
+	r := &kgo.Record{Topic: c.cfg.Topics.DLQ, Key: key, Headers: headers}
+	if err := c.encodeDeadLetter(r, &dl); err != nil {
+		b.err = errors.Join(b.err, err)
+		return
+	}
+	b.records = append(b.records, r)
 	dead := Committed{Topic: c.cfg.Topics.DLQ, Kind: KindDeadLetter, Reason: reason, Tier: src.Tier}
 	if id != nil {
 		dead.CallID = *id
 	}
 	b.events = append(b.events, dead)
+}
+
+// encodeDeadLetter sets r's value to dl encoded. When that is more than the
+// dead-letter topic takes, dl's raw JSON is cut, at a character boundary,
+// to what fits, and its error says so.
+func (c *Connector) encodeDeadLetter(r *kgo.Record, dl *event.DeadLetter) error {
+	value, err := c.enc.AppendDeadLetter(nil, dl)
+	if err != nil {
+		return fmt.Errorf("encoding a dead letter (%s): %w", dl.Reason, err)
+	}
+	r.Value = value
+	limit := c.limits.Of(r.Topic)
+	if sink.RecordSize(r) <= limit {
+		return nil
+	}
+	whole := len(dl.Raw)
+	cut := *dl
+	cut.Raw = ""
+	cut.Error = fmt.Sprintf("%s; raw cut to its first %d of %d bytes to fit the dead-letter topic's %d", dl.Error, whole, whole, limit)
+	if value, err = c.enc.AppendDeadLetter(nil, &cut); err != nil {
+		return fmt.Errorf("encoding a dead letter (%s): %w", dl.Reason, err)
+	}
+	r.Value = value
+	// What the raw JSON may take: the room left, less the few bytes by
+	// which its length and the record's length varints may grow.
+	keep := max(0, min(whole, limit-sink.RecordSize(r)-16))
+	for keep > 0 && !utf8.RuneStart(dl.Raw[keep]) {
+		keep--
+	}
+	cut.Raw = dl.Raw[:keep]
+	cut.Error = fmt.Sprintf("%s; raw cut to its first %d of %d bytes to fit the dead-letter topic's %d", dl.Error, keep, whole, limit)
+	if value, err = c.enc.AppendDeadLetter(nil, &cut); err != nil {
+		return fmt.Errorf("encoding a dead letter (%s): %w", dl.Reason, err)
+	}
+	r.Value = value
+	if size := sink.RecordSize(r); size > limit {
+		return fmt.Errorf("encoding a dead letter (%s): %d bytes with its raw JSON cut, more than the dead-letter topic's %d", dl.Reason, size, limit)
+	}
+	return nil
 }
 
 func (c *Connector) eventSource(t schedule.Task) event.Source {
@@ -211,7 +313,7 @@ const KindDeadLetter = "DEAD_LETTER"
 // Record headers, for routing without decoding the value
 // (docs/consumers.md).
 const (
-	HeaderKind   = "callstream-kind"   // CREATED, STATUS_CHANGED or DEAD_LETTER
+	HeaderKind   = "callstream-kind"   // CREATED, STATUS_CHANGED, UPDATED or DEAD_LETTER
 	HeaderStatus = "callstream-status" // the call's status in decimal; events only
 	HeaderSource = "callstream-source" // the configured source's name
 	HeaderReason = "callstream-reason" // the dead letter's reason; dead letters only

@@ -25,9 +25,9 @@ const (
 	testAppKey = secret.String("k3y-that-must-not-leak")
 )
 
-func newCluster(t *testing.T) *kfake.Cluster {
+func newCluster(t *testing.T, opts ...kfake.Opt) *kfake.Cluster {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DefaultNumPartitions(3))
+	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.DefaultNumPartitions(3)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

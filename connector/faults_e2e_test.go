@@ -3,6 +3,9 @@ package connector
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -35,10 +39,16 @@ func faultySimulator(t *testing.T, cfg simulator.Config, spec string) string {
 // returns the report and the output.
 func awaitTruth(t *testing.T, simURL string, brokers []string, timeout time.Duration) (check.Report, *check.Output) {
 	t.Helper()
+	return awaitWant(t, simURL, brokers, check.Want{Broken: true}, timeout)
+}
+
+// awaitWant is awaitTruth with what the output must hold.
+func awaitWant(t *testing.T, simURL string, brokers []string, want check.Want, timeout time.Duration) (check.Report, *check.Output) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	r, out, err := check.Await(ctx, check.Target{SimURL: simURL, Kafka: []kgo.Opt{kgo.SeedBrokers(brokers...)}},
-		check.Want{Broken: true}, 300*time.Millisecond)
+		want, 300*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,4 +238,74 @@ func (c *committedAt) onCommit(e Committed) {
 	defer c.mu.Unlock()
 	c.created[e.CallID] = time.Now()
 	c.calls[e.CallID] = e.Call.GmtCreateTime
+}
+
+// The faults of the content against a broker whose limit is small: every
+// call with a large transcript, which compresses badly, is a too_large dead
+// letter by id instead of its converted event, and nothing aborts; the
+// corrected transcripts are UPDATED events and reach the current-state
+// topic; nothing is emitted twice and the calls after the large ones are
+// delivered (the output holds the whole truth).
+func TestContentFaults(t *testing.T) {
+	const limit = 200_000
+	cluster := newCluster(t, kfake.BrokerConfigs(map[string]string{"message.max.bytes": strconv.Itoa(limit)}))
+	sim := faultySimulator(t, simulator.Config{
+		Seed: 23, History: 100, HistorySpan: time.Hour, Calls: 100, Rate: 20, ConvertAfter: time.Second, FailRatio: 0.1,
+	}, "large-transcript=25:300000,corrected=0.3:3s,broken-json=0.05")
+	cfg := testConfig(t, sim, cluster.ListenAddrs())
+	m := metrics.New(prometheus.NewRegistry())
+	startConnector(t, cfg, Options{Metrics: m})
+	time.Sleep(10 * time.Second) // the live calls arrived, converted and were corrected
+	r, out := awaitWant(t, sim, cluster.ListenAddrs(), check.Want{Broken: true, Large: true, Settled: true}, 90*time.Second)
+	if r.Duplicated != 0 {
+		t.Errorf("duplicated: %s", r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	large, err := check.FetchLarge(ctx, sim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(large) < 4 {
+		t.Fatalf("%d large calls, want at least 4", len(large))
+	}
+	tooLarge, letters := map[int64]bool{}, 0 // a large call corrected has two records too large
+	for _, dl := range out.DeadLetters {
+		d := dl.DeadLetter
+		if d.Reason != ReasonTooLarge {
+			continue
+		}
+		tooLarge[*d.CallID] = true
+		letters++
+		if !strings.Contains(d.Error, fmt.Sprintf("call %d is ", *d.CallID)) || !strings.Contains(d.Error, fmt.Sprintf("more than the %d bytes", limit)) {
+			t.Errorf("dead letter of call %d: %q, want its id, size and the limit", *d.CallID, d.Error)
+		}
+		if len(d.Raw) < limit/2 {
+			t.Errorf("dead letter of call %d holds %d bytes of its record", *d.CallID, len(d.Raw))
+		}
+	}
+	for id := range large {
+		if !tooLarge[id] {
+			t.Errorf("large call %d: no too_large dead letter", id)
+		}
+	}
+	updated := 0
+	for _, er := range out.Events {
+		if er.Event.Kind == event.Updated {
+			updated++
+		}
+	}
+	if updated == 0 {
+		t.Error("no UPDATED event, though transcripts were corrected")
+	}
+	if got := testutil.ToFloat64(m.Transactions.WithLabelValues("abort")); got != 0 {
+		t.Errorf("%v transactions aborted", got)
+	}
+	if got := testutil.ToFloat64(m.DLQRecords.WithLabelValues(cfg.SourceName, ReasonTooLarge)); int(got) != letters {
+		t.Errorf("dlq_records_total{reason=too_large} = %v, want %d", got, letters)
+	}
+	if got := testutil.ToFloat64(m.Events.WithLabelValues(cfg.SourceName, cfg.Topics.Calls, string(event.Updated))); int(got) != updated {
+		t.Errorf("events_total{kind=UPDATED} = %v, want %d", got, updated)
+	}
+	t.Logf("%s; %d too_large dead letters of %d calls, %d UPDATED", r, letters, len(tooLarge), updated)
 }

@@ -51,6 +51,9 @@ func (s *Set) runGroup(ctx context.Context) error {
 	if err := s.ensureTopics(ctx); err != nil {
 		return ignoreCanceled(ctx, fmt.Errorf("checking the topics: %w", err))
 	}
+	if err := s.checkSession(ctx); err != nil {
+		return err
+	}
 	heartbeat := min(defaultHeartbeat, s.cfg.SessionTimeout/3)
 	g := &member{set: s, ctx: ctx, topic: c.Topics.State, fatal: make(chan error, 1), workers: map[int32]*worker{}, refence: 2 * heartbeat}
 	opts := append([]kgo.Opt{kgo.SeedBrokers(c.Brokers...)}, c.KafkaOpts...)
@@ -66,6 +69,7 @@ func (s *Set) runGroup(ctx context.Context) error {
 		kgo.OnPartitionsAssigned(g.assigned),
 		kgo.OnPartitionsRevoked(g.revoked),
 		kgo.OnPartitionsLost(g.lost),
+		kgo.WithHooks(groupErrors{g}),
 		kgo.WithLogger(kslog.New(s.log.With("component", "group"))),
 	)
 	cl, err := kgo.NewClient(opts...)
@@ -109,6 +113,58 @@ func (s *Set) ensureTopics(ctx context.Context) error {
 		_ = pause.For(ctx, wait)
 		wait = min(2*wait, ceiling)
 	}
+}
+
+// checkSession refuses a session timeout outside the brokers'
+// group.min/max.session.timeout.ms where they can be read: the group
+// coordinator would refuse every join with INVALID_SESSION_TIMEOUT.
+func (s *Set) checkSession(ctx context.Context) error {
+	c := s.cfg.Sources[0]
+	lctx, cancel := context.WithTimeout(ctx, startAttemptTimeout)
+	defer cancel()
+	l, err := sink.DialBrokerLimits(lctx, append([]kgo.Opt{kgo.SeedBrokers(c.Brokers...)}, c.KafkaOpts...))
+	if err != nil {
+		s.log.Info("brokers' group limits not readable; session timeout not checked against them", "err", err)
+	}
+	if err := l.CheckSessionTimeout(s.cfg.SessionTimeout); err != nil {
+		err = &sink.FatalError{Err: err}
+		s.countFatal(err)
+		return err
+	}
+	return nil
+}
+
+// groupErrors feeds the errors that break the group client's session
+// (kgo.HookGroupManageError) into the pod's fatal path when waiting cannot
+// mend them: a group ACL denied (GROUP_AUTHORIZATION_FAILED, class acl), a
+// session timeout or protocol the coordinator refuses (class config).
+// Others (a coordinator moving, a rebalance) the client retries itself.
+// Without it such errors went only to the client's retry loop, and the pod
+// stayed "not yet a member" for good.
+type groupErrors struct{ g *member }
+
+var _ kgo.HookGroupManageError = groupErrors{}
+
+// OnGroupManageError implements kgo.HookGroupManageError.
+func (h groupErrors) OnGroupManageError(err error) {
+	f := sink.AsFatal(err)
+	if !sink.IsFatal(f) {
+		return
+	}
+	f = &sink.FatalError{Err: fmt.Errorf("group %q: %w", h.g.set.cfg.Group, err)}
+	h.g.set.countFatal(f)
+	h.g.fail(f)
+}
+
+// countFatal counts and logs a fatal error of the group itself, not of a
+// unit (units count their own).
+func (s *Set) countFatal(err error) {
+	class := sink.FatalClass(err)
+	s.m.FatalErrors.WithLabelValues(class).Inc()
+	s.mu.Lock()
+	s.stopped = "stopped on a fatal Kafka error (" + class + "): " + err.Error()
+	s.mu.Unlock()
+	s.log.Error("fatal error", "class", class, "group", s.cfg.Group, "err", err)
 }
 
 func (g *member) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
@@ -159,14 +215,26 @@ func (g *member) unit(p int32) (*unit, error) {
 // work runs the unit of p until ctx is done. A unit fenced while this pod
 // still owns p starts again after two heartbeats: had the group moved p,
 // it would have revoked it by then (ctx done); since it did not, the fence
-// came from the broker (a transaction it timed out or lost across a
-// restart), and the partition's sources would otherwise stand still while
-// the pod heartbeats. Whoever the new producer fences, the unit restores
-// its state first, so the output stays exactly once either way.
+// came from the broker (a transaction it lost across a restart), and the
+// partition's sources would otherwise stand still while the pod
+// heartbeats. Any other failure but one that waiting cannot mend (an
+// auth, acl or config class: see stopsPod) starts the unit again too,
+// after a backoff that doubles up to Retry.Max: a transaction that timed
+// out, a broker that failed a commit, a source that failed. Whoever the new
+// producer fences, the unit restores its state first, so the output stays
+// exactly once either way.
 func (g *member) work(ctx context.Context, p int32, u *unit) {
 	s := g.set
+	c := s.cfg.Sources[0]
+	initial := max(c.Retry.Initial, source.DefaultRetryInitial)
+	wait := initial
 	for {
+		began := time.Now()
 		err := u.run(ctx)
+		if time.Since(began) > 2*max(c.Retry.Max, source.DefaultRetryMax) {
+			wait = initial // it ran a good while: not a loop
+		}
+		var retry time.Duration
 		switch {
 		case err == nil:
 			return
@@ -175,13 +243,20 @@ func (g *member) work(ctx context.Context, p int32, u *unit) {
 			// with is moot.
 			s.log.Warn("producer failed as the state partition was released", "partition", p, "err", err)
 			return
-		case !sink.IsFenced(err):
+		case sink.IsFenced(err):
+			retry = g.refence
+			s.log.Warn("fenced: state partition taken over by another pod or its transaction ended by the broker; starting it again unless the group moves it",
+				"partition", p, "retry_in_seconds", retry.Seconds(), "err", err)
+		case stopsPod(err):
 			g.fail(fmt.Errorf("state partition %d: %w", p, err))
 			return
+		default:
+			retry = wait
+			wait = min(2*wait, max(c.Retry.Max, initial))
+			s.log.Warn("unit of work failed; starting it again", "partition", p, "class", sink.FatalClass(err),
+				"retry_in_seconds", retry.Seconds(), "err", err)
 		}
-		s.log.Warn("fenced: state partition taken over by another pod or its transaction ended by the broker; starting it again unless the group moves it",
-			"partition", p, "retry_in_seconds", g.refence.Seconds(), "err", err)
-		if pause.For(ctx, g.refence) != nil {
+		if pause.For(ctx, retry) != nil {
 			return
 		}
 		if s.gm != nil {
@@ -192,6 +267,17 @@ func (g *member) work(ctx context.Context, p int32, u *unit) {
 			return
 		}
 	}
+}
+
+// stopsPod reports whether a unit's failure is one that no restart of the
+// unit can mend, so that the pod exits: refused credentials, a denied ACL,
+// a setting the brokers refuse.
+func stopsPod(err error) bool {
+	switch sink.FatalClass(err) {
+	case sink.ClassAuth, sink.ClassACL, sink.ClassConfig:
+		return true
+	}
+	return false
 }
 
 func (g *member) revoked(_ context.Context, _ *kgo.Client, m map[string][]int32) {

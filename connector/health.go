@@ -18,7 +18,7 @@ const (
 
 // Health tracks what /readyz reports: the producer is initialised, the
 // state is loaded, a window was read whole and committed since the start,
-// and one was recently. It is safe for concurrent use.
+// one was recently, and no task stalled (see stallWatch). It is safe for concurrent use.
 type Health struct {
 	mu       sync.Mutex
 	maxAge   time.Duration
@@ -37,6 +37,10 @@ type Health struct {
 	// kafkaWhy says why the producer is not initialised yet, while Run
 	// waits for the brokers.
 	kafkaWhy string
+	// stallWhy, if set, says which task stalled ("" when none did).
+	stallWhy func() string
+	// restoreWhy says what the restore waits for while it reads nothing.
+	restoreWhy string
 }
 
 func newHealth(maxAge time.Duration, clock func() time.Time, m *metrics.Metrics, labels prometheus.Labels) *Health {
@@ -62,6 +66,13 @@ func (h *Health) kafkaWaiting(why string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.kafkaWhy = why
+}
+
+// restoreWaiting notes what the restore waits for; "" once it reads.
+func (h *Health) restoreWaiting(why string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.restoreWhy = why
 }
 
 // end marks the connector stopped for good, for the reason given.
@@ -111,6 +122,8 @@ func (h *Health) readyLocked() (bool, string) {
 		return false, "transactional producer not initialised: " + h.kafkaWhy
 	case !h.producer:
 		return false, "transactional producer not initialised"
+	case !h.state && h.restoreWhy != "":
+		return false, "state not loaded: " + h.restoreWhy
 	case !h.state:
 		return false, "state not loaded"
 	case !h.authSince.IsZero():
@@ -132,6 +145,11 @@ func (h *Health) readyLocked() (bool, string) {
 			why += " (last API error: " + string(h.lastErr) + ")"
 		}
 		return false, why
+	}
+	if h.stallWhy != nil {
+		if why := h.stallWhy(); why != "" {
+			return false, why
+		}
 	}
 	return true, "ok"
 }

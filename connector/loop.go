@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/internal/pause"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // DefaultPruneEvery is how often the state is scanned for entries past the
@@ -20,6 +22,7 @@ const DefaultPruneEvery = time.Minute
 func (c *Connector) loop(ctx context.Context) error {
 	abortBackoff := time.Second
 	prev := schedule.Live
+	c.stalls.start()
 	for ctx.Err() == nil {
 		c.updateLag()
 		task, ok, wait := c.cfg.Schedule.NextAfter(c.now(), c.store.Checkpoint, prev)
@@ -41,8 +44,9 @@ func (c *Connector) loop(ctx context.Context) error {
 			_ = pause.For(ctx, abortBackoff)
 			abortBackoff = min(2*abortBackoff, time.Minute)
 		case errors.Is(err, source.ErrWindowDrift):
-			// The window kept moving through every reread; its
-			// checkpoint did not move, so it is read again after a pause.
+			// Only a window that cannot be narrowed further returns
+			// this (see readWhole), which ReadWindow takes as listed
+			// instead; kept as a pause and a retry should that change.
 			c.log.Warn("window kept changing while paged", "class", "drift", "task", task.Name, "window", task.Window.String(), "err", err)
 			_ = pause.For(ctx, abortBackoff)
 			abortBackoff = min(2*abortBackoff, time.Minute)
@@ -58,18 +62,11 @@ func (c *Connector) loop(ctx context.Context) error {
 // runTask reads one window whole and commits what it changed.
 func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
 	began := time.Now() // for the backfill's pace: local time, not the API's
-	read, err := c.readWhole(withTier(ctx, task.Name), &task)
+	read, b, now, keepAfter, err := c.readBatch(ctx, &task)
 	if err != nil {
 		return err
 	}
-	now := c.now()
-	b := &batch{state: c.store.NewBatch(), tier: task.Name}
-	keepAfter := c.cfg.Schedule.PruneBefore(now, c.store.Checkpoint, task)
-	c.diff(b, task, read.Records, keepAfter)
-	if b.err != nil {
-		return b.err
-	}
-	task = task.Resize(len(read.Records), c.cfg.PageSize*c.cfg.MaxPages)
+	task = task.Resize(len(read.Records), read.PageSize*c.cfg.MaxPages)
 	name, v := task.Checkpoint()
 	b.state.SetCheckpoint(name, v)
 	c.prune(b, now, keepAfter)
@@ -83,6 +80,10 @@ func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
 		return err
 	}
 	c.m.WindowsRead.WithLabelValues(task.Name).Inc()
+	c.stalls.advance(task.Name)
+	if in := read.Inconsistent; in != nil {
+		c.inconsistent(task, read, in)
+	}
 	c.log.Debug("window committed", "task", task.Name, "window", task.Window.String(),
 		"pages", read.Pages, "records", b.read, "unchanged", b.skipped,
 		"events", len(b.events), "rereads", read.Rereads,
@@ -95,25 +96,113 @@ func (c *Connector) runTask(ctx context.Context, task schedule.Task) error {
 	return nil
 }
 
+// inconsistentLogEvery is how often a window taken as listed is logged at
+// warning level for each reason; the others in between are logged at debug
+// level, and every one is counted.
+const inconsistentLogEvery = time.Minute
+
+// inconsistent counts and logs a window taken as listed although its reads
+// kept disagreeing, once it committed.
+func (c *Connector) inconsistent(task schedule.Task, read *source.WindowRead, in *source.Inconsistency) {
+	c.m.WindowInconsistent.WithLabelValues(c.cfg.SourceName, in.Reason).Inc()
+	level := slog.LevelDebug
+	if now := time.Now(); now.Sub(c.inconsistentLogged[in.Reason]) >= inconsistentLogEvery {
+		if c.inconsistentLogged == nil {
+			c.inconsistentLogged = map[string]time.Time{}
+		}
+		c.inconsistentLogged[in.Reason] = now
+		level = slog.LevelWarn
+	}
+	c.log.Log(context.Background(), level, "window taken as listed: its reads kept disagreeing; the re-scan tiers read it again",
+		"task", task.Name, "window", task.Window.String(), "reason", in.Reason, "drift", in.Drift,
+		"total_count", in.TotalCount, "listed", in.Listed, "distinct_ids", len(read.Records),
+		"reads", in.Reads, "ids_twice", in.Twice)
+}
+
+// Reasons a window is narrowed: the label values of WindowsNarrowed.
+const (
+	narrowTooManyPages = "too_many_pages"
+	narrowDrift        = "drift"
+)
+
+// readBatch reads the task's window whole and diffs it into a batch,
+// halving the window while the batch's records would exceed
+// Config.MaxTransactionBytes, as readWhole halves it while it holds too
+// many pages: a transaction that large might not be produced within the
+// transaction timeout. A one-second window commits whole whatever its
+// size: nothing stops the line.
+func (c *Connector) readBatch(ctx context.Context, task *schedule.Task) (*source.WindowRead, *batch, time.Time, int64, error) {
+	for {
+		read, err := c.readWhole(withTier(ctx, task.Name), task)
+		if err != nil {
+			return nil, nil, time.Time{}, 0, err
+		}
+		now := c.now()
+		b := &batch{state: c.store.NewBatch(), tier: task.Name}
+		keepAfter := c.cfg.Schedule.PruneBefore(now, c.store.Checkpoint, *task)
+		c.diff(b, *task, read.Records, keepAfter)
+		if b.err != nil {
+			return nil, nil, now, 0, b.err
+		}
+		size := recordBytes(b.records)
+		if limit := c.cfg.MaxTransactionBytes; limit > 0 && size > limit {
+			if smaller, ok := task.Shrink(); ok {
+				c.m.TransactionSplits.Inc()
+				c.log.Debug("window split", "task", task.Name, "window", task.Window.String(), "bytes", size, "max_transaction_bytes", limit)
+				*task = smaller
+				continue
+			}
+			c.log.Warn("a one-second window exceeds the transaction byte bound; committed whole", "task", task.Name,
+				"window", task.Window.String(), "bytes", size, "max_transaction_bytes", limit)
+		}
+		return read, b, now, keepAfter, nil
+	}
+}
+
+// recordBytes is what recs weigh on the wire before compression: keys,
+// values and headers.
+func recordBytes(recs []*kgo.Record) int64 {
+	var n int64
+	for _, r := range recs {
+		n += int64(len(r.Key) + len(r.Value))
+		for _, h := range r.Headers {
+			n += int64(len(h.Key) + len(h.Value))
+		}
+	}
+	return n
+}
+
 // readWhole reads the task's window, halving it while it holds more pages
-// than the cap; the client reads a one-second window whatever its size.
+// than the cap or its re-reads keep disagreeing (narrowing it down to
+// windows that fit one page, which the client takes as listed if they still
+// disagree); the client reads a one-second window whatever its size. Each
+// halving keeps the first half: the next task picks up the rest from the
+// checkpoint, so every kind of task (live, re-scan, backfill) narrows
+// alike. It makes at most one halving per second of the window, each a
+// bounded read (see source.Client.ReadWindow).
 func (c *Connector) readWhole(ctx context.Context, task *schedule.Task) (*source.WindowRead, error) {
 	for {
 		read, err := c.src.ReadWindow(ctx, task.Window, c.cfg.Retry)
 		var tooMany *source.TooManyPagesError
-		if errors.As(err, &tooMany) {
-			smaller, ok := task.Shrink()
-			if !ok {
-				return nil, fmt.Errorf("reading %s window %s: %w", task.Name, task.Window, err)
-			}
-			c.log.Debug("window split", "task", task.Name, "window", task.Window.String(), "pages", tooMany.TotalPage)
-			*task = smaller
-			continue
+		reason := ""
+		switch {
+		case errors.As(err, &tooMany):
+			reason = narrowTooManyPages
+		case errors.Is(err, source.ErrWindowDrift):
+			reason = narrowDrift
+		case err != nil:
+			return nil, fmt.Errorf("reading %s window %s: %w", task.Name, task.Window, err)
+		default:
+			return read, nil
 		}
-		if err != nil {
+		smaller, ok := task.Shrink()
+		if !ok {
 			return nil, fmt.Errorf("reading %s window %s: %w", task.Name, task.Window, err)
 		}
-		return read, nil
+		c.m.WindowsNarrowed.WithLabelValues(c.cfg.SourceName, reason).Inc()
+		c.log.Debug("window narrowed", "task", task.Name, "window", task.Window.String(), "to", smaller.Window.String(),
+			"reason", reason, "err", err)
+		*task = smaller
 	}
 }
 
@@ -139,10 +228,9 @@ func (c *Connector) commit(ctx context.Context, b *batch) error {
 	start := time.Now()
 	// The commit runs on a context detached from shutdown, so that a
 	// window read whole is committed rather than thrown away; the sink
-	// bounds the wait.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	defer cancel()
-	if err := c.sink.Commit(cctx, recs); err != nil {
+	// bounds the produce and the end of the transaction inside the
+	// transaction timeout (sink.Bounds).
+	if err := c.sink.Commit(context.WithoutCancel(ctx), recs); err != nil {
 		if errors.Is(err, sink.ErrAborted) {
 			c.m.Transactions.WithLabelValues("abort").Inc()
 		}
@@ -193,6 +281,7 @@ func (c *Connector) observe(b *batch, committed time.Time) {
 // scraped, so it stays right while idle, backfilling or retrying.
 func (c *Connector) updateLag() {
 	bf, liveEnd := schedule.Progress(c.store.Checkpoint)
+	c.stalls.backfill(bf >= 1)
 	c.m.SourceLag.Set(c.cfg.SourceName, c.cfg.Type, liveEnd)
 	c.m.BackfillRatio.With(c.labels).Set(bf)
 }
@@ -204,6 +293,7 @@ func (c *Connector) sourceHooks() source.Hooks {
 			c.m.APIDuration.Observe(d.Seconds())
 			if outcome == "ok" {
 				c.health.apiOK()
+				c.stalls.apiOK()
 				c.apiLog.succeeded()
 			}
 		},
@@ -213,6 +303,11 @@ func (c *Connector) sourceHooks() source.Hooks {
 			c.health.apiError(kind)
 		},
 		Reread: func(string) { c.m.WindowRereads.Inc() },
+		PageSize: func(from, to int, reason string) {
+			c.m.PageSize.WithLabelValues(c.cfg.SourceName).Set(float64(to))
+			c.log.Warn("page size changed: the server grants another number of records a page",
+				"from", from, "to", to, "reason", reason, "configured", c.cfg.PageSize)
+		},
 		Skew: func(off time.Duration) {
 			c.m.ClockSkew.Set(off.Seconds())
 			c.apiLog.skewed(off)

@@ -37,7 +37,7 @@ func (c *Connector) initMetrics() {
 	m.LastRecord.With(c.labels).Set(float64(c.cfg.Clock().UnixMilli()) / 1000)
 	m.NoRecordsAlert.Set(c.cfg.NoRecordsAlert.Seconds())
 	for _, topic := range []string{c.cfg.Topics.Calls, c.cfg.Topics.Failed} {
-		for _, kind := range []event.Kind{event.Created, event.StatusChanged} {
+		for _, kind := range event.Kinds() {
 			m.Events.WithLabelValues(name, topic, kind.String())
 		}
 	}
@@ -50,4 +50,13 @@ func (c *Connector) initMetrics() {
 		m.FatalErrors.WithLabelValues(class)
 	}
 	m.LastSuccess.With(c.labels)
+	for _, r := range source.InconsistentReasons() {
+		m.WindowInconsistent.WithLabelValues(name, r)
+	}
+	for _, r := range []string{narrowTooManyPages, narrowDrift} {
+		m.WindowsNarrowed.WithLabelValues(name, r)
+	}
+	m.PageSize.WithLabelValues(name).Set(float64(c.cfg.PageSize))
+	m.CheckpointAge.Set(name, c.stalls.ages)
+	m.TierStalled.Set(name, c.stalls.stalledFlags)
 }

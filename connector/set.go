@@ -58,8 +58,22 @@ type SetConfig struct {
 	RemovedSourceRetention time.Duration
 	// RebalanceTimeout bounds a rebalance: how long pods have to end the
 	// transactions of the partitions they give up and rejoin, and how long
-	// the group waits for a member that does not; default SessionTimeout.
+	// the group waits for a member that does not; default the longer of
+	// SessionTimeout and the transaction timeout, which covers a commit in
+	// flight (sink.Bounds: its produce and its end take at most three
+	// quarters of it).
 	RebalanceTimeout time.Duration
+}
+
+// defaultRebalanceTimeout is the longer of the session timeout and the
+// first source's transaction timeout: a unit given up in a rebalance may
+// be committing, and its commit ends within that (sink.Bounds).
+func defaultRebalanceTimeout(cfg SetConfig) time.Duration {
+	txn := sink.DefaultTransactionTimeout
+	if len(cfg.Sources) > 0 && cfg.Sources[0].TransactionTimeout > 0 {
+		txn = cfg.Sources[0].TransactionTimeout
+	}
+	return max(cfg.SessionTimeout, txn)
 }
 
 // Validate checks the sources and the group settings, naming the setting
@@ -117,6 +131,9 @@ type Set struct {
 	// joined is set once the group assigned this pod its first partitions
 	// (perhaps none); always true without a group.
 	joined bool
+	// stopped says why the group member stopped on a fatal error of its
+	// own (not a unit's); empty while it runs.
+	stopped string
 }
 
 // NewSet validates cfg and builds a Set. Nothing connects until Run.
@@ -133,7 +150,7 @@ func NewSet(cfg SetConfig, opts Options, gm *metrics.Group) (*Set, error) {
 		cfg.SessionTimeout = DefaultSessionTimeout
 	}
 	if cfg.RebalanceTimeout <= 0 {
-		cfg.RebalanceTimeout = cfg.SessionTimeout
+		cfg.RebalanceTimeout = defaultRebalanceTimeout(cfg)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -236,14 +253,16 @@ func (s *Set) Run(ctx context.Context) error {
 	if s.cfg.Group != "" {
 		return s.runGroup(ctx)
 	}
-	u, err := s.newUnit(-1)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.units[-1], s.joined = u, true
-	s.mu.Unlock()
-	return ignoreCanceled(ctx, u.run(ctx))
+	return runSole(ctx, func(bool) (*unit, error) {
+		u, err := s.newUnit(-1)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.units[-1], s.joined = u, true
+		s.mu.Unlock()
+		return u, nil
+	})
 }
 
 // Ready reports whether every unit of work this process owns is restored
@@ -252,6 +271,9 @@ func (s *Set) Run(ctx context.Context) error {
 func (s *Set) Ready() (bool, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.stopped != "" {
+		return false, s.stopped
+	}
 	if !s.joined {
 		return false, "not yet a member of group " + s.cfg.Group
 	}

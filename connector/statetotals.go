@@ -54,7 +54,11 @@ func (c *Connector) forgetMetrics() {
 	c.m.LastRecord.Delete(c.labels)
 	c.m.BackfillRatio.Delete(c.labels)
 	own := prometheus.Labels{metrics.LabelSource: c.cfg.SourceName}
-	for _, v := range []*prometheus.CounterVec{c.m.APIRequests, c.m.APIErrors, c.m.RecordsRead, c.m.Events, c.m.DLQRecords} {
+	for _, v := range []*prometheus.CounterVec{c.m.APIRequests, c.m.APIErrors, c.m.RecordsRead, c.m.Events, c.m.DLQRecords,
+		c.m.WindowInconsistent, c.m.WindowsNarrowed} {
 		v.DeletePartialMatch(own)
 	}
+	c.m.PageSize.DeletePartialMatch(own)
+	c.m.CheckpointAge.Delete(c.cfg.SourceName)
+	c.m.TierStalled.Delete(c.cfg.SourceName)
 }

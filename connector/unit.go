@@ -3,10 +3,12 @@ package connector
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/internal/pause"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 )
@@ -26,6 +28,35 @@ type unit struct {
 	// phase says why the unit is not polling yet, or no longer; empty
 	// while it polls.
 	phase string
+	// unstable is what the unit adds to the RestoreUnstable gauge while
+	// its restore waits.
+	unstable int64
+}
+
+// restoreWaiting says in the unit's readiness what its restore waits for
+// (nil: it reads again), and counts the offsets held back in the
+// RestoreUnstable gauge.
+func (u *unit) restoreWaiting(waits []sink.RestoreWait) {
+	var unstable int64
+	why := make([]string, len(waits))
+	for i, w := range waits {
+		unstable += w.Unstable()
+		why[i] = w.String()
+	}
+	u.mu.Lock()
+	delta := unstable - u.unstable
+	u.unstable = unstable
+	u.mu.Unlock()
+	u.set.m.RestoreUnstable.Add(float64(delta))
+	phase, reason := "restoring state", ""
+	if waits != nil {
+		reason = "restore waiting: " + strings.Join(why, "; ")
+		phase += ", " + reason
+	}
+	u.setPhase(phase)
+	for _, c := range u.sources {
+		c.health.restoreWaiting(reason)
+	}
 }
 
 func (s *Set) newUnit(p int32) (*unit, error) {
@@ -104,12 +135,15 @@ func (u *unit) run(ctx context.Context) (err error) {
 	}()
 	// 1. Fence: whoever held this unit before is fenced and its open
 	//    transaction resolved.
-	sk, err := u.sources[0].startSink(ctx, u.set.sinkConfig(u.partition))
+	scfg := u.set.sinkConfig(u.partition)
+	scfg.OnRestoreWait = u.restoreWaiting
+	sk, err := u.sources[0].startSink(ctx, scfg)
 	if err != nil {
 		return ignoreCanceled(ctx, fmt.Errorf("starting the producer: %w", err))
 	}
 	defer sk.Close()
 	for _, c := range u.sources {
+		c.limits = sk.Limits()
 		c.health.set(producerReady, true)
 	}
 	// 2. Read the unit's state to its end, read_committed.
@@ -255,13 +289,48 @@ func (u *unit) ageOut(ctx context.Context, sk *sink.Sink, removed map[string]*re
 	return nil
 }
 
+// restartWait is how long a unit waits before it starts again after a
+// transaction timed out: the new producer's initialisation aborts what the
+// old one left open, so there is nothing to wait for but a loop to avoid.
+const restartWait = time.Second
+
+// runSole runs the one unit of work of a process without a group, made by
+// mk, until ctx is done. A transaction that timed out (sink.ClassTimeout)
+// starts the unit again in the same process, after restartWait: a new
+// producer fences and resolves what was left open, and a fresh restore
+// tells what committed, so the window is read again and committed exactly
+// once. Any other error ends it, a fence included (the command holds it).
+func runSole(ctx context.Context, mk func(restart bool) (*unit, error)) error {
+	for restart := false; ; restart = true {
+		u, err := mk(restart)
+		if err != nil {
+			return err
+		}
+		err = ignoreCanceled(ctx, u.run(ctx))
+		if sink.FatalClass(err) != sink.ClassTimeout || ctx.Err() != nil {
+			return err
+		}
+		if pause.For(ctx, restartWait) != nil {
+			return nil
+		}
+	}
+}
+
 // countFatal counts and logs an error that ends the unit, if it is a fatal
-// Kafka error, and says so in the readiness of the unit and its sources.
+// Kafka error, and says so in the readiness of the unit and its sources. A
+// transaction that timed out is counted as such and logged as a warning:
+// the unit starts again.
 func (u *unit) countFatal(err error) {
 	if !sink.IsFatal(err) {
 		return
 	}
 	class := sink.FatalClass(err)
+	if class == sink.ClassTimeout {
+		u.setPhase("restarting the producer after a transaction timed out")
+		u.set.m.TransactionTimeouts.Inc()
+		u.set.log.Warn("transaction timed out; starting the producer again and restoring", "class", class, "partition", u.partition, "err", err)
+		return
+	}
 	why := "stopped on a fatal Kafka error (" + class + ")"
 	if class == fatalFenced {
 		why = "fenced: a newer instance with the same transactional id took over"

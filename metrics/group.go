@@ -13,7 +13,8 @@ type Group struct {
 	// (assigned, revoked, lost).
 	Rebalances *prometheus.CounterVec
 	// UnitRestarts counts units started again after a fence that the
-	// group did not follow with a revocation.
+	// group did not follow with a revocation, or after a failure that a
+	// restart may mend (a transaction timeout, a failed commit).
 	UnitRestarts prometheus.Counter
 }
 
@@ -31,7 +32,7 @@ func NewGroup(reg prometheus.Registerer) *Group {
 		}, []string{"event"}),
 		UnitRestarts: f.NewCounter(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "unit_restarts_total",
-			Help: "State partitions whose unit of work this pod started again after its producer was fenced while the group still assigned the partition here.",
+			Help: "State partitions whose unit of work this pod started again after its producer was fenced while the group still assigned the partition here, or after a failure a restart may mend.",
 		}),
 	}
 	for _, e := range []string{"assigned", "revoked", "lost"} {

@@ -55,6 +55,41 @@ type Metrics struct {
 	// BuildInfo is 1, labelled with the version, the VCS revision and the
 	// Go version of the binary.
 	BuildInfo *prometheus.GaugeVec
+
+	// Reading a window whole on an imperfect listing.
+	//
+	// WindowInconsistent counts windows accepted as listed although their
+	// reads kept disagreeing, by source and reason (count_mismatch,
+	// duplicate_id, one_second: see source.InconsistentReasons).
+	WindowInconsistent *prometheus.CounterVec
+	// WindowsNarrowed counts windows cut to their first half before being
+	// read, by source and reason (too_many_pages, drift).
+	WindowsNarrowed *prometheus.CounterVec
+	// PageSize is the page size in use, by source: the configured one, or
+	// the cap the server showed.
+	PageSize *prometheus.GaugeVec
+	// CheckpointAge is, by source and tier (live, backfill or a re-scan
+	// tier), how long ago the task's checkpoint last advanced, computed
+	// when scraped; a finished backfill exports none.
+	CheckpointAge *FuncGaugeVec
+	// TierStalled is 1 for a tier whose checkpoint has not advanced for
+	// several of its intervals while the API answers, computed when
+	// scraped.
+	TierStalled *FuncGaugeVec
+	// Transactions sized to their timeout, and restores that wait.
+
+	// TransactionTimeouts counts transactions that outlasted their bounds
+	// or the coordinator's timeout; each starts a new producer and a
+	// restore in the same process (not a fence, no exit).
+	TransactionTimeouts prometheus.Counter
+	// TransactionSplits counts windows halved because their batch would
+	// exceed the transaction byte bound.
+	TransactionSplits prometheus.Counter
+	// RestoreUnstable is how many offsets of the state partitions being
+	// restored lie between the last stable offset and the restore's
+	// barrier: records held back by another producer's open transaction;
+	// 0 when no restore waits.
+	RestoreUnstable prometheus.Gauge
 }
 
 // Labels of the per-source gauges.
@@ -176,5 +211,35 @@ func New(reg prometheus.Registerer) *Metrics {
 			Namespace: Namespace, Name: "build_info",
 			Help: "Always 1, labelled with the version, VCS revision and Go version of the binary.",
 		}, []string{"version", "revision", "goversion"}),
+		WindowInconsistent: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "window_inconsistent_total",
+			Help: "Windows accepted as listed although their reads kept disagreeing, by source and reason (count_mismatch, duplicate_id: a window of one page; one_second: a window of one second over several pages); the re-scan tiers read them again.",
+		}, []string{LabelSource, "reason"}),
+		WindowsNarrowed: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "windows_narrowed_total",
+			Help: "Windows cut to their first half before being read, by source and reason (too_many_pages, drift: re-reads kept disagreeing).",
+		}, []string{LabelSource, "reason"}),
+		PageSize: f.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "page_size",
+			Help: "Records a page the connector asks for: --page-size, or the cap the server showed.",
+		}, []string{LabelSource}),
+		CheckpointAge: newFuncGaugeVec(reg, "checkpoint_age_seconds",
+			"Seconds since the checkpoint of each task (live, backfill, a re-scan tier) last advanced, computed when scraped; none for a finished backfill.",
+			LabelTier),
+		TierStalled: newFuncGaugeVec(reg, "tier_stalled",
+			"1 when a task (live, backfill, a re-scan tier) has not advanced its checkpoint for several of its intervals while the API answers, computed when scraped.",
+			LabelTier),
+		TransactionTimeouts: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "transaction_timeouts_total",
+			Help: "Transactions that outlasted their bounds or the brokers' transaction timeout; each restarts the unit's producer and restore in the same process.",
+		}),
+		TransactionSplits: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Name: "transaction_splits_total",
+			Help: "Windows halved because their transaction would exceed --max-transaction-bytes.",
+		}),
+		RestoreUnstable: f.NewGauge(prometheus.GaugeOpts{
+			Namespace: Namespace, Name: "restore_unstable_offsets",
+			Help: "Offsets of the state partitions being restored between the last stable offset and the restore's barrier (held by another producer's open transaction); 0 when no restore waits.",
+		}),
 	}
 }

@@ -105,3 +105,66 @@ func (g *FuncGauge) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, (*fn)())
 	}
 }
+
+// FuncGaugeVec is a gauge by source and one more label whose values a
+// function of each source computes when scraped. A source exports nothing
+// until Set is called for it. It is safe for concurrent use.
+type FuncGaugeVec struct {
+	desc *prometheus.Desc
+	mu   sync.Mutex
+	fns  map[string]func() map[string]float64
+}
+
+func newFuncGaugeVec(reg prometheus.Registerer, name, help, label string) *FuncGaugeVec {
+	g := &FuncGaugeVec{
+		desc: prometheus.NewDesc(prometheus.BuildFQName(Namespace, "", name), help, []string{LabelSource, label}, nil),
+		fns:  map[string]func() map[string]float64{},
+	}
+	reg.MustRegister(g)
+	return g
+}
+
+// Set makes fn the values of source, by the other label's value. fn runs
+// on the scraping goroutine and must be safe for concurrent use.
+func (g *FuncGaugeVec) Set(source string, fn func() map[string]float64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.fns[source] = fn
+}
+
+// Delete drops the series of source.
+func (g *FuncGaugeVec) Delete(source string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.fns, source)
+}
+
+// Values returns the values of source now, nil if Set was never called
+// for it.
+func (g *FuncGaugeVec) Values(source string) map[string]float64 {
+	g.mu.Lock()
+	fn := g.fns[source]
+	g.mu.Unlock()
+	if fn == nil {
+		return nil
+	}
+	return fn()
+}
+
+// Describe implements prometheus.Collector.
+func (g *FuncGaugeVec) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
+
+// Collect implements prometheus.Collector.
+func (g *FuncGaugeVec) Collect(ch chan<- prometheus.Metric) {
+	g.mu.Lock()
+	fns := make(map[string]func() map[string]float64, len(g.fns))
+	for k, v := range g.fns {
+		fns[k] = v
+	}
+	g.mu.Unlock()
+	for source, fn := range fns {
+		for v, x := range fn() {
+			ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, x, source, v)
+		}
+	}
+}

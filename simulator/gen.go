@@ -107,7 +107,7 @@ func (s *Simulator) record(i int, now time.Time) Record {
 	case statusConverted:
 		rec.StatusStr = "转换成功"
 		rec.Cost = preCost - int64(r.intn(int(preCost/25)+1))
-		rec.Content = s.transcript(i, rec.Cost)
+		rec.Content = s.convertedContent(i, rec.Cost, arrival, now)
 	case statusFailed:
 		rec.StatusStr = "转换失败"
 		f := pick(&r, failures)
@@ -140,8 +140,9 @@ func cut(s string) string {
 }
 
 // transcript is the JSON of a converted call's sentences, spread over its
-// billed milliseconds on two channels.
-func (s *Simulator) transcript(i int, costMillis int64) string {
+// billed milliseconds on two channels; the first sentence corrected (see
+// correctionMark) when corrected is set.
+func (s *Simulator) transcript(i int, costMillis int64, corrected bool) string {
 	r := newRNG(s.tl.seed, uint64(i), saltSentences)
 	title := pick(&r, surnames) + pick(&r, []string{"先生", "女士"})
 	n := 2 + r.intn(4) // an opening, up to three middles, a closing
@@ -153,6 +154,9 @@ func (s *Simulator) transcript(i int, costMillis int64) string {
 		switch k {
 		case 0:
 			text = strings.Replace(pick(&r, openings), "%s", title, 1)
+			if corrected {
+				text += correctionMark
+			}
 		case n - 1:
 			text = pick(&r, closings)
 		}

@@ -101,22 +101,26 @@ func (s *Simulator) writePage(w http.ResponseWriter, req Request, from, to time.
 	first := min(req.PageNo-1, total) * req.PageSize
 	last := min(first+req.PageSize, total)
 	first = min(first, last)
+	count, idx := total, indexes(first, last)
+	if s.listing != nil {
+		count, idx = s.listing.page(req, total, first)
+	}
 
-	b := make([]byte, 0, 256+1400*(last-first))
+	b := make([]byte, 0, 256+1400*len(idx))
 	b = append(b, `{"code":0,"message":"success","data":{"totalCount":`...)
-	b = strconv.AppendInt(b, int64(total), 10)
+	b = strconv.AppendInt(b, int64(count), 10)
 	b = append(b, `,"totalPage":`...)
-	b = strconv.AppendInt(b, int64((total+req.PageSize-1)/req.PageSize), 10)
+	b = strconv.AppendInt(b, int64((count+req.PageSize-1)/req.PageSize), 10)
 	b = append(b, `,"pageNo":`...)
 	b = strconv.AppendInt(b, int64(req.PageNo), 10)
 	b = append(b, `,"pageSize":`...)
 	b = strconv.AppendInt(b, int64(req.PageSize), 10)
 	b = append(b, `,"result":[`...)
 	var costMillis int64
-	for k := first; k < last; k++ {
+	for j, k := range idx {
 		rec := s.record(calls.newest(k), now)
 		costMillis += rec.Cost
-		if k != first {
+		if j != 0 {
 			b = append(b, ',')
 		}
 		b = appendRecord(b, &rec)

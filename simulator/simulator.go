@@ -101,6 +101,8 @@ type Simulator struct {
 	tl     timeline
 	world  world
 	inject *injector // nil without faults of one answer
+	// listing is nil without faults of the listing.
+	listing *listing
 	// refusedStamps counts timestamps refused under the skew fault.
 	refusedStamps atomic.Int64
 }
@@ -174,11 +176,16 @@ func New(cfg Config) (*Simulator, error) {
 			failRatio:    cfg.FailRatio,
 			faults: dataFaults{insert: fs.Insert, insertLag: fs.InsertLag, lateStatus: fs.LateStatus,
 				lateAfter: fs.LateStatusAfter, broken: fs.BrokenJSON, brokenEvery: cfg.BrokenEvery},
+			content: contentFaults{largeEvery: fs.LargeEvery, largeBytes: fs.LargeBytes,
+				corrected: fs.Corrected, correctedAfter: fs.CorrectedAfter},
 		},
 		world: newWorld(seed),
 	}
 	if fs.requestFaults() {
 		sim.inject = newInjector(fs, seed, cfg.Clock)
+	}
+	if fs.listingFaults() {
+		sim.listing = &listing{spec: fs, seed: seed}
 	}
 	return sim, nil
 }
@@ -197,13 +204,14 @@ func (s *Simulator) Records() []Record {
 }
 
 // Handler serves POST /api/v3/app/getCallList, GET /_sim/records, GET
-// /_sim/broken and GET /_sim/faults.
+// /_sim/broken, GET /_sim/faults and GET /_sim/large.
 func (s *Simulator) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+callListPath, s.serveCallList)
 	mux.HandleFunc("GET /_sim/records", s.serveRecords)
 	mux.HandleFunc("GET /_sim/broken", s.serveBroken)
 	mux.HandleFunc("GET /_sim/faults", s.serveFaults)
+	mux.HandleFunc("GET /_sim/large", s.serveLarge)
 	return mux
 }
 

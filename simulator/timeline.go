@@ -21,6 +21,7 @@ type timeline struct {
 	convertAfter time.Duration
 	failRatio    float64
 	faults       dataFaults
+	content      contentFaults
 }
 
 // Salts keep the random streams of one call independent of each other.

@@ -31,9 +31,12 @@ func (s *Simulator) Broken() []int64 {
 
 // FaultCounts returns how often each fault of one answer was served so far
 // (http500, http429, business, malformed, truncated, slow, and timestamp
-// for a refused timestamp under the skew fault), and how many calls so far
+// for a refused timestamp under the skew fault), how many calls so far
 // each fault of the data touched (insert-while-paging, late-status,
-// broken-json).
+// broken-json), how many converted calls so far each fault of the content
+// touched (large-transcript, corrected), and how many answers each fault of
+// the listing spoiled (count-plus-one, unstable-order, unstable-windows,
+// page-cap).
 func (s *Simulator) FaultCounts() map[string]int64 {
 	out := map[string]int64{}
 	if s.inject != nil {
@@ -41,6 +44,12 @@ func (s *Simulator) FaultCounts() map[string]int64 {
 	}
 	if s.cfg.FaultSpec.Skew != 0 {
 		out[faultTimestamp] = s.refusedStamps.Load()
+	}
+	if s.listing != nil {
+		s.listing.counted(out)
+	}
+	if large, corrected := s.contentCounts(s.cfg.Clock()); s.tl.content.largeEvery > 0 || s.tl.content.corrected > 0 {
+		out["large-transcript"], out["corrected"] = large, corrected
 	}
 	f := s.tl.faults
 	if f.insert <= 0 && f.lateStatus <= 0 && f.broken <= 0 && f.brokenEvery <= 0 {
@@ -89,6 +98,11 @@ func (s *Simulator) timestampOK(ts string) bool {
 // serveBroken answers {"ids":[…]}, see Broken.
 func (s *Simulator) serveBroken(w http.ResponseWriter, _ *http.Request) {
 	s.serveJSON(w, map[string]any{"ids": s.Broken()})
+}
+
+// serveLarge answers {"ids":[…]}, see Large.
+func (s *Simulator) serveLarge(w http.ResponseWriter, _ *http.Request) {
+	s.serveJSON(w, map[string]any{"ids": s.Large()})
 }
 
 // serveFaults answers the FaultCounts as a JSON object.

@@ -125,21 +125,22 @@ func checkAPI(ctx context.Context, cfg connector.Config) []checkResult {
 	reach, first := p.reach(ctx)
 	if !reach.OK {
 		return []checkResult{reach, skipped(checkAPIClock, checkAPIReach), skipped(checkAPIAuth, checkAPIReach),
-			skipped(checkAPIType, checkAPIReach), skipped(checkAPIPageSize, checkAPIReach), skipped(checkAPIDecode, checkAPIReach)}
+			skipped(checkAPIType, checkAPIReach), skipped(checkAPIPageSize, checkAPIReach), skipped(checkAPIDecode, checkAPIReach),
+			skipped(checkAPIChanges, checkAPIReach)}
 	}
 	clock := p.clock(first)
 	auth, signer, page := p.auth(ctx, first)
 	out := []checkResult{reach, clock, auth}
 	if page == nil {
 		return append(out, skipped(checkAPIType, checkAPIAuth), skipped(checkAPIPageSize, checkAPIAuth),
-			skipped(checkAPIDecode, checkAPIAuth))
+			skipped(checkAPIDecode, checkAPIAuth), skipped(checkAPIChanges, checkAPIAuth))
 	}
 	typ, listed, listedType := p.checkType(ctx, signer, page)
 	out = append(out, typ, p.checkPageSize(page))
 	if listed == nil {
-		return append(out, skipped(checkAPIDecode, checkAPIType))
+		return append(out, skipped(checkAPIDecode, checkAPIType), skipped(checkAPIChanges, checkAPIType))
 	}
-	return append(out, checkDecode(listed, listedType))
+	return append(out, checkDecode(listed, listedType), p.checkChanges(ctx, signer, listedType))
 }
 
 // reach checks DNS, TCP and TLS itself, step by step, so that a failure

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,7 +10,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/callstream/callstream/connector"
 	"github.com/callstream/callstream/connector/registry"
@@ -31,7 +31,7 @@ func checkKafka(ctx context.Context, cfg connector.Config) []checkResult {
 	if !reach.OK {
 		return []checkResult{reach, skipped(checkKafkaTxn, checkKafkaReach), skipped(checkKafkaTopics, checkKafkaReach)}
 	}
-	return []checkResult{reach, kafkaTransactions(ctx, cfg.TransactionalID, opts), kafkaTopics(ctx, cfg, opts)}
+	return []checkResult{reach, kafkaTransactions(ctx, cfg, opts), kafkaTopics(ctx, cfg, opts)}
 }
 
 // kafkaReach dials the seed brokers itself, so that a failure names its
@@ -95,14 +95,22 @@ func kafkaHint(err error) string {
 	return "check that --tls and --sasl-* match the listener at --brokers (a TLS or SASL listener closes a plain connection without a word)"
 }
 
-// kafkaTransactions initialises a transactional producer under
-// <transactional-id>.doctor, never the running instance's id, and closes
-// it without producing: nothing is fenced and nothing written.
-func kafkaTransactions(ctx context.Context, txnID string, opts []kgo.Opt) checkResult {
+// kafkaTransactions checks --transaction-timeout against the brokers'
+// transaction.max.timeout.ms where it can be read, then initialises a
+// transactional producer under <transactional-id>.doctor with it, never
+// the running instance's id, and closes it without producing: nothing is
+// fenced and nothing written.
+func kafkaTransactions(ctx context.Context, cfg connector.Config, opts []kgo.Opt) checkResult {
+	txnID := cfg.TransactionalID
 	id := txnID + doctorTxnSuffix
 	ctx, cancel := context.WithTimeout(ctx, 2*doctorCheckBudget)
 	defer cancel()
-	cl, err := kgo.NewClient(append(slices.Clone(opts), kgo.TransactionalID(id), kgo.TransactionTimeout(time.Minute))...)
+	timeout := cmp.Or(cfg.TransactionTimeout, sink.DefaultTransactionTimeout)
+	limits, _ := sink.DialBrokerLimits(ctx, opts)
+	if err := limits.CheckTransactionTimeout(timeout); err != nil {
+		return fail(checkKafkaTxn, err.Error(), fmt.Sprintf("set --transaction-timeout to %s or less, or raise transaction.max.timeout.ms on the brokers", limits.TransactionMaxTimeout))
+	}
+	cl, err := kgo.NewClient(append(slices.Clone(opts), kgo.TransactionalID(id), kgo.TransactionTimeout(timeout))...)
 	if err != nil {
 		return fail(checkKafkaTxn, "creating the client: "+err.Error(), "check the Kafka settings named in the error")
 	}
@@ -116,7 +124,7 @@ func kafkaTransactions(ctx context.Context, txnID string, opts []kgo.Opt) checkR
 		}
 		return fail(checkKafkaTxn, fmt.Sprintf("a transactional producer %q cannot be initialised: %v", id, err), hint)
 	}
-	return pass(checkKafkaTxn, fmt.Sprintf("a transactional producer initialised as %q and closed without a transaction; %q is not fenced", id, txnID))
+	return pass(checkKafkaTxn, fmt.Sprintf("a transactional producer initialised as %q (transaction timeout %s) and closed without a transaction; %q is not fenced", id, timeout, txnID))
 }
 
 // kafkaTopics reports each topic's partitions and replicas, validates the
@@ -131,7 +139,12 @@ func kafkaTopics(ctx context.Context, cfg connector.Config, opts []kgo.Opt) chec
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
+	limits, _ := sink.ReadBrokerLimits(ctx, adm)
+	rf, _ := sink.Replication(cfg.ReplicationFactor, limits.Brokers)
 	specs := sink.Specs(cfg.Topics, cfg.Partitions, cfg.TopicConfigs)
+	for i := range specs {
+		sink.SafeConfigs(&specs[i], rf)
+	}
 	names := make([]string, len(specs))
 	for i, spec := range specs {
 		names[i] = spec.Name
@@ -153,7 +166,7 @@ func kafkaTopics(ctx context.Context, cfg connector.Config, opts []kgo.Opt) chec
 			hints = append(hints, fmt.Sprintf("grant the principal DESCRIBE, READ and WRITE on topic %q", name))
 			continue
 		}
-		f, h := validateCreate(ctx, adm, cfg, spec)
+		f, h := validateCreate(ctx, adm, cfg, spec, rf)
 		switch {
 		case h != "":
 			found, hints = append(found, f), append(hints, h)
@@ -165,12 +178,10 @@ func kafkaTopics(ctx context.Context, cfg connector.Config, opts []kgo.Opt) chec
 		found = append(found, "missing but may be created (validated, none created): "+strings.Join(creatable, ", "))
 	}
 	for _, spec := range specs {
-		if d, ok := details[spec.Name]; ok && d.Err == nil && spec.Compacted {
-			f, h := compacted(ctx, adm, spec.Name)
-			found = append(found, f)
-			if h != "" {
-				hints = append(hints, h)
-			}
+		if d, ok := details[spec.Name]; ok && d.Err == nil {
+			f, h := audited(ctx, adm, spec, d.Partitions.NumReplicas(), limits.Brokers)
+			found = append(found, f...)
+			hints = append(hints, h...)
 		}
 	}
 	detail := strings.Join(found, "; ")
@@ -182,14 +193,10 @@ func kafkaTopics(ctx context.Context, cfg connector.Config, opts []kgo.Opt) chec
 
 // validateCreate asks the brokers whether a missing topic may be created as
 // run would create it, with validate_only: nothing is created.
-func validateCreate(ctx context.Context, adm *kadm.Client, cfg connector.Config, spec sink.TopicSpec) (found, hint string) {
+func validateCreate(ctx context.Context, adm *kadm.Client, cfg connector.Config, spec sink.TopicSpec, rf int16) (found, hint string) {
 	name := spec.Name
 	if !cfg.CreateTopics {
 		return name + ": missing", fmt.Sprintf("create topic %q, or run with --create-topics", name)
-	}
-	rf := cfg.ReplicationFactor
-	if rf <= 0 {
-		rf = -1
 	}
 	resp, err := adm.ValidateCreateTopics(ctx, spec.Partitions, rf, spec.Configs, name)
 	if err == nil {
@@ -202,20 +209,34 @@ func validateCreate(ctx context.Context, adm *kadm.Client, cfg connector.Config,
 	return "", ""
 }
 
-// compacted checks a topic's cleanup.policy: the state topic and the
-// latest topic must be compacted.
-func compacted(ctx context.Context, adm *kadm.Client, topic string) (found, hint string) {
-	policy, err := sink.CleanupPolicy(ctx, adm, topic)
+// audited reports an existing topic's unsafe settings (sink.Audit) with
+// their fixes: failures, but for warnings, which only the detail tells.
+func audited(ctx context.Context, adm *kadm.Client, spec sink.TopicSpec, replicas, brokers int) (found, hints []string) {
+	rcs, err := adm.DescribeTopicConfigs(ctx, spec.Name)
+	var rc kadm.ResourceConfig
+	if err == nil {
+		rc, err = rcs.On(spec.Name, nil)
+	}
+	if err == nil {
+		err = rc.Err
+	}
 	if err != nil {
-		return fmt.Sprintf("%s: cleanup.policy unknown: %v", topic, err),
-			fmt.Sprintf("grant the principal DESCRIBE_CONFIGS on topic %q", topic)
+		return []string{fmt.Sprintf("%s: configs unknown: %v", spec.Name, err)},
+			[]string{fmt.Sprintf("grant the principal DESCRIBE_CONFIGS on topic %q", spec.Name)}
 	}
-	if sink.IsCompacted(policy) {
-		return fmt.Sprintf("%s: compacted (cleanup.policy=%s)", topic, policy), ""
+	findings := sink.Audit(spec, replicas, brokers, rc.Configs)
+	if len(findings) == 0 && spec.Compacted {
+		found = append(found, spec.Name+": compacted")
 	}
-	return fmt.Sprintf("%s: NOT compacted (cleanup.policy=%s)", topic, policy),
-		fmt.Sprintf("%s must be compacted, or the latest entry of old calls is lost: kafka-configs.sh --bootstrap-server BROKER --alter "+
-			"--entity-type topics --entity-name %s --add-config cleanup.policy=compact (or delete the topic and let callstream create it)", topic, topic)
+	for _, f := range findings {
+		if f.Warning {
+			found = append(found, fmt.Sprintf("%s: warning: %s (fix: %s)", f.Topic, f.Problem, f.Fix))
+			continue
+		}
+		found = append(found, fmt.Sprintf("%s: UNSAFE: %s", f.Topic, f.Problem))
+		hints = append(hints, f.Fix)
+	}
+	return found, hints
 }
 
 // checkSchemaRegistry checks that the registry answers, takes the

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +82,7 @@ func runDoctor(t *testing.T, args []string) (int, doctorReport, string) {
 }
 
 var allDoctorChecks = []string{checkAPIReach, checkAPIClock, checkAPIAuth, checkAPIType, checkAPIPageSize, checkAPIDecode,
-	checkKafkaReach, checkKafkaTxn, checkKafkaTopics, checkRegistry}
+	checkAPIChanges, checkKafkaReach, checkKafkaTxn, checkKafkaTopics, checkRegistry}
 
 // Each wrong setting makes exactly its check fail, with a hint naming the
 // fix; the checks that need it are skipped, every other one passes. The
@@ -101,7 +102,7 @@ func TestDoctor(t *testing.T) {
 	}{
 		{name: "right settings"},
 		{name: "app key", extra: func(*doctorWorld) []string { return []string{"--app-key", "not-the-key"} },
-			fails: checkAPIAuth, hint: "--app-key", skips: []string{checkAPIType, checkAPIPageSize, checkAPIDecode}},
+			fails: checkAPIAuth, hint: "--app-key", skips: []string{checkAPIType, checkAPIPageSize, checkAPIDecode, checkAPIChanges}},
 		{name: "sign recipe", sim: func(c *simulator.Config) { c.Sign = otherSign },
 			fails: checkAPIAuth, hint: "set --sign " + otherSign},
 		{name: "type", extra: func(*doctorWorld) []string { return []string{"--type", "call"} },
@@ -117,6 +118,10 @@ func TestDoctor(t *testing.T) {
 			fails: checkKafkaReach, hint: "--brokers", skips: []string{checkKafkaTxn, checkKafkaTopics}},
 		{name: "state topic not compacted", setup: createDeleteTopic("callstream.state"),
 			fails: checkKafkaTopics, hint: "cleanup.policy=compact"},
+		{name: "state topic compacts and deletes", setup: createPolicyTopic("callstream.state", "compact,delete"),
+			fails: checkKafkaTopics, hint: "--add-config cleanup.policy=compact"},
+		{name: "transaction timeout over the brokers' limit", extra: func(*doctorWorld) []string { return []string{"--transaction-timeout", "20m"} },
+			fails: checkKafkaTxn, hint: "set --transaction-timeout to 15m0s or less"},
 		{name: "incompatible registry subject",
 			setup: func(_ *testing.T, w *doctorWorld) {
 				w.reg.SeedSchema("calls-value", 1, 1, sr.Schema{Schema: older, Type: sr.TypeAvro})
@@ -204,10 +209,14 @@ func assertNothingWritten(t *testing.T, w *doctorWorld) {
 
 // createDeleteTopic creates topic with cleanup.policy=delete.
 func createDeleteTopic(topic string) func(*testing.T, *doctorWorld) {
+	return createPolicyTopic(topic, "delete")
+}
+
+// createPolicyTopic creates topic with the cleanup.policy given.
+func createPolicyTopic(topic, policy string) func(*testing.T, *doctorWorld) {
 	return func(t *testing.T, w *doctorWorld) {
 		t.Helper()
 		adm, ctx := w.admin(t)
-		policy := "delete"
 		resp, err := adm.CreateTopic(ctx, 1, 1, map[string]*string{"cleanup.policy": &policy}, topic)
 		if err == nil {
 			err = resp.Err
@@ -287,7 +296,7 @@ func TestDoctorUsageAndText(t *testing.T) {
 			t.Errorf("no hint under the failed api.type:\n%s", stdout.String())
 		}
 	}
-	if last := lines[len(lines)-1]; last != "1 of 10 checks failed" {
+	if last := lines[len(lines)-1]; last != "1 of "+strconv.Itoa(len(allDoctorChecks))+" checks failed" {
 		t.Errorf("summary %q", last)
 	}
 }

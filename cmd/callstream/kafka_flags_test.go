@@ -4,10 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/connector"
+	"github.com/callstream/callstream/connector/registry"
+	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/internal/syncbuf"
 	"github.com/callstream/callstream/schemas"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -67,5 +75,48 @@ func TestRunRefusesAtStart(t *testing.T) {
 				t.Error("schemas were registered after the refusal")
 			}
 		})
+	}
+}
+
+// A Schema Registry that does not answer yet at start is waited for, as the
+// brokers are, each attempt logged; the schemas are registered once it
+// listens. Before, the start ended at the first refused connection.
+func TestRunWaitsForTheSchemaRegistry(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	c, err := registry.New(registry.Config{URL: "http://" + addr, Compatibility: registry.Backward})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := srfake.NewRegistry()
+	srv := &http.Server{Handler: reg.Handler()}
+	t.Cleanup(func() { srv.Close() })
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		_ = srv.Serve(ln)
+	}()
+	var logs syncbuf.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	cfg := connector.Config{Topics: sink.DefaultTopics(), Retry: source.Retry{Max: 200 * time.Millisecond}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	enc, err := registryEncoder(ctx, c, cfg, logger)
+	if err != nil || enc == nil {
+		t.Fatalf("registryEncoder = %v, %v; want an encoder once the registry listens", enc, err)
+	}
+	if !strings.Contains(logs.String(), "schema registry not ready; retrying") {
+		t.Errorf("logs %q, want the waits logged", logs.String())
+	}
+	if !reg.SubjectExists("calls-value") {
+		t.Error("calls-value not registered")
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/registry"
 	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/internal/pause"
 	"github.com/callstream/callstream/internal/settings"
 	"github.com/callstream/callstream/metrics"
 	"github.com/prometheus/client_golang/prometheus"
@@ -196,15 +198,35 @@ func sourceNames(cfg connector.SetConfig) string {
 // registryEncoder registers or looks up the value schemas of the topics
 // and returns an encoder framing values with their ids; without a registry
 // it returns nil, the connector's default single-object encoding. An
-// incompatible schema stops the start here, before Kafka is touched.
+// incompatible schema or refused credentials stop the start here, before
+// Kafka is touched; a registry that does not answer yet (see
+// registry.Mendable) is waited for as the brokers are, each attempt
+// logged, with a backoff that doubles up to cfg.Retry.Max.
 func registryEncoder(ctx context.Context, c *registry.Client, cfg connector.Config, logger *slog.Logger) (*event.Encoder, error) {
 	if c == nil {
 		return nil, nil
 	}
 	t := cfg.Topics
-	ids, err := c.RegisterTopics(ctx, t.DLQ, t.Calls, t.Failed, t.Latest)
-	if err != nil {
-		return nil, fmt.Errorf("schema registry: %w", err)
+	wait := source.DefaultRetryInitial
+	ceiling := max(cfg.Retry.Max, wait)
+	var ids registry.IDs
+	for attempt := 1; ; attempt++ {
+		var err error
+		ids, err = c.RegisterTopics(ctx, t.DLQ, t.Calls, t.Failed, t.Latest)
+		if err == nil {
+			if attempt > 1 {
+				logger.Info("schema registry ready", "attempts", attempt)
+			}
+			break
+		}
+		if !registry.Mendable(err) || ctx.Err() != nil {
+			return nil, fmt.Errorf("schema registry: %w", err)
+		}
+		logger.Warn("schema registry not ready; retrying", "attempt", attempt, "retry_in_seconds", wait.Seconds(), "err", err)
+		if pause.For(ctx, wait) != nil {
+			return nil, fmt.Errorf("waiting for the schema registry: %w (last error: %w)", ctx.Err(), err)
+		}
+		wait = min(2*wait, ceiling)
 	}
 	subjects := []string{registry.Subject(t.Calls), registry.Subject(t.Failed), registry.Subject(t.DLQ)}
 	if t.Latest != "" {

@@ -60,7 +60,8 @@ type Record struct {
 	// Unknown names the keys that the decoder does not know, each kept as
 	// raw JSON in an Extra map: "key" at the top level, "content.key" and
 	// "content.Sentences.key" inside content, "message.key" inside
-	// message. Nil when there are none.
+	// message, "departmentName.key" inside a department. Nil when there
+	// are none.
 	Unknown []string
 }
 
@@ -147,7 +148,7 @@ func DecodeCall(raw []byte) (Record, error) {
 	if c.MsgTime, err = parseTime("msgTime", msgTime); err != nil {
 		return rec, err
 	}
-	if c.Departments, err = parseDepartments(deps); err != nil {
+	if c.Departments, err = parseDepartments(deps, &rec.Unknown); err != nil {
 		return rec, &DecodeError{Reason: ReasonDepartmentJSON, Err: fmt.Errorf("parsing departmentName: %w", err)}
 	}
 	if message != nil && *message != "" {
@@ -224,8 +225,10 @@ func parseTime(field, s string) (time.Time, error) {
 }
 
 // parseDepartments parses departmentName, a JSON list of {"id","level",
-// "name"}. An empty string, null and [] are no departments.
-func parseDepartments(s string) ([]event.Department, error) {
+// "name"}; other keys of a department travel in its Extra and are named in
+// *unknown as "departmentName.key". An empty string, null and [] are no
+// departments.
+func parseDepartments(s string, unknown *[]string) ([]event.Department, error) {
 	if s == "" {
 		return nil, nil
 	}
@@ -251,7 +254,7 @@ func parseDepartments(s string) ([]event.Department, error) {
 				_, err := readString(d, &dep.Name)
 				return err
 			}
-			return d.SkipValue()
+			return extraField(d, &dep.Extra, unknown, "departmentName.", name)
 		})
 		if err != nil {
 			return err

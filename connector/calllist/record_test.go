@@ -196,6 +196,12 @@ func TestDecodeCallVariants(t *testing.T) {
 			func(c *event.Call) bool {
 				return reflect.DeepEqual(c.Departments, []event.Department{{ID: 1, Name: "n"}})
 			}, nil},
+		{"keys the vendor adds to a department are kept", func(m map[string]any) {
+			m["departmentName"] = `[{"id":1,"level":"0.1.","name":"n","parentId":0,"leader":{"id":5}}]`
+		}, func(c *event.Call) bool {
+			return reflect.DeepEqual(c.Departments, []event.Department{{ID: 1, Level: "0.1.", Path: []int64{0, 1}, Name: "n",
+				Extra: map[string]string{"parentId": "0", "leader": `{"id":5}`}}})
+		}, []string{"departmentName.parentId", "departmentName.leader"}},
 		{"non-null documented nulls are kept raw", func(m map[string]any) {
 			m["sendIsWx"], m["chatId"], m["userId"] = true, "c1", nil
 		}, func(c *event.Call) bool {

@@ -183,6 +183,9 @@ func normalize(c *Call) {
 		if len(c.Departments[i].Path) == 0 {
 			c.Departments[i].Path = nil
 		}
+		if len(c.Departments[i].Extra) == 0 {
+			c.Departments[i].Extra = nil
+		}
 	}
 	if len(c.Extra) == 0 {
 		c.Extra = nil

@@ -12,6 +12,7 @@ package event
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -25,7 +26,13 @@ const (
 	Created Kind = "CREATED"
 	// StatusChanged is a call seen before that now shows another status.
 	StatusChanged Kind = "STATUS_CHANGED"
+	// Updated is a call emitted before whose content changed while its
+	// status did not: a corrected transcript, a name filled in.
+	Updated Kind = "UPDATED"
 )
+
+// Kinds returns every Kind, in the order of the schema's symbols.
+func Kinds() []Kind { return []Kind{Created, StatusChanged, Updated} }
 
 // String returns the enum symbol, e.g. "CREATED".
 func (k Kind) String() string { return string(k) }
@@ -37,7 +44,7 @@ type Event struct {
 	EventID string `avro:"eventId" json:"eventId"`
 	Kind    Kind   `avro:"kind" json:"kind"`
 	// PreviousStatus is the status of the call's event before this one;
-	// nil for Created.
+	// nil for Created, the call's own status for Updated.
 	PreviousStatus *int32 `avro:"previousStatus" json:"previousStatus"`
 	// Call is the call after the change. It must not be nil when encoding.
 	Call   *Call  `avro:"call" json:"call"`
@@ -87,6 +94,9 @@ type Department struct {
 	// Path is Level parsed, root first: [0 93186 105610].
 	Path []int64 `avro:"path" json:"path"`
 	Name string  `avro:"name" json:"name"`
+	// Extra holds the raw JSON of each key the vendor sent in the
+	// department that has no field here; normally nil.
+	Extra map[string]string `avro:"extra" json:"extra"`
 }
 
 // TaskStatus is the speech engine's status of a task (record TaskStatus),
@@ -156,6 +166,23 @@ func ID(callID int64, status int32, content string) string {
 	buf = strconv.AppendInt(buf, int64(status), 10)
 	buf = append(buf, '|')
 	buf = append(buf, content...)
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:16])
+}
+
+// UpdateID returns the event id of an Updated event: as ID, over
+// "<callID>|<status>|<content>|<hash>" with hash the call's Hash as 8
+// lowercase hex digits, so that a correction outside the content (a name
+// filled in) has an id other than the event before it.
+func UpdateID(callID int64, status int32, content string, hash uint32) string {
+	buf := make([]byte, 0, 2*20+2+len(content)+9)
+	buf = strconv.AppendInt(buf, callID, 10)
+	buf = append(buf, '|')
+	buf = strconv.AppendInt(buf, int64(status), 10)
+	buf = append(buf, '|')
+	buf = append(buf, content...)
+	buf = append(buf, '|')
+	buf = fmt.Appendf(buf, "%08x", hash)
 	sum := sha256.Sum256(buf)
 	return hex.EncodeToString(sum[:16])
 }

@@ -114,7 +114,7 @@ func eventNative(e *Event) map[string]any {
 		for _, id := range d.Path {
 			path = append(path, id)
 		}
-		deps = append(deps, map[string]any{"id": d.ID, "level": d.Level, "path": path, "name": d.Name})
+		deps = append(deps, map[string]any{"id": d.ID, "level": d.Level, "path": path, "name": d.Name, "extra": extraNative(d.Extra)})
 	}
 	var msg, content any
 	if c.Message != nil {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -140,3 +141,21 @@ func responseCode(err error) int {
 
 // oneLine keeps a registry message to one line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Mendable reports whether a failure to reach the registry is one that
+// waiting may mend, so that a start waits for the registry as it waits for
+// the brokers: no answer at all (a refused connection, a timeout, a name
+// not yet resolvable), or an answer of 5xx, 408 or 429. Refused
+// credentials, an incompatible schema or any other answer are not.
+func Mendable(err error) bool {
+	if err == nil || errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrIncompatible) {
+		return false
+	}
+	var re *sr.ResponseError
+	if errors.As(err, &re) {
+		return re.StatusCode >= 500 || re.StatusCode == http.StatusRequestTimeout || re.StatusCode == http.StatusTooManyRequests
+	}
+	var ne net.Error
+	var ue *url.Error
+	return errors.As(err, &ne) || errors.As(err, &ue)
+}

@@ -14,9 +14,14 @@ const (
 	ClassACL    = "acl"    // an ACL denies the connector's user a topic, the cluster or its transactional id
 	ClassConfig = "config" // a setting the brokers refuse, or topics that do not fit the settings
 	ClassKafka  = "kafka"  // any other failure that leaves the producer unusable
+	// ClassTimeout: a transaction outlasted its bounds or the coordinator's
+	// transaction timeout (ErrTransactionTimedOut). The unit starts a new
+	// producer and restores in the same process rather than exit.
+	ClassTimeout = "timeout"
 )
 
-// Classes lists the classes of FatalClass, for metrics created up front.
+// Classes lists the classes of FatalClass that end a connector, for
+// metrics created up front; ClassTimeout, which does not, is not one.
 func Classes() []string { return []string{ClassFenced, ClassAuth, ClassACL, ClassConfig, ClassKafka} }
 
 // FatalClass names the class of an error that ends a connector, one of
@@ -27,6 +32,8 @@ func FatalClass(err error) string {
 		return ClassFenced
 	case !IsFatal(err):
 		return ""
+	case errors.Is(err, ErrTransactionTimedOut):
+		return ClassTimeout
 	case isAuth(err):
 		return ClassAuth
 	case isDenied(err):
@@ -66,7 +73,7 @@ func isBadSetting(err error) bool {
 	for _, e := range []error{
 		ErrStateNotCompacted, ErrTopicMissing, kerr.InvalidReplicationFactor, kerr.InvalidPartitions,
 		kerr.InvalidConfig, kerr.PolicyViolation, kerr.InvalidTopicException, kerr.InvalidTransactionTimeout,
-		kerr.InvalidReplicaAssignment,
+		kerr.InvalidReplicaAssignment, kerr.InvalidSessionTimeout, kerr.InconsistentGroupProtocol,
 	} {
 		if errors.Is(err, e) {
 			return true

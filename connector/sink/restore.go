@@ -2,6 +2,7 @@ package sink
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -94,13 +95,16 @@ func (s *Sink) readState(ctx context.Context, only int32, fn func(key, value []b
 	opts := append(append([]kgo.Opt(nil), s.cfg.ClientOpts...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		// Small fetches: a state record is about 35 bytes, but franz-go
-		// holds each fetched one in a Record of some 160, and the
-		// records of a fetch and of the one buffered behind it are live
-		// together. 256 KiB fetches keep that near 20 MB; with 64 MiB the
-		// restore of 10M calls peaked 250 MB above the store it built,
-		// and took no less time (BenchmarkRestore).
-		kgo.FetchMaxBytes(256<<10), kgo.FetchMaxPartitionBytes(256<<10),
+		// Fetches of 1 MiB: one partition has one fetch in flight, so
+		// over a real network each costs a round trip, and 256 KiB
+		// fetches took 2.6 s to restore 1M calls at 20 ms round trips,
+		// 1 MiB ones 1.1 s (BenchmarkRestoreOverLatency). Not larger: a
+		// state record is about 35 bytes, but franz-go holds each
+		// fetched one in a Record of some 160, and the records of a
+		// fetch and of the one buffered behind it are live together;
+		// 1 MiB peaks some 30 MiB above 256 KiB, 4 MiB some 200 MiB,
+		// and was no faster (docs/performance.md).
+		kgo.FetchMaxBytes(1<<20), kgo.FetchMaxPartitionBytes(1<<20),
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -108,24 +112,38 @@ func (s *Sink) readState(ctx context.Context, only int32, fn func(key, value []b
 	}
 	defer cl.Close()
 	n := 0
+	w := s.newWatch(topic, remaining)
+	defer w.done()
 	for len(remaining) > 0 {
-		fetches := cl.PollFetches(ctx)
+		pctx, cancel := context.WithTimeout(ctx, w.every)
+		fetches := cl.PollFetches(pctx)
+		cancel()
 		if err := ctx.Err(); err != nil {
 			return n, fmt.Errorf("reading state: %w", err)
 		}
 		var ferr error
 		fetches.EachError(func(t string, p int32, err error) {
-			ferr = fmt.Errorf("reading state %s[%d]: %w", t, p, err)
+			if !errors.Is(err, context.DeadlineExceeded) { // the poll's own bound
+				ferr = fmt.Errorf("reading state %s[%d]: %w", t, p, err)
+			}
 		})
 		if ferr != nil {
 			return n, ferr
 		}
+		if fetches.NumRecords() == 0 {
+			if err := w.waiting(ctx); err != nil {
+				return n, err
+			}
+			continue
+		}
+		w.progressed()
 		var lerr error
 		fetches.EachRecord(func(r *kgo.Record) {
 			end, ok := remaining[r.Partition]
 			if !ok || lerr != nil || r.Offset >= end {
 				return
 			}
+			w.next[r.Partition] = r.Offset + 1
 			if !bytes.Equal(r.Key, s.cfg.BarrierKey) {
 				n++
 				if err := fn(r.Key, r.Value, r.Timestamp); err != nil {
@@ -141,4 +159,61 @@ func (s *Sink) readState(ctx context.Context, only int32, fn func(key, value []b
 		}
 	}
 	return n, nil
+}
+
+// restoreWatch tells what a restore waits for while it reads nothing: every
+// Config.RestoreCheckEvery it logs and reports (Config.OnRestoreWait) where
+// each partition's last stable offset stands against the barrier and which
+// producers hold it, and after Config.RestoreStall of reading nothing it
+// fails the restore with that diagnosis.
+type restoreWatch struct {
+	s        *Sink
+	topic    string
+	ends     map[int32]int64 // partitions still read → the offset after their barrier
+	next     map[int32]int64 // partition → the next offset to read
+	every    time.Duration
+	last     time.Time // when a record was last read
+	reported bool
+}
+
+func (s *Sink) newWatch(topic string, ends map[int32]int64) *restoreWatch {
+	return &restoreWatch{s: s, topic: topic, ends: ends, next: map[int32]int64{},
+		every: cmp.Or(s.cfg.RestoreCheckEvery, DefaultRestoreCheckEvery), last: time.Now()}
+}
+
+func (w *restoreWatch) progressed() {
+	w.last = time.Now()
+	w.clear()
+}
+
+func (w *restoreWatch) done() { w.clear() }
+
+func (w *restoreWatch) clear() {
+	if w.reported && w.s.cfg.OnRestoreWait != nil {
+		w.s.cfg.OnRestoreWait(nil)
+	}
+	w.reported = false
+}
+
+// waiting is called after a poll that read nothing.
+func (w *restoreWatch) waiting(ctx context.Context) error {
+	waited := time.Since(w.last)
+	if waited < w.every {
+		return nil
+	}
+	dctx, cancel := context.WithTimeout(ctx, w.every)
+	waits := w.s.diagnose(dctx, w.topic, w.next, w.ends, waited)
+	cancel()
+	for _, wt := range waits {
+		w.s.log.Warn("restore waiting", "partition", wt.Partition, "read_offset", wt.Read, "barrier_offset", wt.Barrier,
+			"last_stable_offset", wt.Stable, "unstable_offsets", wt.Unstable(), "waited_seconds", waited.Seconds(), "detail", wt.String())
+	}
+	if w.s.cfg.OnRestoreWait != nil {
+		w.reported = true
+		w.s.cfg.OnRestoreWait(waits)
+	}
+	if stall := w.s.cfg.RestoreStall; stall > 0 && waited >= stall {
+		return &RestoreStalledError{Topic: w.topic, After: stall, Waits: waits}
+	}
+	return nil
 }

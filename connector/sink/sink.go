@@ -67,15 +67,36 @@ type Config struct {
 	// cleanup.policy they name.
 	TopicConfigs map[string]string
 	// TransactionTimeout bounds how long the broker lets a transaction stay
-	// open before aborting it; overriding franz-go's default 40s.
+	// open before aborting it; default DefaultTransactionTimeout. A commit
+	// produces for at most half of it and ends the transaction in at most
+	// a quarter (Bounds). New refuses one over the brokers'
+	// transaction.max.timeout.ms where it can read it.
 	TransactionTimeout time.Duration
+	// RestoreStall fails a restore (ReadState, ReadPartition) that read
+	// nothing for this long with a *RestoreStalledError naming what holds
+	// it: the last stable offset of a partition kept short of the barrier
+	// by another producer's open transaction, and that producer. 0 waits
+	// for good.
+	RestoreStall time.Duration
+	// RestoreCheckEvery is how often a restore that reads nothing logs
+	// and reports what it waits for; default DefaultRestoreCheckEvery.
+	RestoreCheckEvery time.Duration
+	// OnRestoreWait, if set, is told what a restore waits for every
+	// RestoreCheckEvery while it reads nothing, and nil once it reads
+	// again or ends. It is called from the restoring goroutine.
+	OnRestoreWait func([]RestoreWait)
 	// ClientOpts are added to every Kafka client of the sink: seed brokers,
 	// security, dialing.
 	ClientOpts []kgo.Opt
 	// ProducerOpts are added to the transactional producer only: hooks such
-	// as kprom, compression, linger, batch size.
+	// as kprom, compression, linger. The batch size is the sink's own: each
+	// topic's limit (see Limits), lowered by BatchMaxBytes.
 	ProducerOpts []kgo.Opt
-	Logger       *slog.Logger
+	// BatchMaxBytes, when above 0, lowers every topic's limit, and so the
+	// largest record and record batch produced; 0 leaves the limits learnt
+	// from the brokers.
+	BatchMaxBytes int
+	Logger        *slog.Logger
 	// At, if set, is called at the named steps of a commit (see Point),
 	// from the committing goroutine or, for PointEndTxnSent, from the
 	// client's. Tests crash the process there; leave it nil otherwise.
@@ -85,10 +106,11 @@ type Config struct {
 // Sink is a transactional producer. Its methods are not safe for concurrent
 // use: one loop produces, one transaction at a time.
 type Sink struct {
-	cfg Config
-	cl  *kgo.Client
-	adm *kadm.Client
-	log *slog.Logger
+	cfg    Config
+	cl     *kgo.Client
+	adm    *kadm.Client
+	log    *slog.Logger
+	limits *limitsHolder
 }
 
 // New connects, creates or verifies the topics and initialises the
@@ -105,8 +127,8 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.TransactionTimeout == 0 {
-		cfg.TransactionTimeout = time.Minute
+	if cfg.TransactionTimeout <= 0 {
+		cfg.TransactionTimeout = DefaultTransactionTimeout
 	}
 	if len(cfg.BarrierKey) == 0 {
 		cfg.BarrierKey = DefaultBarrierKey
@@ -120,6 +142,9 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 		kgo.UnknownTopicRetries(10),
 	}, cfg.ClientOpts...)
 	opts = append(opts, cfg.ProducerOpts...)
+	// After ProducerOpts, so that the batch size is always the topics'.
+	limits := &limitsHolder{}
+	opts = append(opts, kgo.ProducerBatchMaxBytesFn(limits.batchMaxBytes))
 	opts = append(opts, kgo.RecordPartitioner(statePartitioner{
 		state: cfg.Topics.State, manual: cfg.ManualStatePartition, barrier: cfg.BarrierKey, other: defaultPartitioner(),
 	}))
@@ -132,8 +157,13 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating kafka client: %w", err)
 	}
-	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger}
-	if err := s.ensureTopics(ctx); err != nil {
+	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger, limits: limits}
+	brokers := s.brokerLimits(ctx)
+	if err := brokers.CheckTransactionTimeout(cfg.TransactionTimeout); err != nil {
+		cl.Close()
+		return nil, &FatalError{err}
+	}
+	if err := s.ensureTopics(ctx, brokers.Brokers); err != nil {
 		cl.Close()
 		return nil, startError(err)
 	}
@@ -143,6 +173,12 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 	}
 	return s, nil
 }
+
+// AsFatal returns err as a *FatalError when waiting cannot mend it (refused
+// credentials, a denied ACL, a setting the brokers refuse: see FatalClass),
+// as it is otherwise: for errors met outside the sink, such as the group
+// client's.
+func AsFatal(err error) error { return startError(err) }
 
 // startError is a failure to start: a *FatalError when waiting cannot mend
 // it (see unmendable), as it is otherwise.
@@ -162,11 +198,28 @@ func EnsureTopics(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("creating kafka client: %w", err)
 	}
 	defer cl.Close()
-	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl)}
-	if err := s.ensureTopics(ctx); err != nil {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger, limits: &limitsHolder{}}
+	if err := s.ensureTopics(ctx, s.brokerLimits(ctx).Brokers); err != nil {
 		return startError(err)
 	}
 	return nil
+}
+
+// Limits returns the limits of the output topics, learnt when the sink
+// started.
+func (s *Sink) Limits() Limits { return s.limits.get() }
+
+// brokerLimits reads the cluster's limits; what cannot be read is logged
+// once and left unchecked.
+func (s *Sink) brokerLimits(ctx context.Context) BrokerLimits {
+	l, err := ReadBrokerLimits(ctx, s.adm)
+	if err != nil {
+		s.log.Info("brokers' limits not readable; transaction timeout and replication not checked against them", "err", err)
+	}
+	return l
 }
 
 // Close closes the client. Call it after the last transaction ended.

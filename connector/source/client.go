@@ -30,7 +30,7 @@ const (
 	DefaultType       = "chat"
 	DefaultPageSize   = 100
 	DefaultTimeout    = 30 * time.Second
-	DefaultMaxRereads = 5
+	DefaultMaxRereads = 2
 	// DefaultPageConcurrency is how many pages of a window are fetched at
 	// once after page 1.
 	DefaultPageConcurrency = 4
@@ -58,9 +58,14 @@ type Config struct {
 	// *TooManyPagesError after page 1 of a larger window. 0 means no cap.
 	MaxPages int
 	// MaxRereads bounds how often ReadWindow reads a drifting window again
-	// before it returns ErrWindowDrift. 0 means DefaultMaxRereads; a negative
-	// value means no rereads.
+	// before it returns ErrWindowDrift (to be narrowed) or, for a window of
+	// one second, accepts it as listed. 0 means DefaultMaxRereads; a
+	// negative value means no rereads.
 	MaxRereads int
+	// PageSizeProbe is how often, while a page cap lower than PageSize is
+	// in use, page 1 is asked at PageSize again to notice a raised cap; 0
+	// means DefaultPageSizeProbe.
+	PageSizeProbe time.Duration
 	// PageConcurrency is how many pages of a window ReadWindow fetches at
 	// once after page 1 (which tells how many there are); 1 fetches them
 	// one at a time; at most MaxPageConcurrency, the bound that
@@ -94,6 +99,11 @@ type Hooks struct {
 	// with one of the reasons "total_count_changed", "short_page",
 	// "count_mismatch" or "duplicate_id".
 	Reread func(reason string)
+	// PageSize is called when the page size in use changes, from and to,
+	// for one of the reasons PageSizeCapped, PageSizeEchoed or
+	// PageSizeRaised. It may be called with the client's page size lock
+	// held: it must not call the client.
+	PageSize func(from, to int, reason string)
 	// Skew is called with the smoothed clock offset (the server's clock
 	// minus ours) after each response that carried a Date header.
 	Skew func(offset time.Duration)
@@ -105,6 +115,7 @@ type Client struct {
 	url     string
 	limiter *rate.Limiter // nil: no limit
 	skew    clockSkew
+	size    *pageSizer
 }
 
 // NewClient validates cfg, applies its defaults and returns a Client.
@@ -129,6 +140,8 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("source config: negative max pages %d", cfg.MaxPages)
 	case cfg.PageConcurrency < 0 || cfg.PageConcurrency > MaxPageConcurrency:
 		return nil, fmt.Errorf("source config: page concurrency %d outside 1..%d", cfg.PageConcurrency, MaxPageConcurrency)
+	case cfg.PageSizeProbe < 0:
+		return nil, fmt.Errorf("source config: negative page size probe interval %s", cfg.PageSizeProbe)
 	case cfg.RateLimit < 0 || cfg.RateBurst < 0:
 		return nil, fmt.Errorf("source config: negative rate limit %v or burst %d", cfg.RateLimit, cfg.RateBurst)
 	}
@@ -160,12 +173,20 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.MaxRereads == 0 {
 		cfg.MaxRereads = DefaultMaxRereads
 	}
-	c := &Client{cfg: cfg, url: strings.TrimSuffix(cfg.BaseURL, "/") + calllist.Path}
+	if cfg.PageSizeProbe == 0 {
+		cfg.PageSizeProbe = DefaultPageSizeProbe
+	}
+	c := &Client{cfg: cfg, url: strings.TrimSuffix(cfg.BaseURL, "/") + calllist.Path,
+		size: &pageSizer{configured: cfg.PageSize, inUse: cfg.PageSize, probeEvery: cfg.PageSizeProbe, changed: cfg.Hooks.PageSize}}
 	if cfg.RateLimit > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), max(cfg.RateBurst, 1))
 	}
 	return c, nil
 }
+
+// PageSize returns the page size in use: Config.PageSize, or the cap the
+// server showed (see ReadWindow).
+func (c *Client) PageSize() int { return c.size.current() }
 
 // FetchPage makes ONE attempt at page pageNo (1-based) of window w. Failures
 // are *APIError (see Kind) wrapped with the page and window; if ctx is done

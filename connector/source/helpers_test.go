@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -43,6 +44,12 @@ type fakeVendor struct {
 	before func(w http.ResponseWriter, call int, req calllist.Request) bool
 	// count, when set, overrides the totalCount of the answer.
 	count func(call int, real int) int
+	// cap, when above 0, caps the records of a page silently: the answer
+	// echoes the pageSize asked, and page p starts at (p-1)·pageSize.
+	// Set it under mu once requests are made.
+	cap int
+	// page, when set, changes the records a page lists.
+	page func(call int, req calllist.Request, res []json.RawMessage) []json.RawMessage
 }
 
 func newFakeVendor(t testing.TB, n int) (*fakeVendor, *httptest.Server) {
@@ -70,6 +77,7 @@ func (f *fakeVendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.calls++
 	call := f.calls
 	recs := f.records
+	pageCap := f.cap
 	f.mu.Unlock()
 	if f.before != nil && f.before(w, call, req) {
 		return
@@ -79,8 +87,16 @@ func (f *fakeVendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		total = f.count(call, total)
 	}
 	lo := min((req.PageNo-1)*req.PageSize, len(recs))
-	hi := min(lo+req.PageSize, len(recs))
-	res, _ := json.Marshal(recs[lo:hi])
+	rows := req.PageSize
+	if pageCap > 0 {
+		rows = min(rows, pageCap)
+	}
+	hi := min(lo+rows, len(recs))
+	list := recs[lo:hi]
+	if f.page != nil {
+		list = f.page(call, req, slices.Clone(list))
+	}
+	res, _ := json.Marshal(list)
 	w.Header().Set("Date", time.Date(2025, 3, 21, 6, 0, 0, 0, time.UTC).Format(http.TimeFormat))
 	fmt.Fprintf(w, `{"code":0,"message":"success","data":{"totalCount":%d,"totalPage":%d,"pageNo":%d,"pageSize":%d,"result":%s,"message":"0秒"}}`,
 		total, (total+req.PageSize-1)/req.PageSize, req.PageNo, req.PageSize, res)

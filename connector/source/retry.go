@@ -57,11 +57,11 @@ func (r Retry) delay(n int, err error) time.Duration {
 	return d
 }
 
-// fetchRetry fetches one page until it succeeds, ctx is done or the attempts
-// run out.
-func (c *Client) fetchRetry(ctx context.Context, w calllist.Window, pageNo int, r Retry) (*calllist.Page, error) {
+// fetchRetry fetches one page at size until it succeeds, ctx is done or the
+// attempts run out.
+func (c *Client) fetchRetry(ctx context.Context, w calllist.Window, pageNo, size int, r Retry) (*calllist.Page, error) {
 	for n := 0; ; n++ {
-		p, err := c.FetchPage(ctx, w, pageNo)
+		p, err := c.attempt(ctx, w, pageNo, size)
 		if err == nil {
 			return p, nil
 		}

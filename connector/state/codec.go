@@ -9,17 +9,21 @@ import (
 // The state topic holds two kinds of records, told apart by the first byte
 // of the key:
 //
-//	'c' + 8-byte big-endian call id  →  an entry (22 bytes), or a tombstone
+//	'c' + 8-byte big-endian call id  →  an entry (26 bytes), or a tombstone
 //	'k' + checkpoint name            →  the checkpoint's value (opaque here)
 //
-// An entry's value is: version (1), flags, status (int32 BE), created (int64
-// BE, Unix seconds), raw hash (uint64 BE). Keys are binary to keep the topic
-// and the restore small; `callstream tail` is for the event topics.
+// An entry's value is: version (2), flags, status (int32 BE), created (int64
+// BE, Unix seconds), raw hash (uint64 BE), content hash (uint32 BE). Version
+// 1, written before content hashes were kept, is the same without the
+// content hash (22 bytes); it still loads, its content hash unknown (no
+// ContentKnown flag). Keys are binary to keep the topic and the restore
+// small; `callstream tail` is for the event topics.
 const (
 	prefixCall       = 'c'
 	prefixCheckpoint = 'k'
-	entryVersion     = 1
-	entrySize        = 22
+	entryVersion     = 2
+	entrySize        = 26
+	entryV1Size      = 22
 )
 
 // ErrBadRecord is wrapped by every error Load returns.
@@ -44,20 +48,32 @@ func EncodeEntry(e Entry) []byte {
 	binary.BigEndian.PutUint32(v[2:], uint32(e.Status))
 	binary.BigEndian.PutUint64(v[6:], uint64(e.Created))
 	binary.BigEndian.PutUint64(v[14:], e.RawHash)
+	binary.BigEndian.PutUint32(v[22:], e.ContentHash)
 	return v
 }
 
-// DecodeEntry parses a state-topic value of a call.
+// DecodeEntry parses a state-topic value of a call, of either version. A
+// version 1 entry has no content hash: its ContentKnown flag is cleared,
+// whatever the value held.
 func DecodeEntry(v []byte) (Entry, error) {
-	if len(v) != entrySize || v[0] != entryVersion {
+	switch {
+	case len(v) == entrySize && v[0] == entryVersion:
+	case len(v) == entryV1Size && v[0] == 1:
+	default:
 		return Entry{}, fmt.Errorf("%w: entry of %d bytes, version %d", ErrBadRecord, len(v), firstByte(v))
 	}
-	return Entry{
+	e := Entry{
 		Flags:   v[1],
 		Status:  int32(binary.BigEndian.Uint32(v[2:])),
 		Created: int64(binary.BigEndian.Uint64(v[6:])),
 		RawHash: binary.BigEndian.Uint64(v[14:]),
-	}, nil
+	}
+	if v[0] == 1 {
+		e.Flags &^= ContentKnown
+		return e, nil
+	}
+	e.ContentHash = binary.BigEndian.Uint32(v[22:])
+	return e, nil
 }
 
 func firstByte(v []byte) int {

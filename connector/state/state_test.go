@@ -55,6 +55,7 @@ func TestRestoreReplaysTheTopic(t *testing.T) {
 	b.Put(661181201146016, Entry{RawHash: 1<<63 + 5, Created: 1742883983, Status: 0, Flags: Emitted | DeadLettered})
 	b.Put(-7, Entry{RawHash: 9, Created: 1, Status: -1, Flags: DeadLettered})
 	b.Put(5, Entry{Created: 3})
+	b.Put(8, Entry{RawHash: 4, Created: 1742883983, Status: 2, Flags: Emitted | ContentKnown, ContentHash: 0xdeadbeef})
 	b.SetCheckpoint("tier/day", []byte(`{"at":1}`))
 	var log [][2][]byte
 	b.Records(func(k, v []byte) { log = append(log, [2][]byte{k, v}) })
@@ -68,7 +69,7 @@ func TestRestoreReplaysTheTopic(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, id := range []int64{661181201146016, -7} {
+	for _, id := range []int64{661181201146016, -7, 8} {
 		want, _ := b.Get(id)
 		if got, ok := dst.Get(id); !ok || got != want {
 			t.Errorf("restored %d = %+v, want %+v", id, got, want)
@@ -92,6 +93,8 @@ func TestLoadRejectsBadRecords(t *testing.T) {
 		{"short call key", []byte("c123"), EncodeEntry(Entry{})},
 		{"short entry", CallKey(1), []byte{1, 2, 3}},
 		{"future version", CallKey(1), append([]byte{9}, make([]byte, entrySize-1)...)},
+		{"version 2 of the first version's size", CallKey(1), append([]byte{2}, make([]byte, entryV1Size-1)...)},
+		{"version 1 of the second version's size", CallKey(1), append([]byte{1}, make([]byte, entrySize-1)...)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := New().Load(tc.key, tc.value); !errors.Is(err, ErrBadRecord) {
@@ -107,5 +110,35 @@ func TestExpired(t *testing.T) {
 	s.put(2, Entry{Created: 20})
 	if got := s.Expired(15); len(got) != 1 || got[0] != 1 {
 		t.Errorf("Expired(15) = %v, want [1]", got)
+	}
+}
+
+// TestEntryVersions checks that an entry written by the first version of
+// the state topic (22 bytes, no content hash) still loads, with its content
+// hash unknown, and that the current version keeps the content hash.
+func TestEntryVersions(t *testing.T) {
+	e := Entry{RawHash: 1<<63 + 5, Created: 1742883983, Status: 2, Flags: Emitted | ContentKnown, ContentHash: 0x01020304}
+	v2 := EncodeEntry(e)
+	if len(v2) != 26 || v2[0] != 2 {
+		t.Fatalf("EncodeEntry = %x: want 26 bytes of version 2", v2)
+	}
+	if got, err := DecodeEntry(v2); err != nil || got != e {
+		t.Errorf("DecodeEntry(v2) = %+v, %v; want %+v", got, err, e)
+	}
+	// The first version's bytes, as it wrote them: version 1, flags,
+	// status, created, raw hash. A flag byte with the bit that is now
+	// ContentKnown set does not make a hash known that was never written.
+	v1 := []byte{1, Emitted | ContentKnown, 0, 0, 0, 2, 0, 0, 0, 0, 0x67, 0xe2, 0x4c, 0x8f, 0x80, 0, 0, 0, 0, 0, 0, 5}
+	want := Entry{RawHash: 1<<63 + 5, Created: 1742883983, Status: 2, Flags: Emitted}
+	got, err := DecodeEntry(v1)
+	if err != nil || got != want {
+		t.Errorf("DecodeEntry(v1) = %+v, %v; want %+v", got, err, want)
+	}
+	s := New()
+	if err := s.Load(CallKey(9), v1); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Get(9); got.Has(ContentKnown) || got.Status != 2 || !got.Has(Emitted) {
+		t.Errorf("loaded v1 entry = %+v: want emitted, status 2, content unknown", got)
 	}
 }

@@ -14,6 +14,9 @@ const (
 	Emitted uint8 = 1 << iota
 	// DeadLettered: the record with RawHash went to the dead-letter topic.
 	DeadLettered
+	// ContentKnown: ContentHash holds the hash of the call as last seen.
+	// Entries of the first version of the state topic have none.
+	ContentKnown
 )
 
 // Entry is what the store keeps of one call.
@@ -27,28 +30,34 @@ type Entry struct {
 	// Status is the status of the last event committed for the call, or the
 	// status last seen when nothing was emitted yet.
 	Status int32
-	// Flags holds Emitted and DeadLettered.
+	// ContentHash is a 32-bit hash of the call as last decoded (see
+	// event.Call.Hash), valid when Flags has ContentKnown: a record whose
+	// bytes changed but whose decoded call did not (key order, whitespace)
+	// is no correction.
+	ContentHash uint32
+	// Flags holds Emitted, DeadLettered and ContentKnown.
 	Flags uint8
 }
 
 // Has reports whether all of f are set.
 func (e Entry) Has(f uint8) bool { return e.Flags&f == f }
 
-// slot is an Entry packed to 16 bytes. Created fits an uint32 of seconds
-// until 2106; statuses are small integers.
+// slot is an Entry packed to 20 bytes of the table's arrays. Created fits
+// an uint32 of seconds until 2106; statuses are small integers.
 type slot struct {
 	hash    uint64
 	created uint32
 	status  int16
 	flags   uint8
+	content uint32
 }
 
 func pack(e Entry) slot {
-	return slot{hash: e.RawHash, created: uint32(e.Created), status: int16(e.Status), flags: e.Flags}
+	return slot{hash: e.RawHash, created: uint32(e.Created), status: int16(e.Status), flags: e.Flags, content: e.ContentHash}
 }
 
 func (s slot) unpack() Entry {
-	return Entry{RawHash: s.hash, Created: int64(s.created), Status: int32(s.status), Flags: s.flags}
+	return Entry{RawHash: s.hash, Created: int64(s.created), Status: int32(s.status), Flags: s.flags, ContentHash: s.content}
 }
 
 // Store is the in-memory dedup state and the polling checkpoints. It is not

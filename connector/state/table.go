@@ -6,11 +6,11 @@ import (
 	"unsafe"
 )
 
-// table maps call ids to entries in about 24 bytes a call: 256 segments of
+// table maps call ids to entries in 28 bytes a slot: 256 segments of
 // open addressing (linear probing) over parallel arrays. A Go map of the
 // same data costs 50–70 bytes a call, for its control bytes, padding and
 // doubling growth. A segment grows by half when it is 7/8 full, on its own,
-// so memory stays between 28 and 42 bytes a call and growing never copies
+// so memory stays between 32 and 48 bytes a call and growing never copies
 // more than 1/256 of the table at once.
 //
 // The arrays hold no pointers, so the garbage collector never scans them;
@@ -31,8 +31,8 @@ const (
 	segmentBits = 8
 	numSegments = 1 << segmentBits
 	minCapacity = 8
-	// slotBytes is one slot's share of the four arrays.
-	slotBytes = 8 + 8 + 4 + 4
+	// slotBytes is one slot's share of the five arrays.
+	slotBytes = 8 + 8 + 4 + 4 + 4
 )
 
 // offHeapMin is the size from which a segment's arrays are mapped outside
@@ -59,13 +59,14 @@ func newSegments() *segments {
 }
 
 // segment is one open-addressing table. slot i holds keys[i] (0: empty),
-// hashes[i], created[i] and meta[i] (status in the high 16 bits, flags in
-// the low 8).
+// hashes[i], created[i], meta[i] (status in the high 16 bits, flags in
+// the low 8) and content[i].
 type segment struct {
 	keys    []int64
 	hashes  []uint64
 	created []uint32
 	meta    []uint32
+	content []uint32
 	n       int
 }
 
@@ -80,10 +81,12 @@ func newSegment(c int) (segment, []byte) {
 				hashes:  unsafe.Slice((*uint64)(unsafe.Add(p, 8*c)), c),
 				created: unsafe.Slice((*uint32)(unsafe.Add(p, 16*c)), c),
 				meta:    unsafe.Slice((*uint32)(unsafe.Add(p, 20*c)), c),
+				content: unsafe.Slice((*uint32)(unsafe.Add(p, 24*c)), c),
 			}, mem
 		}
 	}
-	return segment{keys: make([]int64, c), hashes: make([]uint64, c), created: make([]uint32, c), meta: make([]uint32, c)}, nil
+	return segment{keys: make([]int64, c), hashes: make([]uint64, c), created: make([]uint32, c), meta: make([]uint32, c),
+		content: make([]uint32, c)}, nil
 }
 
 func mix(id int64) uint64 { return uint64(id) * 0x9E3779B97F4A7C15 }
@@ -188,11 +191,11 @@ func (s *segment) next(i int) int {
 
 func (s *segment) slot(i int) slot {
 	m := s.meta[i]
-	return slot{hash: s.hashes[i], created: s.created[i], status: int16(m >> 16), flags: uint8(m)}
+	return slot{hash: s.hashes[i], created: s.created[i], status: int16(m >> 16), flags: uint8(m), content: s.content[i]}
 }
 
 func (s *segment) store(i int, id int64, v slot) {
-	s.keys[i], s.hashes[i], s.created[i] = id, v.hash, v.created
+	s.keys[i], s.hashes[i], s.created[i], s.content[i] = id, v.hash, v.created, v.content
 	s.meta[i] = uint32(uint16(v.status))<<16 | uint32(v.flags)
 }
 

@@ -36,7 +36,7 @@ func TestTableAgreesWithAMap(t *testing.T) {
 					tb.remove(id)
 					delete(want, id)
 				} else {
-					v := slot{hash: rng.Uint64(), created: uint32(op), status: int16(rng.IntN(5) - 1), flags: uint8(rng.IntN(4))}
+					v := slot{hash: rng.Uint64(), created: uint32(op), status: int16(rng.IntN(5) - 1), flags: uint8(rng.IntN(8)), content: rng.Uint32()}
 					tb.put(id, v)
 					want[id] = v
 				}

@@ -46,7 +46,7 @@ var levels = []level{
 	{"leaves", []string{
 		"secret", "schemas", "metrics", "internal/pause", "internal/cputime", "internal/procstat",
 		"internal/syncbuf", "internal/avrotest", "internal/vendortest", "internal/testpki",
-		"internal/layers", "internal/realkafka", "deploy",
+		"internal/layers", "internal/realkafka", "internal/netdelay", "deploy",
 	}},
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/callstream/callstream/connector"
 	"github.com/callstream/callstream/connector/registry"
 	"github.com/callstream/callstream/connector/security"
+	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/secret"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -104,7 +105,7 @@ type produceFlags struct {
 func (p *produceFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&p.compression, "compression", "zstd", "producer batch compression: zstd, lz4, snappy, gzip or none")
 	fs.DurationVar(&p.linger, "linger", 10*time.Millisecond, "how long a partition's batch waits for more records")
-	fs.IntVar(&p.batchMaxBytes, "batch-max-bytes", 1000012, "largest record batch sent, in bytes (at most the topics' max.message.bytes)")
+	fs.IntVar(&p.batchMaxBytes, "batch-max-bytes", 0, "largest record batch sent, in bytes, below the topics' limits (0: each topic's max.message.bytes, or the broker's message.max.bytes, learnt at start); a call whose event exceeds it is a dead letter, too_large")
 	fs.Var(&p.topicConfigs, "topic-config", "KEY=VALUE config of created topics; repeat, or a YAML map (the state topic stays compacted)")
 	fs.StringVar(&p.compatibility, "schema-compatibility", string(registry.Backward),
 		"rule checked before registering a schema: BACKWARD, FORWARD, FULL (each also _TRANSITIVE) or NONE")
@@ -126,13 +127,12 @@ func (p *produceFlags) producerOpts() ([]kgo.Opt, error) {
 	if p.linger < 0 {
 		return nil, InvalidValue("linger", p.linger.String(), "want a duration ≥ 0")
 	}
-	if p.batchMaxBytes < 1<<10 || p.batchMaxBytes > 64<<20 {
-		return nil, InvalidValue("batch-max-bytes", strconv.Itoa(p.batchMaxBytes), fmt.Sprintf("want 1024..%d", 64<<20))
+	if p.batchMaxBytes != 0 && (p.batchMaxBytes < 1<<10 || p.batchMaxBytes > sink.MaxBatchBytes) {
+		return nil, InvalidValue("batch-max-bytes", strconv.Itoa(p.batchMaxBytes), fmt.Sprintf("want 0 (the topics' limits) or 1024..%d", sink.MaxBatchBytes))
 	}
 	return []kgo.Opt{
 		kgo.ProducerBatchCompression(codec),
 		kgo.ProducerLinger(p.linger),
-		kgo.ProducerBatchMaxBytes(int32(p.batchMaxBytes)),
 	}, nil
 }
 
@@ -148,6 +148,7 @@ func (f *Run) applyKafka(cfg *connector.Config) error {
 		return err
 	}
 	cfg.TopicConfigs = f.produce.topicConfigs
+	cfg.BatchMaxBytes = f.produce.batchMaxBytes
 	compat, err := registry.ParseCompatibility(f.produce.compatibility)
 	if err != nil {
 		return InvalidValue("schema-compatibility", f.produce.compatibility, err.Error())

@@ -45,9 +45,13 @@ type Run struct {
 	sweepWindow, requestTimeout, readyMaxAge     time.Duration
 	noRecordsAlert                               time.Duration
 	retryMax, backfillMaxWindow                  time.Duration
+	transactionTimeout, restoreStallTimeout      time.Duration
+	maxTransactionBytes                          int64
 	rateLimit                                    float64
 	rateBurst                                    int
 	createTopics                                 bool
+	emitUpdates                                  bool
+	ignoreChanges                                string
 	group                                        groupFlags
 	kafka                                        Kafka
 	produce                                      produceFlags
@@ -79,7 +83,10 @@ func (f *Run) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.topics.Latest, "topic-latest", defaultTopics.Latest, "compacted current-state topic: every call's latest event (empty: off)")
 	fs.BoolVar(&f.createTopics, "create-topics", true, "create missing topics (false: only verify)")
 	fs.IntVar(&f.partitions, "partitions", 3, "partitions of created event topics")
-	fs.IntVar(&f.replication, "replication-factor", -1, "replication factor of created topics (-1: broker default)")
+	fs.IntVar(&f.replication, "replication-factor", 0, "replication factor of created topics (0: 3, or every broker when the cluster has fewer; -1: the brokers' default.replication.factor)")
+	fs.DurationVar(&f.transactionTimeout, "transaction-timeout", sink.DefaultTransactionTimeout, "transaction timeout asked of the brokers (at most their transaction.max.timeout.ms); a commit produces for at most half of it and ends within a quarter")
+	fs.DurationVar(&f.restoreStallTimeout, "restore-stall-timeout", connector.DefaultRestoreStallTimeout, "a restore of the state topic that reads nothing for this long fails, naming the producer whose open transaction holds it (0: wait for good)")
+	fs.Int64Var(&f.maxTransactionBytes, "max-transaction-bytes", connector.DefaultMaxTransactionBytes, "largest batch of one window's transaction, in bytes of keys, values and headers; a window whose batch would weigh more is halved (0: no bound)")
 	fs.StringVar(&f.Listen, "listen", ":9090", "address of /metrics, /healthz and /readyz")
 	fs.StringVar(&f.startFrom, "start-from", "", "backfill start at the first start: RFC 3339 time or a duration ago (default: the deepest tier's horizon)")
 	fs.DurationVar(&f.pollInterval, "poll-interval", 5*time.Second, "how often the live edge is read")
@@ -93,6 +100,8 @@ func (f *Run) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.noRecordsAlert, "no-records-alert", connector.DefaultNoRecordsAlert, "how long API requests may succeed without a record before the CallstreamNoRecords alert fires (exported for the rule)")
 	fs.DurationVar(&f.FencedHold, "fenced-hold", 2*time.Minute, "once a newer instance with the same transactional id has fenced this one, stay up, not ready, this long before exiting, so that a rolling update removes it rather than restarting it; longer than a new instance takes to be ready (0: exit at once)")
 	fs.BoolVar(&f.CheckConfig, "check-config", false, "validate the settings and exit")
+	fs.BoolVar(&f.emitUpdates, "emit-updates", true, "emit an UPDATED event when a call's content changes with its status unchanged (false: CREATED and STATUS_CHANGED only)")
+	fs.StringVar(&f.ignoreChanges, "ignore-changes", "", "call fields, FIELD[,…], whose changes alone emit no UPDATED event, e.g. url when it carries an expiring token (extra.KEY for one key of extra)")
 	f.group.register(fs)
 	f.kafka.Register(fs)
 	f.produce.register(fs)
@@ -143,7 +152,9 @@ func (f *Run) Config(now time.Time) (connector.Config, error) {
 		RateLimit: f.rateLimit, RateBurst: f.rateBurst,
 		Brokers: SplitList(f.brokers), TransactionalID: f.transactionalID, Topics: f.topics,
 		CreateTopics: f.createTopics, Partitions: int32(f.partitions), ReplicationFactor: int16(f.replication),
+		TransactionTimeout: f.transactionTimeout, MaxTransactionBytes: f.maxTransactionBytes, RestoreStallTimeout: f.restoreStallTimeout,
 		Schedule: sched, SourceName: f.sourceName, ReadyMaxAge: f.readyMaxAge, NoRecordsAlert: f.noRecordsAlert, Version: f.Version,
+		NoUpdates: !f.emitUpdates, IgnoreChanges: SplitList(f.ignoreChanges),
 	}
 	if err := f.applyKafka(&cfg); err != nil {
 		return cfg, err
@@ -163,9 +174,12 @@ var configFlags = map[string]string{
 	"Topics.Calls": "topic-calls", "Topics.Failed": "topic-failed", "Topics.DLQ": "topic-dlq", "Topics.State": "topic-state",
 	"Topics.Latest": "topic-latest",
 	"Partitions":    "partitions", "ReplicationFactor": "replication-factor",
-	"Schedule.Tiers": "tiers", "Schedule.Settle": "settle-delay", "Schedule.PollInterval": "poll-interval",
+	"TransactionTimeout": "transaction-timeout", "MaxTransactionBytes": "max-transaction-bytes",
+	"RestoreStallTimeout": "restore-stall-timeout",
+	"Schedule.Tiers":      "tiers", "Schedule.Settle": "settle-delay", "Schedule.PollInterval": "poll-interval",
 	"Schedule.BackfillWindow": "backfill-window", "Schedule.SweepWindow": "sweep-window",
 	"Schedule.BackfillMaxWindow": "backfill-max-window", "ReadyMaxAge": "ready-max-age", "NoRecordsAlert": "no-records-alert",
+	"BatchMaxBytes": "batch-max-bytes", "IgnoreChanges": "ignore-changes",
 }
 
 // flagError turns the first *connector.FieldError of err into the one-line

@@ -106,6 +106,8 @@ func TestConfigFlagsNameEveryField(t *testing.T) {
 	bad := connector.Config{
 		APIURL: "ftp://x", PageConcurrency: 65, RequestTimeout: -1, Retry: source.Retry{Max: -1},
 		RateLimit: -1, RateBurst: -1, Partitions: -2, ReplicationFactor: -2, ReadyMaxAge: -1, NoRecordsAlert: -1,
+		BatchMaxBytes: 10, IgnoreChanges: []string{"nope"},
+		TransactionTimeout: time.Millisecond, MaxTransactionBytes: -1, RestoreStallTimeout: -1,
 		Schedule: schedule.Config{Settle: -1, BackfillWindow: time.Millisecond, BackfillMaxWindow: time.Nanosecond},
 	}
 	same := connector.Config{Topics: sink.Topics{Calls: "t", Failed: "t", DLQ: "t", State: "t", Latest: "t"}}

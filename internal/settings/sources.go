@@ -24,6 +24,7 @@ var perSourceFlags = map[string]bool{
 	"retry-max": true, "rate-limit": true, "rate-burst": true, "start-from": true,
 	"poll-interval": true, "settle-delay": true, "tiers": true, "backfill-window": true,
 	"backfill-max-window": true, "sweep-window": true, "ready-max-age": true,
+	"emit-updates": true, "ignore-changes": true,
 }
 
 // sourcesFlag is --sources: a YAML (or JSON) list of sources, each a
@@ -81,7 +82,7 @@ func (g *groupFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&g.statePartitions, "state-partitions", connector.DefaultStatePartitions, "partitions of the state topic with --group: the units of work; fixed once the topic exists")
 	fs.IntVar(&g.maxConcurrentRequests, "max-concurrent-requests", connector.DefaultMaxConcurrentRequests, "API requests in flight at most over all the sources of the process")
 	fs.DurationVar(&g.sessionTimeout, "session-timeout", connector.DefaultSessionTimeout, "group session timeout: how long after a pod stops its partitions move")
-	fs.DurationVar(&g.rebalanceTimeout, "rebalance-timeout", 0, "how long a rebalance waits for pods to end the transactions of the partitions they give up and rejoin (0: --session-timeout)")
+	fs.DurationVar(&g.rebalanceTimeout, "rebalance-timeout", 0, "how long a rebalance waits for pods to end the transactions of the partitions they give up and rejoin (0: the longer of --session-timeout and --transaction-timeout, which covers a commit in flight)")
 	fs.DurationVar(&g.removedRetention, "removed-source-retention", connector.DefaultRemovedSourceRetention, "how long the state of a source removed from the sources list stays after it last wrote; a source that comes back within it goes on where it stopped, later it starts afresh (0: for good)")
 }
 
