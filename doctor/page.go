@@ -1,4 +1,4 @@
-package main
+package doctor
 
 import (
 	"context"
@@ -15,10 +15,10 @@ import (
 // checkType reports how many calls the configured type lists over the
 // horizon. When it lists none, the candidate types are asked; listed is a
 // page of calls (of listedType) for api.decode, nil when no type lists any.
-func (p *apiProbe) checkType(ctx context.Context, s calllist.Signer, page *calllist.Page) (r checkResult, listed *calllist.Page, listedType string) {
+func (p *apiProbe) checkType(ctx context.Context, s calllist.Signer, page *calllist.Page) (r Result, listed *calllist.Page, listedType string) {
 	typ, horizon := p.cfg.Type, schedule.FormatSpan(p.horizon)
 	if page.TotalCount > 0 {
-		return pass(checkAPIType, fmt.Sprintf("the API lists %d calls of type %s in the last %s", page.TotalCount, typ, horizon)),
+		return pass(APIType, fmt.Sprintf("the API lists %d calls of type %s in the last %s", page.TotalCount, typ, horizon)),
 			page, typ
 	}
 	var found, others []string
@@ -39,37 +39,37 @@ func (p *apiProbe) checkType(ctx context.Context, s calllist.Signer, page *calll
 	detail := fmt.Sprintf("type %s lists no calls in the last %s", typ, horizon)
 	if listed != nil {
 		hint := "set --type " + listedType + " (or CALLSTREAM_TYPE, or type: in --config): the request type is the archive's category, not the record's"
-		return fail(checkAPIType, detail+"; "+strings.Join(found, ", "), hint), listed, listedType
+		return fail(APIType, detail+"; "+strings.Join(found, ", "), hint), listed, listedType
 	}
-	return fail(checkAPIType, detail+", nor does "+strings.Join(others, " or "),
+	return fail(APIType, detail+", nor does "+strings.Join(others, " or "),
 		"check that --app-id is the account whose calls you want and that it had calls in that time; "+
 			"ask the vendor which request type lists them and set --type; a deeper tier in --tiers looks further back"), nil, ""
 }
 
 // checkPageSize compares the page size the server used with the one asked.
-func (p *apiProbe) checkPageSize(page *calllist.Page) checkResult {
+func (p *apiProbe) checkPageSize(page *calllist.Page) Result {
 	asked, granted := p.cfg.PageSize, page.PageSize
 	if granted == 0 {
 		// No pageSize in the answer: a short page of a longer list tells.
 		if n := len(page.Records); n < asked && page.TotalCount > n {
 			granted = n
 		} else {
-			return pass(checkAPIPageSize, fmt.Sprintf("the server does not say its page size; %d records asked, %d of %d sent",
+			return pass(APIPageSize, fmt.Sprintf("the server does not say its page size; %d records asked, %d of %d sent",
 				asked, len(page.Records), page.TotalCount))
 		}
 	}
 	if granted < asked {
-		return fail(checkAPIPageSize, fmt.Sprintf("asked for %d records a page, the server grants %d", asked, granted),
+		return fail(APIPageSize, fmt.Sprintf("asked for %d records a page, the server grants %d", asked, granted),
 			fmt.Sprintf("set --page-size %d (or CALLSTREAM_PAGE_SIZE, or page-size: in --config), the server's cap", granted))
 	}
-	return pass(checkAPIPageSize, fmt.Sprintf("the server grants the %d records a page asked for", asked))
+	return pass(APIPageSize, fmt.Sprintf("the server grants the %d records a page asked for", asked))
 }
 
 // checkDecode decodes every record of page as the connector would: how
 // many decode, the dead letters by reason, the keys it does not know by
 // name. It fails only when no record decodes: dead letters go to their
 // topic and unknown keys travel in extra, by design.
-func checkDecode(page *calllist.Page, typ string) checkResult {
+func checkDecode(page *calllist.Page, typ string) Result {
 	var (
 		decoded int
 		reasons = map[string]int{}
@@ -103,10 +103,10 @@ func checkDecode(page *calllist.Page, typ string) checkResult {
 		detail += ", unknown keys (kept in extra) " + countList(unknown)
 	}
 	if n > 0 && decoded == 0 {
-		return fail(checkAPIDecode, detail,
+		return fail(APIDecode, detail,
 			"no record is in the format callstream reads: send the reasons above and one record, its values masked, to the maintainers of callstream")
 	}
-	return pass(checkAPIDecode, detail)
+	return pass(APIDecode, detail)
 }
 
 // countList writes counts as "a 3, b 1", by name.
