@@ -32,15 +32,22 @@ func produce(t *testing.T, ctx context.Context, seeds []string, commit kgo.Trans
 	}
 }
 
-func TestReadToEndSkipsAborted(t *testing.T) {
+// broker starts a broker with topic t, for the test's time, and returns a
+// context bounded by it too.
+func broker(t *testing.T) (context.Context, []string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	seeds := c.ListenAddrs()
+	t.Cleanup(c.Close)
+	return ctx, c.ListenAddrs()
+}
+
+func TestReadToEndSkipsAborted(t *testing.T) {
+	ctx, seeds := broker(t)
 	produce(t, ctx, seeds, kgo.TryCommit, "a", "b")
 	produce(t, ctx, seeds, kgo.TryAbort, "aborted")
 	produce(t, ctx, seeds, kgo.TryCommit, "c")
@@ -48,7 +55,7 @@ func TestReadToEndSkipsAborted(t *testing.T) {
 
 	opts := []kgo.Opt{kgo.SeedBrokers(seeds...)}
 	var got []string
-	err = Read(ctx, opts, Options{Topics: []string{"t", "absent"}, FromStart: true, ToEnd: true}, func(r *kgo.Record) error {
+	err := Read(ctx, opts, Options{Topics: []string{"t", "absent"}, FromStart: true, ToEnd: true}, func(r *kgo.Record) error {
 		got = append(got, string(r.Value))
 		return nil
 	})
@@ -68,14 +75,7 @@ func TestReadToEndSkipsAborted(t *testing.T) {
 // Without ToEnd the read follows the topic: a record committed after the
 // read began is read, and the read ends with its context.
 func TestReadFollows(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	seeds := c.ListenAddrs()
+	ctx, seeds := broker(t)
 	produce(t, ctx, seeds, kgo.TryCommit, "before")
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
