@@ -5,7 +5,7 @@ GO ?= go
 
 # The reliability scenarios of cmd/callstream (the checker's own tests are
 # in package check).
-RELIABILITY := TestCrashKill9|TestCrashAtPoints|TestZombieFenced|TestRollingUpdate|TestFencedHold|TestBrokerFaults|TestKafkaErrorClasses|TestKafkaResponsesLost|TestAPIFaults|TestListingFaults|TestGroupReliability|TestGroupBrokerRestart|TestRestoreAfterBrokerCrashInTransaction
+RELIABILITY := TestCrashKill9|TestCrashAtPoints|TestZombieFenced|TestRollingUpdate|TestFencedHold|TestBrokerFaults|TestKafkaErrorClasses|TestKafkaResponsesLost|TestAPIFaults|TestListingFaults|TestImperfectVendor|TestGroupReliability|TestGroupBrokerRestart|TestRestoreAfterBrokerCrashInTransaction
 
 # Cycles of every scenario but kill -9 in the long run.
 LONG_CYCLES ?= 10

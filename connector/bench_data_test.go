@@ -89,5 +89,5 @@ func benchConfig(tb testing.TB, apiURL string, brokers []string) SourceConfig {
 // backfillTask is a backfill task over a window that holds every call.
 func backfillTask() schedule.Task {
 	end := time.Now()
-	return schedule.Task{Kind: schedule.Backfill, Name: "backfill", Window: source.Window{Start: end.Add(-30 * 24 * time.Hour), End: end}}
+	return schedule.Task{Kind: schedule.Backfill, Name: "backfill", Window: calllist.Window{Start: end.Add(-30 * 24 * time.Hour), End: end}}
 }

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/connector/diff"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/schedule"
@@ -184,7 +184,7 @@ func (c *poller) initialize(ctx context.Context) error {
 // the live edge. It fails only when ctx is done.
 func (c *poller) syncClock(ctx context.Context) error {
 	t := c.cfg.Clock().Add(-c.cfg.Schedule.Settle).Truncate(time.Second)
-	if _, err := c.src.ReadWindow(ctx, source.Window{Start: t, End: t}, c.cfg.Retry); err != nil {
+	if _, err := c.src.ReadWindow(ctx, calllist.Window{Start: t, End: t}, c.cfg.Retry); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("reading the API server's clock: %w", err)
 		}
@@ -203,31 +203,19 @@ func (c *poller) syncClock(ctx context.Context) error {
 // pages, which look like success.
 func (c *poller) countListed(ctx context.Context) {
 	now, horizon := c.now(), c.cfg.Schedule.Horizon()
-	n, err := c.src.Count(ctx, source.Window{Start: now.Add(-horizon), End: now.Add(-c.cfg.Schedule.Settle)})
+	n, err := c.src.Count(ctx, calllist.Window{Start: now.Add(-horizon), End: now.Add(-c.cfg.Schedule.Settle)})
 	if err != nil {
 		c.log.Warn("could not ask the API how many calls it lists", "err", err)
 		return
 	}
-	msg := fmt.Sprintf("the API lists %d calls of type %s in the last %s", n, c.cfg.Type, shortDuration(horizon))
-	attrs := []any{"calls", n, "type", c.cfg.Type, "horizon", shortDuration(horizon)}
+	msg := fmt.Sprintf("the API lists %d calls of type %s in the last %s", n, c.cfg.Type, schedule.FormatSpan(horizon))
+	attrs := []any{"calls", n, "type", c.cfg.Type, "horizon", schedule.FormatSpan(horizon)}
 	if n == 0 {
 		c.log.Warn(msg+": if calls were made in that time, check --type (the vendor documents chat) and --app-id; callstream doctor tries the other types",
 			append(attrs, "app_id", c.cfg.AppID)...)
 		return
 	}
 	c.log.Info(msg, attrs...)
-}
-
-// shortDuration formats d without zero minutes and seconds: 168h, 15m.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
 }
 
 // DefaultPruneEvery is how often the state is scanned for entries past the

@@ -80,9 +80,10 @@ func TestCrashKill9(t *testing.T) {
 // awaitTruth polls until all calls of the simulator's truth have arrived
 // and settled and the output matches it, broken calls dead-lettered, or ctx
 // is done.
-func awaitTruth(ctx context.Context, simURL string, brokers []string, calls int) (check.Report, error) {
+func awaitTruth(ctx context.Context, simURL string, brokers []string, want check.Want) (check.Report, error) {
+	want.Settled, want.Broken = true, true
 	r, _, err := check.Await(ctx, check.Target{SimURL: simURL, Kafka: []kgo.Opt{kgo.SeedBrokers(brokers...)}},
-		check.Want{Calls: calls, Settled: true, Broken: true}, 500*time.Millisecond)
+		want, 500*time.Millisecond)
 	return r, err
 }
 

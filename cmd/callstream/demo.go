@@ -18,7 +18,9 @@ import (
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/internal/devbroker"
 	"github.com/callstream/callstream/internal/proc"
+	"github.com/callstream/callstream/internal/settings"
 	"github.com/callstream/callstream/secret"
 	"github.com/callstream/callstream/simulator"
 )
@@ -56,13 +58,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	brokerListen := fs.String("broker-listen", "127.0.0.1:9092", "HOST:PORT of the demo's broker (unless given, a free port when this one is taken)")
 	withRegistry := fs.Bool("registry", false, "serve a Schema Registry in process and frame values 00 + schema id, as with --schema-registry-url")
 	seed := fs.Int64("seed", 0, "seed of the simulator's data; 0: from the clock, other calls every time")
-	var lf logFlags
-	lf.register(fs)
-	if err := parseLayered(fs, args, noEnv); err != nil {
+	var lf settings.Log
+	lf.Register(fs)
+	if err := settings.Parse(fs, args, settings.NoEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "demo", err)
 	}
-	if lf.level == "info" {
-		lf.level = "warn" // the demo's output is its events
+	if lf.Level == "info" {
+		lf.Level = "warn" // the demo's output is its events
 	}
 	if !flagSet(fs, "listen") {
 		*listen = demoListen(*listen)
@@ -70,7 +72,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !flagSet(fs, "broker-listen") {
 		*brokerListen = demoListen(*brokerListen)
 	}
-	logger, err := lf.logger(stderr)
+	logger, err := lf.Logger(stderr)
 	if err != nil {
 		return exitStatus(stderr, "demo", err)
 	}
@@ -79,7 +81,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	o := demoOptions{listen: *listen, broker: *brokerListen, registry: *withRegistry, seed: *seed, logger: logger}
 	if err := demo(ctx, o, stdout, func(cfg connector.SourceConfig, enc *event.Encoder, print func(connector.Committed)) error {
-		return runConnector(ctx, cfg, *listen, logger, print, enc, 0)
+		return runConnector(ctx, connector.Config{Sources: []connector.SourceConfig{cfg}, UnprefixedSource: cfg.SourceName}, *listen, logger, print, enc, 0)
 	}); err != nil {
 		return exitStatus(stderr, "demo", err)
 	}
@@ -90,7 +92,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // in process, then runs the connector against them through run, printing
 // one line per committed record, and on stop a summary.
 func demo(ctx context.Context, o demoOptions, stdout io.Writer, run demoRun) error {
-	broker, err := startBroker(ctx, o.broker, "", 3, nil)
+	broker, err := startBroker(ctx, devbroker.Options{Listen: o.broker})
 	if err != nil {
 		return err
 	}
@@ -117,16 +119,16 @@ func demo(ctx context.Context, o demoOptions, stdout io.Writer, run demoRun) err
 	tailCmd := "callstream tail --brokers " + strings.Join(cfg.Brokers, ",") + " --from-beginning"
 	var enc *event.Encoder
 	if o.registry {
-		reg, err := startRegistry("127.0.0.1:0")
+		reg, err := devbroker.StartRegistry("127.0.0.1:0")
 		if err != nil {
 			return err
 		}
 		defer reg.Close()
-		if enc, err = demoRegistryEncoder(ctx, reg.url, cfg, o.logger); err != nil {
+		if enc, err = demoRegistryEncoder(ctx, reg.URL(), cfg, o.logger); err != nil {
 			return err
 		}
-		tailCmd += " --schema-registry-url " + reg.url
-		fmt.Fprintf(stdout, "callstream demo: schema registry %s (values framed 00 + schema id)\n", reg.url)
+		tailCmd += " --schema-registry-url " + reg.URL()
+		fmt.Fprintf(stdout, "callstream demo: schema registry %s (values framed 00 + schema id)\n", reg.URL())
 	}
 	fmt.Fprintf(stdout, "callstream demo: simulator %s, broker %s, metrics http://%s/metrics\n",
 		cfg.APIURL, strings.Join(cfg.Brokers, ","), o.listen)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector"
+	"github.com/callstream/callstream/connector/diff"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/internal/syncbuf"
 	"github.com/mattn/go-runewidth"
@@ -156,7 +157,7 @@ func TestDemoLines(t *testing.T) {
 	p.print(demoCall(event.Created, "calls", 660504169183308, 1, "Bob", ""))
 	p.print(changedFrom(1, demoCall(event.StatusChanged, "calls", 660504168484357, 2, "曾涛", "罗思凯-麦田房产")))
 	p.print(changedFrom(1, demoCall(event.StatusChanged, "calls.failed", 660504169183308, 0, "Bob", "追风少年13912345678901234")))
-	p.print(connector.Committed{Topic: "calls.dlq", Kind: connector.KindDeadLetter, CallID: 660504161326257, Reason: "content_json"})
+	p.print(connector.Committed{Topic: "calls.dlq", Kind: diff.KindDeadLetter, CallID: 660504161326257, Reason: "content_json"})
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 	if len(lines) != 6 {
 		t.Fatalf("got %d lines, want 6:\n%s", len(lines), buf.String())
@@ -207,9 +208,9 @@ func TestDemoSummary(t *testing.T) {
 	p.print(demoCall(event.Created, "calls", 2, 2, "a", "b"))
 	p.print(demoCall(event.StatusChanged, "calls", 1, 2, "a", "b"))
 	p.print(demoCall(event.StatusChanged, "calls.failed", 3, 0, "a", "b"))
-	p.print(connector.Committed{Topic: "calls.dlq", Kind: connector.KindDeadLetter, Reason: "content_json"})
-	p.print(connector.Committed{Topic: "calls.dlq", Kind: connector.KindDeadLetter, Reason: "record_json"})
-	p.print(connector.Committed{Topic: "calls.dlq", Kind: connector.KindDeadLetter, CallID: 4, Reason: "content_json"})
+	p.print(connector.Committed{Topic: "calls.dlq", Kind: diff.KindDeadLetter, Reason: "content_json"})
+	p.print(connector.Committed{Topic: "calls.dlq", Kind: diff.KindDeadLetter, Reason: "record_json"})
+	p.print(connector.Committed{Topic: "calls.dlq", Kind: diff.KindDeadLetter, CallID: 4, Reason: "content_json"})
 	buf.Reset()
 	p.summary()
 	want := "committed:\n" +

@@ -3,7 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -136,28 +137,19 @@ func (p *demoPrinter) summary() {
 	if len(p.events) == 0 {
 		fmt.Fprintln(p.w, "  nothing")
 	}
-	for _, topic := range sortedKeys(p.events) {
+	for _, topic := range slices.Sorted(maps.Keys(p.events)) {
 		kinds := p.events[topic]
 		parts := make([]string, 0, len(kinds))
-		for _, kind := range sortedKeys(kinds) {
+		for _, kind := range slices.Sorted(maps.Keys(kinds)) {
 			parts = append(parts, fmt.Sprintf("%s %d", kind, kinds[kind]))
 		}
 		fmt.Fprintf(p.w, "  %s %s\n", runewidth.FillRight(topic, 14), strings.Join(parts, ", "))
 	}
 	if len(p.reasons) > 0 {
 		parts := make([]string, 0, len(p.reasons))
-		for _, r := range sortedKeys(p.reasons) {
+		for _, r := range slices.Sorted(maps.Keys(p.reasons)) {
 			parts = append(parts, fmt.Sprintf("%s %d", r, p.reasons[r]))
 		}
 		fmt.Fprintf(p.w, "dead letters by reason: %s\n", strings.Join(parts, ", "))
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/doctor"
 	"github.com/callstream/callstream/simulator"
 )
 
 // The doctor tests read page 1 twice a moment apart, not 5s.
-func init() { changesGap = 100 * time.Millisecond }
+func init() { doctor.ChangesGap = 100 * time.Millisecond }
 
 // tokenURLs is a vendor that signs each recording URL anew for every
 // answer: the url field of every call changes between two reads.
@@ -58,16 +59,16 @@ func TestDoctorNamesChangingFields(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newDoctorWorld(t, func(c *simulator.Config) { c.Faults = &tokenURLs{} })
 			code, rep, out := runDoctor(t, w.args(tc.extra...))
-			var got *checkResult
+			var got *doctor.Result
 			for i, c := range rep.Checks {
-				if c.Name == checkAPIChanges {
+				if c.Name == doctor.APIChanges {
 					got = &rep.Checks[i]
 				} else if !c.OK {
 					t.Errorf("%s failed: %s", c.Name, c.Detail)
 				}
 			}
 			if got == nil {
-				t.Fatalf("no %s check:\n%s", checkAPIChanges, out)
+				t.Fatalf("no %s check:\n%s", doctor.APIChanges, out)
 			}
 			if !strings.Contains(got.Detail, "url ") || !strings.Contains(got.Detail, "fields changed with the status unchanged") {
 				t.Errorf("detail %q: want the url named", got.Detail)

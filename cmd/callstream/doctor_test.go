@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/doctor"
 	"github.com/callstream/callstream/schemas"
 	"github.com/callstream/callstream/secret"
 	"github.com/callstream/callstream/simulator"
@@ -68,21 +69,21 @@ func (w *doctorWorld) args(extra ...string) []string {
 
 // runDoctor runs doctor with --format json and returns its exit status and
 // report.
-func runDoctor(t *testing.T, args []string) (int, doctorReport, string) {
+func runDoctor(t *testing.T, args []string) (int, doctor.Report, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	code := cmdDoctor(ctx, append(args, "--format", "json"), &stdout, &stderr)
-	var rep doctorReport
+	var rep doctor.Report
 	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
 		t.Fatalf("doctor %q: exit %d, stdout not one JSON object (%v): %s; stderr %s", args, code, err, stdout.String(), stderr.String())
 	}
 	return code, rep, stdout.String()
 }
 
-var allDoctorChecks = []string{checkAPIReach, checkAPIClock, checkAPIAuth, checkAPIType, checkAPIPageSize, checkAPIDecode,
-	checkAPIChanges, checkKafkaReach, checkKafkaTxn, checkKafkaTopics, checkRegistry}
+var allDoctorChecks = []string{doctor.APIReach, doctor.APIClock, doctor.APIAuth, doctor.APIType, doctor.APIPageSize, doctor.APIDecode,
+	doctor.APIChanges, doctor.KafkaReach, doctor.KafkaTransactions, doctor.KafkaTopics, doctor.Registry}
 
 // Each wrong setting makes exactly its check fail, with a hint naming the
 // fix; the checks that need it are skipped, every other one passes. The
@@ -102,34 +103,34 @@ func TestDoctor(t *testing.T) {
 	}{
 		{name: "right settings"},
 		{name: "app key", extra: func(*doctorWorld) []string { return []string{"--app-key", "not-the-key"} },
-			fails: checkAPIAuth, hint: "--app-key", skips: []string{checkAPIType, checkAPIPageSize, checkAPIDecode, checkAPIChanges}},
+			fails: doctor.APIAuth, hint: "--app-key", skips: []string{doctor.APIType, doctor.APIPageSize, doctor.APIDecode, doctor.APIChanges}},
 		{name: "sign recipe", sim: func(c *simulator.Config) { c.Sign = otherSign },
-			fails: checkAPIAuth, hint: "set --sign " + otherSign},
+			fails: doctor.APIAuth, hint: "set --sign " + otherSign},
 		{name: "type", extra: func(*doctorWorld) []string { return []string{"--type", "call"} },
-			fails: checkAPIType, hint: "set --type chat"},
+			fails: doctor.APIType, hint: "set --type chat"},
 		{name: "page size above the cap", sim: func(c *simulator.Config) { c.MaxPageSize = 20 },
 			extra: func(*doctorWorld) []string { return []string{"--page-size", "100"} },
-			fails: checkAPIPageSize, hint: "set --page-size 20"},
+			fails: doctor.APIPageSize, hint: "set --page-size 20"},
 		{name: "page size capped silently", sim: func(c *simulator.Config) { c.FaultSpec.PageCap, c.History = 40, 150 },
 			extra: func(*doctorWorld) []string { return []string{"--page-size", "100"} },
-			fails: checkAPIPageSize, hint: "set --page-size 40"},
+			fails: doctor.APIPageSize, hint: "set --page-size 40"},
 		{name: "clock 90s off", sim: func(c *simulator.Config) { c.Clock = func() time.Time { return time.Now().Add(90 * time.Second) } },
-			fails: checkAPIClock, hint: "NTP"},
+			fails: doctor.APIClock, hint: "NTP"},
 		{name: "clock 90s off, timestamps refused", sim: func(c *simulator.Config) { c.FaultSpec.Skew = 90 * time.Second },
-			fails: checkAPIClock, hint: "NTP"},
+			fails: doctor.APIClock, hint: "NTP"},
 		{name: "unreachable broker", extra: func(*doctorWorld) []string { return []string{"--brokers", closedAddr(t)} },
-			fails: checkKafkaReach, hint: "--brokers", skips: []string{checkKafkaTxn, checkKafkaTopics}},
+			fails: doctor.KafkaReach, hint: "--brokers", skips: []string{doctor.KafkaTransactions, doctor.KafkaTopics}},
 		{name: "state topic not compacted", setup: createDeleteTopic("callstream.state"),
-			fails: checkKafkaTopics, hint: "cleanup.policy=compact"},
+			fails: doctor.KafkaTopics, hint: "cleanup.policy=compact"},
 		{name: "state topic compacts and deletes", setup: createPolicyTopic("callstream.state", "compact,delete"),
-			fails: checkKafkaTopics, hint: "--add-config cleanup.policy=compact"},
+			fails: doctor.KafkaTopics, hint: "--add-config cleanup.policy=compact"},
 		{name: "transaction timeout over the brokers' limit", extra: func(*doctorWorld) []string { return []string{"--transaction-timeout", "20m"} },
-			fails: checkKafkaTxn, hint: "set --transaction-timeout to 15m0s or less"},
+			fails: doctor.KafkaTransactions, hint: "set --transaction-timeout to 15m0s or less"},
 		{name: "incompatible registry subject",
 			setup: func(_ *testing.T, w *doctorWorld) {
 				w.reg.SeedSchema("calls-value", 1, 1, sr.Schema{Schema: older, Type: sr.TypeAvro})
 			},
-			fails: checkRegistry, hint: "--schema-compatibility"},
+			fails: doctor.Registry, hint: "--schema-compatibility"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newDoctorWorld(t, tc.sim)
@@ -326,7 +327,7 @@ func TestDoctorSources(t *testing.T) {
 			failed[c.Name] = c.Source
 		}
 	}
-	if len(failed) != 1 || failed[checkAPIType] != "wrong" {
+	if len(failed) != 1 || failed[doctor.APIType] != "wrong" {
 		t.Errorf("failed checks %v, want only api.type of source wrong: %s", failed, out)
 	}
 	if apiChecks["good"] == 0 || apiChecks["good"] != apiChecks["wrong"] {

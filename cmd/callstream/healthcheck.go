@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/callstream/callstream/internal/proc"
+	"github.com/callstream/callstream/internal/settings"
 )
 
 // healthcheckFlags are the flags of callstream healthcheck.
@@ -30,48 +31,22 @@ func cmdHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	var f healthcheckFlags
 	f.register(fs)
-	if err := parseLayered(fs, args, noEnv); err != nil {
+	if err := settings.Parse(fs, args, settings.NoEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "healthcheck", err)
 	}
 	u, err := url.Parse(f.url)
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return exitStatus(stderr, "healthcheck", usagef("--url: want an http(s) URL, got %q", f.url))
+		return exitStatus(stderr, "healthcheck", settings.Usagef("--url: want an http(s) URL, got %q", f.url))
 	case f.timeout <= 0:
-		return exitStatus(stderr, "healthcheck", usagef("--timeout: want more than 0, got %s", f.timeout))
+		return exitStatus(stderr, "healthcheck", settings.Usagef("--timeout: want more than 0, got %s", f.timeout))
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	status, err := probe(ctx, u.String())
+	status, err := proc.Probe(ctx, u.String())
 	if err != nil {
 		return exitStatus(stderr, "healthcheck", err)
 	}
 	fmt.Fprintf(stdout, "%s %s\n", u.Redacted(), status)
 	return 0
-}
-
-// probe GETs rawURL and fails unless the answer is 2xx. The error names the
-// URL without its password, and the status or the transport failure.
-func probe(ctx context.Context, rawURL string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-	if err != nil {
-		return "", fmt.Errorf("building the request: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		// The *url.Error of a failed request repeats the whole URL; keep
-		// only its cause and name the URL redacted.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return "", fmt.Errorf("getting %s: %w", req.URL.Redacted(), err)
-	}
-	defer resp.Body.Close()
-	// Drain a little so the connection closes cleanly; the body is not read.
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", fmt.Errorf("getting %s: %s", req.URL.Redacted(), resp.Status)
-	}
-	return resp.Status, nil
 }

@@ -78,50 +78,6 @@ func TestRunRefusesAtStart(t *testing.T) {
 	}
 }
 
-func TestKafkaFlags(t *testing.T) {
-	good := []string{"--api-url", "http://x", "--app-id", "a", "--app-key", "k", "--brokers", "b:1"}
-	for _, tc := range []struct {
-		name string
-		args []string
-		env  map[string]string
-		want string // part of the one-line error; empty: valid
-	}{
-		{"defaults", nil, nil, ""},
-		{"topic configs repeated", []string{"--topic-config", "retention.ms=1", "--topic-config", "cleanup.policy=compact,delete"}, nil, ""},
-		{"bad topic config", []string{"--topic-config", "retention.ms"}, nil, "topic-config"},
-		{"unknown compression", []string{"--compression", "brotli"}, nil, "--compression"},
-		{"tiny batch", []string{"--batch-max-bytes", "10"}, nil, "--batch-max-bytes"},
-		{"unknown mechanism", []string{"--sasl-mechanism", "GSSAPI"}, nil, "--sasl-mechanism: unknown SASL mechanism"},
-		{"scram without password", []string{"--sasl-mechanism", "SCRAM-SHA-256", "--sasl-username", "u"}, nil, "--sasl-mechanism"},
-		{"password from env", []string{"--sasl-mechanism", "SCRAM-SHA-256", "--sasl-username", "u"},
-			map[string]string{"CALLSTREAM_SASL_PASSWORD": "pw"}, ""},
-		{"password twice", []string{"--sasl-password", "a", "--sasl-password-file", "/nonexistent"}, nil, "--sasl-password-file: give the secret once"},
-		{"missing password file", []string{"--sasl-password-file", "/nonexistent/pw"}, nil, "--sasl-password-file"},
-		{"unknown compatibility", []string{"--schema-compatibility", "SIDEWAYS"}, nil, "--schema-compatibility"},
-		{"registry credentials in URL", []string{"--schema-registry-url", "https://u:p@r"}, nil, "must not carry credentials"},
-		{"registry password from env", []string{"--schema-registry-url", "https://r", "--schema-registry-username", "u"},
-			map[string]string{"CALLSTREAM_SCHEMA_REGISTRY_PASSWORD": "pw"}, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f, err := parseRun(t, append(append([]string{}, good...), tc.args...), tc.env)
-			if err == nil {
-				_, err = f.toConfig(time.Now())
-			}
-			switch {
-			case tc.want == "" && err != nil:
-				t.Fatalf("err %v, want none", err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Fatalf("err %v, want one containing %q", err, tc.want)
-			}
-			if tc.name == "topic configs repeated" {
-				if got := f.produce.topicConfigs.String(); got != "cleanup.policy=compact,delete,retention.ms=1" {
-					t.Errorf("topic configs %q", got)
-				}
-			}
-		})
-	}
-}
-
 // A Schema Registry that does not answer yet at start is waited for, as the
 // brokers are, each attempt logged; the schemas are registered once it
 // listens. Before, the start ended at the first refused connection.

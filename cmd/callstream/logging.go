@@ -6,54 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
+	"github.com/callstream/callstream/internal/settings"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/plugin/kslog"
 )
-
-// logFlags are --log-level and --log-format, shared by the long-running
-// commands.
-type logFlags struct {
-	level, format string
-}
-
-func (l *logFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&l.level, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&l.format, "log-format", "", "json or text (default: text on a terminal, json otherwise)")
-}
-
-// logger builds the process's one logger, writing to w.
-func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(l.level)); err != nil {
-		return nil, invalidValue("log-level", l.level, "want debug, info, warn or error")
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	format := l.format
-	if format == "" {
-		format = "json"
-		if isTerminal(w) {
-			format = "text"
-		}
-	}
-	switch format {
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	}
-	return nil, invalidValue("log-format", l.format, "want json or text")
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
 
 // kgoLogger routes franz-go's logs to ours, at warn and above: its info
 // lines are per connection and would drown the connector's own.
@@ -75,4 +32,18 @@ func flagExit(fs *flag.FlagSet, stdout, stderr io.Writer, cmd string, err error)
 		return 0
 	}
 	return exitStatus(stderr, cmd, err)
+}
+
+// exitStatus prints err as one line and returns the exit status it calls
+// for: 2 for bad usage, 0 for -h, 1 otherwise.
+func exitStatus(stderr io.Writer, cmd string, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintf(stderr, "callstream %s: %s\n", cmd, settings.OneLine(err))
+	var u *settings.UsageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
 }

@@ -98,7 +98,7 @@ func TestObservability(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-		done <- runConnector(ctx, cfg, "127.0.0.1:0", logger, nil, nil, 0)
+		done <- runConnector(ctx, connector.Config{Sources: []connector.SourceConfig{cfg}, UnprefixedSource: cfg.SourceName}, "127.0.0.1:0", logger, nil, nil, 0)
 	}()
 	defer func() {
 		cancel()

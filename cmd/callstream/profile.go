@@ -1,18 +1,12 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"runtime/pprof"
-)
 
-// registerCPUProfile adds --cpuprofile to fs: the file that receives a
-// pprof CPU profile of the whole process, from the start to its exit
-// (callstream bench --cpuprofile passes it to the connector it runs).
-func registerCPUProfile(fs *flag.FlagSet) *string {
-	return fs.String("cpuprofile", "", "write a pprof CPU profile of the process to this file, from the start to the exit (for performance work; empty: none)")
-}
+	"github.com/callstream/callstream/internal/settings"
+)
 
 // startCPUProfile starts profiling the process into path, if set; the
 // returned stop writes the profile out and must run before the exit.
@@ -22,7 +16,7 @@ func startCPUProfile(path string) (stop func(), err error) {
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, usagef("--cpuprofile: %v", err)
+		return nil, settings.Usagef("--cpuprofile: %v", err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()

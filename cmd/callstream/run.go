@@ -5,292 +5,57 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/callstream/callstream/connector/calllist"
 	"io"
 	"log/slog"
-	"math"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/callstream/callstream/connector"
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/registry"
-	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/internal/pause"
+	"github.com/callstream/callstream/internal/settings"
 	"github.com/callstream/callstream/metrics"
-	"github.com/callstream/callstream/secret"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 )
 
-// runFlags are the settings of `callstream run` as the command line holds
-// them; toConfig turns them into a connector.Config.
-type runFlags struct {
-	apiURL, appID, appKey, appKeyFile, typ, sign string
-	brokers, listen, startFrom, tiers            string
-	topics                                       sink.Topics
-	transactionalID, sourceName                  string
-	pageSize, maxPages, partitions, replication  int
-	pageConcurrency                              int
-	pollInterval, settle, backfillWindow         time.Duration
-	sweepWindow, requestTimeout, readyMaxAge     time.Duration
-	noRecordsAlert                               time.Duration
-	retryMax, backfillMaxWindow, fencedHold      time.Duration
-	transactionTimeout, restoreStallTimeout      time.Duration
-	maxTransactionBytes                          int64
-	rateLimit                                    float64
-	rateBurst                                    int
-	createTopics, checkConfig                    bool
-	emitUpdates                                  bool
-	ignoreChanges                                string
-	log                                          logFlags
-	group                                        groupFlags
-	kafka                                        kafkaFlags
-	produce                                      produceFlags
-	// registry is built from the flags by applyKafka; nil without
-	// --schema-registry-url.
-	registry *registry.Client
-}
-
-func (f *runFlags) register(fs *flag.FlagSet) {
-	fs.String("config", "", "YAML file of settings; keys are the flag names")
-	fs.StringVar(&f.apiURL, "api-url", "", "base URL of the vendor API (the client appends "+calllist.Path+")")
-	fs.StringVar(&f.appID, "app-id", "", "the vendor app id")
-	fs.StringVar(&f.appKey, "app-key", "", "the vendor app key (prefer CALLSTREAM_APP_KEY or --app-key-file)")
-	fs.StringVar(&f.appKeyFile, "app-key-file", "", "file holding the vendor app key")
-	fs.StringVar(&f.typ, "type", source.DefaultType, "request type: the category of the archive to list; "+source.DefaultType+" is the only one the vendor's example request shows (its records say \"type\": \"call\" whatever the category); the vendor has others")
-	fs.StringVar(&f.sign, "sign", calllist.DefaultSignSpec, "sign recipe DIGEST:FIELD+FIELD…:CASE:UNIT (see README)")
-	fs.IntVar(&f.pageSize, "page-size", source.DefaultPageSize, "records per page")
-	fs.IntVar(&f.maxPages, "max-pages", 50, "pages of one window before it is split")
-	fs.IntVar(&f.pageConcurrency, "page-concurrency", source.DefaultPageConcurrency, "pages of a window fetched at once after the first (1: one at a time); --rate-limit still applies")
-	fs.DurationVar(&f.requestTimeout, "request-timeout", source.DefaultTimeout, "timeout of one API request")
-	fs.DurationVar(&f.retryMax, "retry-max", source.DefaultRetryMax, "longest wait between retries of a failed API request or of Kafka not ready at start, and the wait after an auth failure")
-	fs.Float64Var(&f.rateLimit, "rate-limit", 0, "API requests a second, retries included (0: no limit)")
-	fs.IntVar(&f.rateBurst, "rate-burst", 1, "API requests that may go at once under --rate-limit")
-	fs.StringVar(&f.brokers, "brokers", "", "Kafka seed brokers, HOST:PORT[,…]")
-	fs.StringVar(&f.transactionalID, "transactional-id", "callstream", "Kafka transactional id; one per connector")
-	defaultTopics := sink.DefaultTopics()
-	fs.StringVar(&f.topics.Calls, "topic-calls", defaultTopics.Calls, "topic of converted and in-progress calls")
-	fs.StringVar(&f.topics.Failed, "topic-failed", defaultTopics.Failed, "topic of failed conversions (status 0)")
-	fs.StringVar(&f.topics.DLQ, "topic-dlq", defaultTopics.DLQ, "dead-letter topic")
-	fs.StringVar(&f.topics.State, "topic-state", defaultTopics.State, "compacted state topic")
-	fs.StringVar(&f.topics.Latest, "topic-latest", defaultTopics.Latest, "compacted current-state topic: every call's latest event (empty: off)")
-	fs.BoolVar(&f.createTopics, "create-topics", true, "create missing topics (false: only verify)")
-	fs.IntVar(&f.partitions, "partitions", 3, "partitions of created event topics")
-	fs.IntVar(&f.replication, "replication-factor", 0, "replication factor of created topics (0: 3, or every broker when the cluster has fewer; -1: the brokers' default.replication.factor)")
-	fs.DurationVar(&f.transactionTimeout, "transaction-timeout", sink.DefaultTransactionTimeout, "transaction timeout asked of the brokers (at most their transaction.max.timeout.ms); a commit produces for at most half of it and ends within a quarter")
-	fs.DurationVar(&f.restoreStallTimeout, "restore-stall-timeout", connector.DefaultRestoreStallTimeout, "a restore of the state topic that reads nothing for this long fails, naming the producer whose open transaction holds it (0: wait for good)")
-	fs.Int64Var(&f.maxTransactionBytes, "max-transaction-bytes", connector.DefaultMaxTransactionBytes, "largest batch of one window's transaction, in bytes of keys, values and headers; a window whose batch would weigh more is halved (0: no bound)")
-	fs.StringVar(&f.listen, "listen", ":9090", "address of /metrics, /healthz and /readyz")
-	fs.StringVar(&f.startFrom, "start-from", "", "backfill start at the first start: RFC 3339 time or a duration ago (default: the deepest tier's horizon)")
-	fs.DurationVar(&f.pollInterval, "poll-interval", 5*time.Second, "how often the live edge is read")
-	fs.DurationVar(&f.settle, "settle-delay", 10*time.Second, "windows end this far in the past")
-	fs.StringVar(&f.tiers, "tiers", schedule.DefaultTiers, "re-scan tiers NAME=HORIZON@EVERY,…")
-	fs.DurationVar(&f.backfillWindow, "backfill-window", time.Hour, "span of one backfill window")
-	fs.DurationVar(&f.backfillMaxWindow, "backfill-max-window", 24*time.Hour, "span a backfill window may grow to while the windows before it are (nearly) empty")
-	fs.DurationVar(&f.sweepWindow, "sweep-window", time.Hour, "span of one re-scan window")
-	fs.StringVar(&f.sourceName, "source-name", "scrm", "name of this source in metrics")
-	fs.DurationVar(&f.readyMaxAge, "ready-max-age", 5*time.Minute, "/readyz fails when no poll succeeded for this long")
-	fs.DurationVar(&f.noRecordsAlert, "no-records-alert", connector.DefaultNoRecordsAlert, "how long API requests may succeed without a record before the CallstreamNoRecords alert fires (exported for the rule)")
-	fs.DurationVar(&f.fencedHold, "fenced-hold", 2*time.Minute, "once a newer instance with the same transactional id has fenced this one, stay up, not ready, this long before exiting, so that a rolling update removes it rather than restarting it; longer than a new instance takes to be ready (0: exit at once)")
-	fs.BoolVar(&f.checkConfig, "check-config", false, "validate the settings and exit")
-	fs.BoolVar(&f.emitUpdates, "emit-updates", true, "emit an UPDATED event when a call's content changes with its status unchanged (false: CREATED and STATUS_CHANGED only)")
-	fs.StringVar(&f.ignoreChanges, "ignore-changes", "", "call fields, FIELD[,…], whose changes alone emit no UPDATED event, e.g. url when it carries an expiring token (extra.KEY for one key of extra)")
-	f.group.register(fs)
-	f.kafka.register(fs)
-	f.produce.register(fs)
-	f.log.register(fs)
-}
-
-// toConfig validates the flags and builds the connector's configuration.
-func (f *runFlags) toConfig(now time.Time) (connector.SourceConfig, error) {
-	var cfg connector.SourceConfig
-	key, err := f.readAppKey()
-	if err != nil {
-		return cfg, err
-	}
-	signer, err := calllist.ParseSigner(f.sign)
-	if err != nil {
-		return cfg, invalidValue("sign", f.sign, err.Error())
-	}
-	tiers, err := schedule.ParseTiers(f.tiers)
-	if err != nil {
-		return cfg, invalidValue("tiers", f.tiers, err.Error())
-	}
-	if f.fencedHold < 0 {
-		return cfg, invalidValue("fenced-hold", f.fencedHold.String(), "want a duration ≥ 0 (0: exit at once)")
-	}
-	for _, n := range []struct {
-		name string
-		v    int
-		max  int
-	}{{"partitions", f.partitions, math.MaxInt32}, {"replication-factor", f.replication, math.MaxInt16}} {
-		if n.v > n.max {
-			return cfg, invalidValue(n.name, strconv.Itoa(n.v), "want at most "+strconv.Itoa(n.max))
-		}
-	}
-	sched := schedule.Config{
-		Tiers: tiers, Settle: f.settle, PollInterval: f.pollInterval,
-		BackfillWindow: f.backfillWindow, SweepWindow: f.sweepWindow,
-		BackfillMaxWindow: f.backfillMaxWindow,
-	}
-	if sched.StartFrom, err = parseStartFrom(f.startFrom, now, sched.Horizon()); err != nil {
-		return cfg, err
-	}
-	cfg = connector.SourceConfig{
-		APIURL: f.apiURL, AppID: f.appID, AppKey: key, Type: f.typ,
-		PageSize: f.pageSize, MaxPages: f.maxPages, PageConcurrency: f.pageConcurrency, Signer: signer, RequestTimeout: f.requestTimeout,
-		Retry:     source.Retry{Initial: source.DefaultRetryInitial, Max: f.retryMax},
-		RateLimit: f.rateLimit, RateBurst: f.rateBurst,
-		Brokers: splitList(f.brokers), TransactionalID: f.transactionalID, Topics: f.topics,
-		CreateTopics: f.createTopics, Partitions: int32(f.partitions), ReplicationFactor: int16(f.replication),
-		TransactionTimeout: f.transactionTimeout, MaxTransactionBytes: f.maxTransactionBytes, RestoreStallTimeout: f.restoreStallTimeout,
-		Schedule: sched, SourceName: f.sourceName, ReadyMaxAge: f.readyMaxAge, NoRecordsAlert: f.noRecordsAlert, Version: version,
-		NoUpdates: !f.emitUpdates, IgnoreChanges: splitList(f.ignoreChanges),
-	}
-	if err := f.applyKafka(&cfg); err != nil {
-		return cfg, err
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, flagError(err)
-	}
-	return cfg, nil
-}
-
-// configFlags are the flags of the connector.Config fields that
-// Validate names.
-var configFlags = map[string]string{
-	"APIURL": "api-url", "AppID": "app-id", "AppKey": "app-key", "PageSize": "page-size", "MaxPages": "max-pages",
-	"PageConcurrency": "page-concurrency", "RequestTimeout": "request-timeout", "Retry.Max": "retry-max",
-	"RateLimit": "rate-limit", "RateBurst": "rate-burst", "Brokers": "brokers", "TransactionalID": "transactional-id",
-	"Topics.Calls": "topic-calls", "Topics.Failed": "topic-failed", "Topics.DLQ": "topic-dlq", "Topics.State": "topic-state",
-	"Topics.Latest": "topic-latest",
-	"Partitions":    "partitions", "ReplicationFactor": "replication-factor",
-	"TransactionTimeout": "transaction-timeout", "MaxTransactionBytes": "max-transaction-bytes",
-	"RestoreStallTimeout": "restore-stall-timeout",
-	"Schedule.Tiers":      "tiers", "Schedule.Settle": "settle-delay", "Schedule.PollInterval": "poll-interval",
-	"Schedule.BackfillWindow": "backfill-window", "Schedule.SweepWindow": "sweep-window",
-	"Schedule.BackfillMaxWindow": "backfill-max-window", "ReadyMaxAge": "ready-max-age", "NoRecordsAlert": "no-records-alert",
-	"BatchMaxBytes": "batch-max-bytes", "IgnoreChanges": "ignore-changes",
-}
-
-// flagError turns the first *connector.FieldError of err into the one-line
-// usage error of its flag.
-func flagError(err error) error {
-	var fe *connector.FieldError
-	if !errors.As(err, &fe) {
-		return &usageError{strings.Split(err.Error(), "\n")[0]}
-	}
-	name, ok := configFlags[fe.Field]
-	if !ok {
-		name = fe.Field // a field without a flag of its own; TestConfigFlagsNameEveryField keeps this from happening
-	}
-	switch {
-	case fe.Field == "AppKey":
-		return usagef("--app-key: %s (or --app-key-file, or CALLSTREAM_APP_KEY)", fe.Want)
-	case fe.Value == "":
-		return usagef("--%s: %s", name, fe.Want)
-	}
-	return invalidValue(name, fe.Value, fe.Want)
-}
-
-func (f *runFlags) readAppKey() (secret.String, error) {
-	switch {
-	case f.appKey != "" && f.appKeyFile != "":
-		return "", usagef("--app-key-file: give the app key once, not also --app-key")
-	case f.appKeyFile != "":
-		b, err := os.ReadFile(f.appKeyFile)
-		if err != nil {
-			return "", usagef("--app-key-file: %v", err)
-		}
-		return secret.String(strings.TrimSpace(string(b))), nil
-	}
-	return secret.String(f.appKey), nil
-}
-
-// parseStartFrom reads --start-from: an RFC 3339 time, or a duration ago.
-func parseStartFrom(s string, now time.Time, horizon time.Duration) (time.Time, error) {
-	if s == "" {
-		return now.Add(-horizon), nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, invalidValue("start-from", s, "want an RFC 3339 time such as 2026-01-02T15:04:05+08:00, or a duration ago such as 48h")
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func newRunFlagSet() *flag.FlagSet { return flag.NewFlagSet("run", flag.ContinueOnError) }
-
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newRunFlagSet()
-	var f runFlags
-	f.register(fs)
-	cpuProfile := registerCPUProfile(fs)
-	if err := parseLayered(fs, args, os.LookupEnv); err != nil {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	f := settings.Run{Version: version}
+	f.Register(fs)
+	if err := settings.Parse(fs, args, os.LookupEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "run", err)
 	}
-	// Without `sources` and `group` the flags define one connector, run as
-	// it always was; otherwise a Set of sources.
-	var (
-		first connector.SourceConfig
-		start func(*slog.Logger, *event.Encoder) error
-	)
-	if f.group.many() {
-		cfg, err := f.toSetConfig(args, os.LookupEnv, time.Now(), nil)
-		if err != nil {
-			return exitStatus(stderr, "run", err)
-		}
-		first = cfg.Sources[0]
-		start = func(logger *slog.Logger, enc *event.Encoder) error {
-			logger.Info("starting sources", "sources", sourceNames(cfg), "group", cfg.Group)
-			return runSet(ctx, cfg, f.listen, logger, enc, f.fencedHold)
-		}
-	} else {
-		cfg, err := f.toConfig(time.Now())
-		if err != nil {
-			return exitStatus(stderr, "run", err)
-		}
-		first = cfg
-		start = func(logger *slog.Logger, enc *event.Encoder) error {
-			return runConnector(ctx, cfg, f.listen, logger, nil, enc, f.fencedHold)
-		}
-	}
-	logger, err := f.log.logger(stderr)
+	// One source is a list of one: without `sources` the flags define it.
+	cfg, err := f.ConnectorConfig(args, os.LookupEnv, time.Now(), nil)
 	if err != nil {
 		return exitStatus(stderr, "run", err)
 	}
-	if f.checkConfig {
+	logger, err := f.Log.Logger(stderr)
+	if err != nil {
+		return exitStatus(stderr, "run", err)
+	}
+	if f.CheckConfig {
 		fmt.Fprintln(stdout, "configuration ok")
 		return 0
 	}
 	setMemoryLimit(logger)
-	stopProfile, err := startCPUProfile(*cpuProfile)
+	stopProfile, err := startCPUProfile(f.CPUProfile)
 	if err != nil {
 		return exitStatus(stderr, "run", err)
 	}
 	defer stopProfile()
-	enc, err := registryEncoder(ctx, f.registry, first, logger)
+	enc, err := registryEncoder(ctx, f.Registry, cfg.Sources[0], logger)
 	if err != nil {
 		return exitStatus(stderr, "run", err)
 	}
-	if err := start(logger, enc); err != nil {
+	logger.Info("starting sources", "sources", sourceNames(cfg), "group", cfg.Group)
+	if err := runConnector(ctx, cfg, f.Listen, logger, nil, enc, f.FencedHold); err != nil {
 		logger.Error("exiting", "class", exitClass(err), "err", err)
 		return 1
 	}
@@ -307,23 +72,6 @@ func exitClass(err error) string {
 		return class
 	}
 	return "fatal"
-}
-
-// runConnector runs the connector and its HTTP endpoints until ctx is done
-// or the connector fails. A connector fenced by a newer instance keeps the
-// endpoints up, not ready, for fencedHold (see holdFenced).
-func runConnector(ctx context.Context, cfg connector.SourceConfig, listen string, logger *slog.Logger, onCommit func(connector.Committed), enc *event.Encoder, fencedHold time.Duration) error {
-	reg := newRegistry()
-	m := metrics.New(reg)
-	setBuildInfo(m)
-	kp := kafkaMetrics(reg)
-	cfg.ProducerOpts = append(cfg.ProducerOpts, kgo.WithHooks(kp), kgo.WithLogger(kgoLogger(logger)))
-	conn, err := connector.New(connector.Config{Sources: []connector.SourceConfig{cfg}, UnprefixedSource: cfg.SourceName},
-		connector.Options{Logger: logger, Metrics: m, OnCommit: onCommit, Encoder: enc, At: stepHook}, nil)
-	if err != nil {
-		return err
-	}
-	return runServing(ctx, conn.Run, conn, listen, reg, logger, fencedHold)
 }
 
 // runServing runs run and the HTTP endpoints of h and reg on listen (none
@@ -382,4 +130,84 @@ func newRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	registerRuntimeCollectors(reg)
 	return reg
+}
+
+// runConnector runs the connector of cfg's sources and its HTTP endpoints
+// until ctx is done or the connector fails. A connector fenced by a newer
+// instance keeps the endpoints up, not ready, for fencedHold (see
+// holdFenced); in a group a fenced unit only stops itself, and Run goes on.
+func runConnector(ctx context.Context, cfg connector.Config, listen string, logger *slog.Logger, onCommit func(connector.Committed), enc *event.Encoder, fencedHold time.Duration) error {
+	reg := newRegistry()
+	m := metrics.New(reg)
+	setBuildInfo(m)
+	var gm *metrics.Group
+	if cfg.Group != "" {
+		gm = metrics.NewGroup(reg)
+	}
+	for i := range cfg.Sources {
+		cfg.Sources[i].ProducerOpts = append(cfg.Sources[i].ProducerOpts, kgo.WithLogger(kgoLogger(logger)))
+	}
+	// kprom keeps the collectors of one client: in a group every producer
+	// gets its own, told apart by its client id, the transactional id.
+	unitOpts := func(tid string) []kgo.Opt {
+		if cfg.Group == "" {
+			return []kgo.Opt{kgo.WithHooks(kafkaMetrics(reg))}
+		}
+		return []kgo.Opt{kgo.ClientID(tid), kgo.WithHooks(kafkaMetrics(reg))}
+	}
+	conn, err := connector.New(cfg, connector.Options{Logger: logger, Metrics: m, OnCommit: onCommit, Encoder: enc, At: stepHook, UnitProducerOpts: unitOpts}, gm)
+	if err != nil {
+		return err
+	}
+	return runServing(ctx, conn.Run, conn, listen, reg, logger, fencedHold)
+}
+
+// sourceNames lists the sources' names, for the start's log line.
+func sourceNames(cfg connector.Config) string {
+	names := make([]string, len(cfg.Sources))
+	for i, s := range cfg.Sources {
+		names[i] = s.SourceName
+	}
+	return strings.Join(names, ",")
+}
+
+// registryEncoder registers or looks up the value schemas of the topics
+// and returns an encoder framing values with their ids; without a registry
+// it returns nil, the connector's default single-object encoding. An
+// incompatible schema or refused credentials stop the start here, before
+// Kafka is touched; a registry that does not answer yet (see
+// registry.Mendable) is waited for as the brokers are, each attempt
+// logged, with a backoff that doubles up to cfg.Retry.Max.
+func registryEncoder(ctx context.Context, c *registry.Client, cfg connector.SourceConfig, logger *slog.Logger) (*event.Encoder, error) {
+	if c == nil {
+		return nil, nil
+	}
+	t := cfg.Topics
+	wait := source.DefaultRetryInitial
+	ceiling := max(cfg.Retry.Max, wait)
+	var ids registry.IDs
+	for attempt := 1; ; attempt++ {
+		var err error
+		ids, err = c.RegisterTopics(ctx, t.DLQ, t.Calls, t.Failed, t.Latest)
+		if err == nil {
+			if attempt > 1 {
+				logger.Info("schema registry ready", "attempts", attempt)
+			}
+			break
+		}
+		if !registry.Mendable(err) || ctx.Err() != nil {
+			return nil, fmt.Errorf("schema registry: %w", err)
+		}
+		logger.Warn("schema registry not ready; retrying", "attempt", attempt, "retry_in_seconds", wait.Seconds(), "err", err)
+		if pause.For(ctx, wait) != nil {
+			return nil, fmt.Errorf("waiting for the schema registry: %w (last error: %w)", ctx.Err(), err)
+		}
+		wait = min(2*wait, ceiling)
+	}
+	subjects := []string{registry.Subject(t.Calls), registry.Subject(t.Failed), registry.Subject(t.DLQ)}
+	if t.Latest != "" {
+		subjects = append(subjects, registry.Subject(t.Latest))
+	}
+	logger.Info("schemas registered", "call_event_id", ids.CallEvent, "dead_letter_id", ids.DeadLetter, "subjects", subjects)
+	return event.NewRegistryEncoder(ids.CallEvent, ids.DeadLetter), nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/callstream/callstream/internal/settings"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -18,8 +19,7 @@ func registerRuntimeCollectors(reg prometheus.Registerer) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }
 
-// readiness is what /readyz reports: a connector's Health, or a Set of
-// sources.
+// readiness is what /readyz reports: the connector's.
 type readiness interface {
 	Ready() (bool, string)
 }
@@ -48,7 +48,7 @@ func serveHTTP(ctx context.Context, addr string, reg *prometheus.Registry, h rea
 	mux.HandleFunc("GET /readyz", healthHandler(h))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return usagef("--listen: %v", err)
+		return settings.Usagef("--listen: %v", err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	logger.Info("serving metrics and health", "addr", ln.Addr().String())

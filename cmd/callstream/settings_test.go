@@ -2,72 +2,11 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/callstream/callstream/connector"
-	"github.com/callstream/callstream/connector/schedule"
-	"github.com/callstream/callstream/connector/sink"
-	"github.com/callstream/callstream/connector/source"
 )
-
-func envOf(m map[string]string) func(string) (string, bool) {
-	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-}
-
-func parseRun(t *testing.T, args []string, env map[string]string) (*runFlags, error) {
-	t.Helper()
-	fs := newRunFlagSet()
-	var f runFlags
-	f.register(fs)
-	return &f, parseLayered(fs, args, envOf(env))
-}
-
-func TestPrecedenceFlagEnvFileDefault(t *testing.T) {
-	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "callstream.yaml")
-	yaml := "poll-interval: 7s\nsettle-delay: 3s\npage-size: 40\nbrokers: [a:9092, b:9092]\n"
-	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := parseRun(t,
-		[]string{"--config", cfgFile, "--poll-interval", "9s"},
-		map[string]string{"CALLSTREAM_POLL_INTERVAL": "8s", "CALLSTREAM_SETTLE_DELAY": "4s"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name string
-		got  any
-		want any
-	}{
-		{"flag beats env and file", f.pollInterval, 9 * time.Second},
-		{"env beats file", f.settle, 4 * time.Second},
-		{"file beats default", f.pageSize, 40},
-		{"file list", f.brokers, "a:9092,b:9092"},
-		{"default", f.maxPages, 50},
-	} {
-		if tc.got != tc.want {
-			t.Errorf("%s: got %v, want %v", tc.name, tc.got, tc.want)
-		}
-	}
-}
-
-func TestConfigFromEnvironment(t *testing.T) {
-	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "c.yaml")
-	if err := os.WriteFile(cfgFile, []byte("app-id: from-file\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f, err := parseRun(t, nil, map[string]string{"CALLSTREAM_CONFIG": cfgFile})
-	if err != nil || f.appID != "from-file" {
-		t.Fatalf("CALLSTREAM_CONFIG: app id %q, err %v", f.appID, err)
-	}
-}
 
 // Every bad setting is one line that names it, and exit status 2.
 func TestBadSettingsNameTheSetting(t *testing.T) {
@@ -125,22 +64,6 @@ func TestCheckConfigAcceptsAGoodConfig(t *testing.T) {
 		&stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
-	}
-}
-
-func TestAppKeyFile(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "key")
-	if err := os.WriteFile(p, []byte("s3cret\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f := runFlags{appKeyFile: p}
-	k, err := f.readAppKey()
-	if err != nil || k.Reveal() != "s3cret" {
-		t.Fatalf("readAppKey = %q, %v", k.Reveal(), err)
-	}
-	f.appKey = "also"
-	if _, err := f.readAppKey(); err == nil {
-		t.Error("both --app-key and --app-key-file accepted")
 	}
 }
 
@@ -233,51 +156,5 @@ func TestHelpKeepsFlagTypes(t *testing.T) {
 	}
 	if strings.Contains(help, "panic") {
 		t.Errorf("help holds a panic:\n%s", help)
-	}
-}
-
-// Every field that connector.Config.Validate can name has a run flag.
-func TestConfigFlagsNameEveryField(t *testing.T) {
-	fs := newRunFlagSet()
-	var f runFlags
-	f.register(fs)
-	for field, name := range configFlags {
-		if fs.Lookup(name) == nil {
-			t.Errorf("field %s maps to --%s, which run does not have", field, name)
-		}
-	}
-	// Wrong in every field: the topics missing, and then all the same.
-	bad := connector.SourceConfig{
-		APIURL: "ftp://x", PageConcurrency: 65, RequestTimeout: -1, Retry: source.Retry{Max: -1},
-		RateLimit: -1, RateBurst: -1, Partitions: -2, ReplicationFactor: -2, ReadyMaxAge: -1, NoRecordsAlert: -1,
-		BatchMaxBytes: 10, IgnoreChanges: []string{"nope"},
-		TransactionTimeout: time.Millisecond, MaxTransactionBytes: -1, RestoreStallTimeout: -1,
-		Schedule: schedule.Config{Settle: -1, BackfillWindow: time.Millisecond, BackfillMaxWindow: time.Nanosecond},
-	}
-	same := connector.SourceConfig{Topics: sink.Topics{Calls: "t", Failed: "t", DLQ: "t", State: "t", Latest: "t"}}
-	var errs []error
-	for _, c := range []connector.SourceConfig{bad, same} {
-		joined, ok := c.Validate().(interface{ Unwrap() []error })
-		if !ok {
-			t.Fatal("Validate of a wrong config returned no joined errors")
-		}
-		errs = append(errs, joined.Unwrap()...)
-	}
-	named := map[string]bool{}
-	for _, err := range errs {
-		var fe *connector.FieldError
-		if !errors.As(err, &fe) {
-			t.Errorf("Validate error %v is not a *connector.FieldError", err)
-			continue
-		}
-		named[fe.Field] = true
-		if _, ok := configFlags[fe.Field]; !ok {
-			t.Errorf("Validate names field %s, which has no flag in configFlags", fe.Field)
-		}
-	}
-	for field := range configFlags {
-		if !named[field] {
-			t.Errorf("configFlags maps %s, which Validate of the wrong configs did not name", field)
-		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/internal/syncbuf"
 	"github.com/callstream/callstream/secret"
@@ -68,11 +69,11 @@ func TestSimulateApps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.FetchPage(ctx, source.Window{Start: now.Add(-2 * time.Hour), End: now}, 1); err == nil {
+		if _, err := c.FetchPage(ctx, calllist.Window{Start: now.Add(-2 * time.Hour), End: now}, 1); err == nil {
 			t.Errorf("%s answered a wrong app key", tc.app)
 		}
 		c, _ = source.NewClient(source.Config{BaseURL: "http://" + addr, AppID: tc.app, AppKey: secret.String(tc.key), Type: tc.typ, PageSize: 100})
-		p, err := c.FetchPage(ctx, source.Window{Start: now.Add(-2 * time.Hour), End: now}, 1)
+		p, err := c.FetchPage(ctx, calllist.Window{Start: now.Add(-2 * time.Hour), End: now}, 1)
 		if err != nil || p.TotalCount != tc.want {
 			t.Errorf("%s type %s: page %+v, %v; want %d calls", tc.app, tc.typ, p, err, tc.want)
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/connector/source"
 )
 
@@ -98,7 +99,7 @@ func TestSimulateServes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := c.FetchPage(ctx, source.Window{Start: now.Add(-2 * time.Hour), End: now}, 1)
+		p, err := c.FetchPage(ctx, calllist.Window{Start: now.Add(-2 * time.Hour), End: now}, 1)
 		if err != nil || p.TotalCount != tc.total || p.TotalPage != tc.pages || (tc.total > 0 && (p.PageSize != 25 || len(p.Records) != 25)) {
 			t.Fatalf("FetchPage of type %s: %+v, %v", tc.typ, p, err)
 		}

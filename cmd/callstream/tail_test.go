@@ -20,7 +20,7 @@ import (
 // an aborted one. It returns the seed address.
 func tailCluster(t *testing.T) string {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, defaultTailTopics...))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, defaultTailTopics()...))
 	if err != nil {
 		t.Fatal(err)
 	}

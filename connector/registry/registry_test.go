@@ -17,7 +17,7 @@ import (
 	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/registry"
 	"github.com/callstream/callstream/connector/security"
-	"github.com/callstream/callstream/connector/security/testpki"
+	"github.com/callstream/callstream/internal/testpki"
 	"github.com/callstream/callstream/schemas"
 	"github.com/callstream/callstream/secret"
 	"github.com/twmb/franz-go/pkg/sr"

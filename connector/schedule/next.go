@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/connector/calllist"
 )
 
 // Checkpoints reads checkpoint values by name (nil when absent).
@@ -81,7 +81,7 @@ func (c Config) nextLive(now time.Time, live checkpoint, edge int64) (Task, bool
 	if now.Before(due) || edge <= live.End {
 		return Task{}, false, due.Sub(now)
 	}
-	w := source.Window{Start: sec(live.End + 1), End: sec(edge)}
+	w := calllist.Window{Start: sec(live.End + 1), End: sec(edge)}
 	return Task{Kind: Live, Name: liveName, Window: w, cpName: liveName}, true, 0
 }
 
@@ -105,7 +105,7 @@ func (c Config) nextRescan(now time.Time, tier Tier, cps Checkpoints, liveEnd in
 		}
 	}
 	end := min(cp.Cursor+int64(c.SweepWindow/time.Second)-1, cp.Stop)
-	w := source.Window{Start: sec(cp.Cursor), End: sec(end)}
+	w := calllist.Window{Start: sec(cp.Cursor), End: sec(end)}
 	return Task{Kind: Rescan, Name: tier.Name, Window: w, cpName: name, cp: cp}, true, 0
 }
 
@@ -121,7 +121,7 @@ func (c Config) nextBackfill(cps Checkpoints) (Task, bool) {
 	}
 	cp.Span = min(cp.Span, maxSpan)
 	end := min(cp.Cursor+cp.Span-1, cp.Stop)
-	w := source.Window{Start: sec(cp.Cursor), End: sec(end)}
+	w := calllist.Window{Start: sec(cp.Cursor), End: sec(end)}
 	return Task{Kind: Backfill, Name: backfillName, Window: w, cpName: backfillName, cp: cp, maxSpan: maxSpan}, true
 }
 

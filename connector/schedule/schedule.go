@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/connector/calllist"
 )
 
 // Checkpoint names in the state store.
@@ -53,7 +53,7 @@ type Task struct {
 	Kind Kind
 	// Name is "live", "backfill" or the tier's name: a metric label.
 	Name   string
-	Window source.Window
+	Window calllist.Window
 	// key and value of the checkpoint once Window is read whole.
 	cpName string
 	cp     checkpoint

@@ -1,7 +1,7 @@
 package schedule
 
 import (
-	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/connector/calllist"
 	"testing"
 	"time"
 )
@@ -200,7 +200,7 @@ func TestParseTiers(t *testing.T) {
 	}
 }
 
-func halfWindow(a, b time.Time) source.Window { return source.Window{Start: a, End: b} }
+func halfWindow(a, b time.Time) calllist.Window { return calllist.Window{Start: a, End: b} }
 
 // A clock that steps back (a restart measuring the API's clock anew) must
 // not start a sweep below the watermark: calls there may have left the
@@ -262,5 +262,15 @@ func TestBackfillTakesTurnsWithRescans(t *testing.T) {
 	}
 	if backfills == 0 || backfills < rescans-1 {
 		t.Errorf("backfill ran %d turns against %d re-scans while re-scans were always due; want turns about even", backfills, rescans)
+	}
+}
+
+func TestFormatSpan(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		168 * time.Hour: "168h", 90 * time.Minute: "1h30m", 10 * time.Minute: "10m", 90 * time.Second: "1m30s", 5 * time.Second: "5s",
+	} {
+		if got := FormatSpan(d); got != want {
+			t.Errorf("FormatSpan(%s) = %q, want %q", d, got, want)
+		}
 	}
 }

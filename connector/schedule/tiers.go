@@ -59,3 +59,16 @@ func ParseTiers(spec string) ([]Tier, error) {
 	}
 	return tiers, nil
 }
+
+// FormatSpan writes d as tiers are written, without trailing zero units:
+// 168h, 1h30m, 10m.
+func FormatSpan(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector/security"
-	"github.com/callstream/callstream/connector/security/testpki"
+	"github.com/callstream/callstream/internal/testpki"
 	"github.com/callstream/callstream/secret"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"

@@ -192,14 +192,14 @@ func (c *Client) PageSize() int { return c.size.current() }
 // are *APIError (see Kind) wrapped with the page and window; if ctx is done
 // the error wraps ctx.Err() instead. The page's PageNo is checked against
 // pageNo; nothing else is checked across pages here (see ReadWindow).
-func (c *Client) FetchPage(ctx context.Context, w Window, pageNo int) (*calllist.Page, error) {
+func (c *Client) FetchPage(ctx context.Context, w calllist.Window, pageNo int) (*calllist.Page, error) {
 	return c.attempt(ctx, w, pageNo, c.cfg.PageSize)
 }
 
 // Count makes ONE attempt at asking how many calls the API lists in w: page
 // 1 at a page size of 1, whose totalCount counts them all. Failures are as
 // FetchPage's.
-func (c *Client) Count(ctx context.Context, w Window) (int, error) {
+func (c *Client) Count(ctx context.Context, w calllist.Window) (int, error) {
 	p, err := c.attempt(ctx, w, 1, 1)
 	if err != nil {
 		return 0, err
@@ -209,7 +209,7 @@ func (c *Client) Count(ctx context.Context, w Window) (int, error) {
 
 // attempt makes one request of page pageNo of w at pageSize, waiting for
 // the rate limit and reporting it through the hooks.
-func (c *Client) attempt(ctx context.Context, w Window, pageNo, pageSize int) (*calllist.Page, error) {
+func (c *Client) attempt(ctx context.Context, w calllist.Window, pageNo, pageSize int) (*calllist.Page, error) {
 	if pageNo < 1 {
 		return nil, fmt.Errorf("fetching page %d of %s: page numbers start at 1", pageNo, w)
 	}
@@ -247,7 +247,7 @@ func (c *Client) attempt(ctx context.Context, w Window, pageNo, pageSize int) (*
 }
 
 // fetch does the request; every error it returns is an *APIError.
-func (c *Client) fetch(ctx context.Context, w Window, pageNo, pageSize int) (*calllist.Page, error) {
+func (c *Client) fetch(ctx context.Context, w calllist.Window, pageNo, pageSize int) (*calllist.Page, error) {
 	body := calllist.NewRequest(w.Start, w.End, c.cfg.Type, pageNo, pageSize).Body()
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()

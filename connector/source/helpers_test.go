@@ -126,7 +126,7 @@ func newTestClient(t testing.TB, url string, mod func(*Config)) *Client {
 
 var fastRetry = Retry{Initial: time.Millisecond, Max: 5 * time.Millisecond}
 
-func testWindow() Window {
+func testWindow() calllist.Window {
 	s := time.Date(2025, 3, 21, 0, 0, 0, 0, calllist.CST)
-	return Window{Start: s, End: s.Add(time.Hour - time.Second)}
+	return calllist.Window{Start: s, End: s.Add(time.Hour - time.Second)}
 }

@@ -37,7 +37,9 @@ func vendorIDs(t *testing.T, f *fakeVendor) []int64 {
 }
 
 // oneSecond is a window that cannot be narrowed.
-func oneSecond() Window { return Window{Start: testWindow().Start, End: testWindow().Start} }
+func oneSecond() calllist.Window {
+	return calllist.Window{Start: testWindow().Start, End: testWindow().Start}
+}
 
 // Re-reads that keep disagreeing end in a decision that depends on the
 // window: narrow one of several pages that can split, take as listed one
@@ -46,7 +48,7 @@ func TestReadWindowNarrowingDecisions(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		records int
-		window  Window
+		window  calllist.Window
 		reason  string // "" wants ErrWindowDrift
 		reads   int    // reads of page 1 made
 	}{

@@ -59,7 +59,7 @@ func (r Retry) delay(n int, err error) time.Duration {
 
 // fetchRetry fetches one page at size until it succeeds, ctx is done or the
 // attempts run out.
-func (c *Client) fetchRetry(ctx context.Context, w Window, pageNo, size int, r Retry) (*calllist.Page, error) {
+func (c *Client) fetchRetry(ctx context.Context, w calllist.Window, pageNo, size int, r Retry) (*calllist.Page, error) {
 	for n := 0; ; n++ {
 		p, err := c.attempt(ctx, w, pageNo, size)
 		if err == nil {

@@ -4,45 +4,16 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/internal/pause"
 	"golang.org/x/sync/errgroup"
 )
 
-// Window is a range of gmtCreateTime, both ends inclusive, in whole seconds
-// (fractions are dropped when it is sent).
-type Window struct {
-	Start, End time.Time
-}
-
-// String formats w in CST, e.g. "2025-03-21 00:00:00..2025-03-21 00:59:59".
-func (w Window) String() string {
-	return calllist.FormatTime(w.Start) + ".." + calllist.FormatTime(w.End)
-}
-
-// CanSplit reports whether w spans at least two whole seconds.
-func (w Window) CanSplit() bool {
-	return w.End.Truncate(time.Second).After(w.Start.Truncate(time.Second))
-}
-
-// Split cuts w in two halves at a whole second: [Start, mid] and
-// [mid+1s, End], which together cover w exactly. A window that cannot be
-// split (see CanSplit) is returned as the first half with a zero second.
-func (w Window) Split() (Window, Window) {
-	s, e := w.Start.Truncate(time.Second), w.End.Truncate(time.Second)
-	if !e.After(s) {
-		return w, Window{}
-	}
-	mid := s.Add((e.Sub(s) / 2).Truncate(time.Second))
-	return Window{Start: w.Start, End: mid}, Window{Start: mid.Add(time.Second), End: w.End}
-}
-
 // WindowRead is a window read whole: every call the API listed in it, each
 // id once.
 type WindowRead struct {
-	Window Window
+	Window calllist.Window
 	// Records are every record, pages in order, as received; for a
 	// listing accepted as listed (see Inconsistent), the union over the
 	// reads, each id once, in its latest form.
@@ -145,7 +116,7 @@ const (
 // ran out (Retry.Attempts) or a window that can be narrowed kept drifting;
 // it makes at most max(Config.MaxRereads, 3)+1 reads of the window, and up
 // to maxCapRereads more at page caps it learnt on the way.
-func (c *Client) ReadWindow(ctx context.Context, w Window, retry Retry) (*WindowRead, error) {
+func (c *Client) ReadWindow(ctx context.Context, w calllist.Window, retry Retry) (*WindowRead, error) {
 	retry = retry.withDefaults()
 	maxRereads := max(c.cfg.MaxRereads, 0)
 	var u union
@@ -205,7 +176,7 @@ type pass struct {
 // readOnce reads w once from page 1, asking smaller records a page fewer
 // than the size in use (at least one). A read that is not whole says why
 // in the pass, with no error.
-func (c *Client) readOnce(ctx context.Context, w Window, smaller int, retry Retry) (*pass, error) {
+func (c *Client) readOnce(ctx context.Context, w calllist.Window, smaller int, retry Retry) (*pass, error) {
 	asked := max(c.size.ask(c.cfg.Clock())-smaller, 1)
 	first, err := c.fetchRetry(ctx, w, 1, asked, retry)
 	if err != nil {
@@ -265,7 +236,7 @@ func (c *Client) readOnce(ctx context.Context, w Window, smaller int, retry Retr
 // asked at as many records as page 1 held lists more of the window only if
 // the server caps its pages. It learns the cap if so, adding what page 2
 // listed to u.
-func (c *Client) hiddenCap(ctx context.Context, w Window, p *pass, u *union, retry Retry) bool {
+func (c *Client) hiddenCap(ctx context.Context, w calllist.Window, p *pass, u *union, retry Retry) bool {
 	rows := len(p.records)
 	if p.why != driftCount || rows == 0 || rows >= p.totalCount || rows >= p.size {
 		return false
@@ -335,7 +306,7 @@ func (u *union) adds(recs []calllist.Raw) bool {
 }
 
 // accept returns the union as the window read, last being its last read.
-func (u *union) accept(w Window, last *pass, rereads int) *WindowRead {
+func (u *union) accept(w calllist.Window, last *pass, rereads int) *WindowRead {
 	in := &Inconsistency{Reason: InconsistentCount, Drift: string(last.why), TotalCount: last.totalCount,
 		Listed: len(last.records), Reads: u.reads, Twice: u.twice}
 	switch {
@@ -351,7 +322,7 @@ func (u *union) accept(w Window, last *pass, rereads int) *WindowRead {
 // fetchPages fetches pages from..to of w (none if to < from), up to
 // Config.PageConcurrency at once (in page order when that is 1), and
 // returns them in order. A page whose retries run out cancels the others.
-func (c *Client) fetchPages(ctx context.Context, w Window, from, to, size int, retry Retry) ([]*calllist.Page, error) {
+func (c *Client) fetchPages(ctx context.Context, w calllist.Window, from, to, size int, retry Retry) ([]*calllist.Page, error) {
 	out := make([]*calllist.Page, max(to-from+1, 0))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(c.cfg.PageConcurrency, 1))

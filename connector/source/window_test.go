@@ -177,30 +177,10 @@ func TestReadWindowTooManyPages(t *testing.T) {
 	if !errors.As(err, &tm) || !errors.Is(err, ErrTooManyPages) || tm.TotalPage != 4 || f.callCount() != 1 {
 		t.Fatalf("err = %v after %d calls; want TooManyPagesError{4} after page 1", err, f.callCount())
 	}
-	one := Window{Start: testWindow().Start, End: testWindow().Start}
+	one := calllist.Window{Start: testWindow().Start, End: testWindow().Start}
 	wr, err := c.ReadWindow(context.Background(), one, fastRetry)
 	if err != nil || len(wr.Records) != 10 {
 		t.Errorf("one-second window: %v, %d records; want it read whole", err, len(wr.Records))
-	}
-}
-
-func TestWindowSplit(t *testing.T) {
-	w := testWindow()
-	a, b := w.Split()
-	if a.String() != "2025-03-21 00:00:00..2025-03-21 00:29:59" || b.String() != "2025-03-21 00:30:00..2025-03-21 00:59:59" {
-		t.Errorf("Split(%s) = %s, %s", w, a, b)
-	}
-	two := Window{Start: w.Start, End: w.Start.Add(time.Second)}
-	a, b = two.Split()
-	if !a.Start.Equal(a.End) || !b.Start.Equal(b.End) || !b.Start.Equal(a.End.Add(time.Second)) {
-		t.Errorf("Split(%s) = %s, %s", two, a, b)
-	}
-	one := Window{Start: w.Start, End: w.Start}
-	if one.CanSplit() {
-		t.Errorf("%s can split", one)
-	}
-	if a, b := one.Split(); a != one || b != (Window{}) {
-		t.Errorf("Split(%s) = %s, %s", one, a, b)
 	}
 }
 

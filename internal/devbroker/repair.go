@@ -1,4 +1,4 @@
-package main
+package devbroker
 
 import (
 	"context"
@@ -26,10 +26,11 @@ import (
 // private instance on the same log writes the missing markers and shuts
 // down cleanly: then the broker behaves as Kafka does after a crash.
 
-// closeAbortedTxns opens the log of dataDir on a private port, writes the
-// abort marker of every aborted transaction that has none, and closes it.
-// It returns how many it wrote.
-func closeAbortedTxns(ctx context.Context, dataDir string, log *slog.Logger) (int, error) {
+// Repair opens the log of dataDir on a private port, writes the abort
+// marker of every aborted transaction that has none, and closes it. It
+// returns how many it wrote, logging each to log at warn.
+func Repair(ctx context.Context, dataDir string, log *slog.Logger) (int, error) {
+	log = orDiscard(log)
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DataDir(dataDir),
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, "127.0.0.1:0") }))
 	if err != nil {

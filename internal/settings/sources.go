@@ -1,19 +1,14 @@
-package main
+package settings
 
 import (
-	"context"
 	"errors"
 	"flag"
-	"log/slog"
+	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/callstream/callstream/connector"
-	"github.com/callstream/callstream/connector/event"
-	"github.com/callstream/callstream/metrics"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -55,17 +50,16 @@ func (s *sourcesFlag) parse() ([]map[string]string, error) {
 	}
 	var raw []map[string]any
 	if err := yaml.Unmarshal([]byte(s.raw), &raw); err != nil {
-		return nil, usagef("--sources: want a list of sources: %v", oneLine(err))
+		return nil, Usagef("--sources: want a list of sources: %v", OneLine(err))
 	}
 	list := make([]map[string]string, len(raw))
 	for i, m := range raw {
-		list[i] = make(map[string]string, len(m))
-		for k, v := range m {
-			str, err := scalar(v)
-			if err != nil {
-				return nil, usagef("sources[%d].%s: %v", i, k, err)
-			}
-			list[i][k] = str
+		var (
+			k   string
+			err error
+		)
+		if list[i], k, err = scalars(m); err != nil {
+			return nil, Usagef("sources[%d].%s: %v", i, k, err)
 		}
 	}
 	return list, nil
@@ -92,17 +86,14 @@ func (g *groupFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&g.removedRetention, "removed-source-retention", connector.DefaultRemovedSourceRetention, "how long the state of a source removed from the sources list stays after it last wrote; a source that comes back within it goes on where it stopped, later it starts afresh (0: for good)")
 }
 
-// many reports whether the settings ask for a Set rather than the single
-// source of old.
-func (g *groupFlags) many() bool { return strings.TrimSpace(g.sources.raw) != "" || g.group != "" }
-
-// toSetConfig builds the configuration of every source: the flags as parsed
-// (flag > environment > file), overridden by the keys of the source's
-// entry. Without `sources` the flags define one source.
+// ConnectorConfig builds the connector's configuration, of every source:
+// the flags as parsed (flag > environment > file), overridden by the keys
+// of the source's entry. Without `sources` the flags define one source, a
+// list of one.
 //
 // A command that adds flags of its own to run's (doctor's --format)
 // registers them again through own, so that args parse for each source.
-func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bool), now time.Time, own func(*flag.FlagSet)) (connector.Config, error) {
+func (f *Run) ConnectorConfig(args []string, lookupEnv func(string) (string, bool), now time.Time, own func(*flag.FlagSet)) (connector.Config, error) {
 	g := f.group
 	cfg := connector.Config{
 		UnprefixedSource: f.sourceName, Group: g.group, StatePartitions: g.statePartitions,
@@ -110,33 +101,33 @@ func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bo
 		RebalanceTimeout: g.rebalanceTimeout, RemovedSourceRetention: g.removedRetention,
 	}
 	if g.maxConcurrentRequests < 1 {
-		return cfg, usagef("--max-concurrent-requests: want at least 1, got %d", g.maxConcurrentRequests)
+		return cfg, Usagef("--max-concurrent-requests: want at least 1, got %d", g.maxConcurrentRequests)
 	}
 	if g.sessionTimeout <= 0 {
-		return cfg, usagef("--session-timeout: want a positive duration, got %s", g.sessionTimeout)
+		return cfg, Usagef("--session-timeout: want a positive duration, got %s", g.sessionTimeout)
 	}
 	if g.rebalanceTimeout < 0 {
-		return cfg, usagef("--rebalance-timeout: want a duration ≥ 0, got %s", g.rebalanceTimeout)
+		return cfg, Usagef("--rebalance-timeout: want a duration ≥ 0, got %s", g.rebalanceTimeout)
 	}
 	list, err := g.sources.parse()
 	if err != nil {
 		return cfg, err
 	}
 	if len(list) == 0 {
-		c, err := f.toConfig(now)
+		c, err := f.SourceConfig(now)
 		if err != nil {
 			return cfg, err
 		}
 		cfg.Sources = []connector.SourceConfig{c}
 	}
 	for i, entry := range list {
-		c, err := sourceConfig(i, entry, args, lookupEnv, now, own)
+		c, err := f.sourceConfig(i, entry, args, lookupEnv, now, own)
 		if err != nil {
 			return cfg, err
 		}
 		cfg.Sources = append(cfg.Sources, c)
 	}
-	if f.registry == nil && len(list) > 0 {
+	if f.Registry == nil && len(list) > 0 {
 		// The registry client is the process's, built from the flags.
 		var shared connector.SourceConfig
 		if err := f.applyKafka(&shared); err != nil {
@@ -144,96 +135,40 @@ func (f *runFlags) toSetConfig(args []string, lookupEnv func(string) (string, bo
 		}
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, &usageError{err.Error()}
+		return cfg, &UsageError{err.Error()}
 	}
 	return cfg, nil
 }
 
 // sourceConfig parses the run settings afresh and sets the keys of one
 // `sources:` entry on them.
-func sourceConfig(i int, entry map[string]string, args []string, lookupEnv func(string) (string, bool), now time.Time, own func(*flag.FlagSet)) (connector.SourceConfig, error) {
+func (f *Run) sourceConfig(i int, values map[string]string, args []string, lookupEnv func(string) (string, bool), now time.Time, own func(*flag.FlagSet)) (connector.SourceConfig, error) {
+	name, ok := values[sourceKeyName]
+	if !ok {
+		return connector.SourceConfig{}, Usagef("sources[%d]: name is required", i)
+	}
 	fs := newRunFlagSet()
-	var f runFlags
-	f.register(fs)
+	src := Run{Version: f.Version}
+	src.Register(fs)
 	if own != nil {
 		own(fs)
 	}
-	if err := parseLayered(fs, args, lookupEnv); err != nil {
+	e := entry{
+		values: maps.Clone(values), where: fmt.Sprintf("sources[%d] (%s)", i, name), keySep: ".",
+		allowed: func(k string) bool { return perSourceFlags[k] }, notA: "a per-source setting",
+	}
+	delete(e.values, sourceKeyName)
+	if err := e.overlay(fs, args, lookupEnv, &src.appKey, &src.appKeyFile); err != nil {
 		return connector.SourceConfig{}, err
 	}
-	name, ok := entry[sourceKeyName]
-	if !ok {
-		return connector.SourceConfig{}, usagef("sources[%d]: name is required", i)
-	}
-	keys := entryKeys(entry, &f.appKey, &f.appKeyFile)
-	for _, k := range keys {
-		v := entry[k]
-		if k == sourceKeyName {
-			f.sourceName = v
-			continue
-		}
-		if !perSourceFlags[k] {
-			return connector.SourceConfig{}, usagef("sources[%d] (%s): %q is not a per-source setting", i, name, k)
-		}
-		if err := fs.Set(k, v); err != nil {
-			return connector.SourceConfig{}, usagef("sources[%d] (%s).%s: invalid value: %v", i, name, k, err)
-		}
-	}
-	c, err := f.toConfig(now)
+	src.sourceName = name
+	c, err := src.SourceConfig(now)
 	if err != nil {
-		var u *usageError
+		var u *UsageError
 		if errors.As(err, &u) {
-			return c, usagef("sources[%d] (%s): %s", i, name, u.msg)
+			return c, Usagef("sources[%d] (%s): %s", i, name, u.Msg)
 		}
 		return c, err
 	}
 	return c, nil
-}
-
-// entryKeys returns the keys of one entry of a list (a source of
-// `sources:`, an app of `simulate --apps`) in order, and drops the app key
-// or key file given globally when the entry sets the other: the two are
-// exclusive for one entry.
-func entryKeys[V any](entry map[string]V, appKey, appKeyFile *string) []string {
-	keys := slices.Sorted(maps.Keys(entry))
-	if _, ok := entry["app-key-file"]; ok {
-		*appKey = ""
-	}
-	if _, ok := entry["app-key"]; ok {
-		*appKeyFile = ""
-	}
-	return keys
-}
-
-// runSet runs a Set of sources and its HTTP endpoints until ctx is done or
-// the Set fails.
-func runSet(ctx context.Context, cfg connector.Config, listen string, logger *slog.Logger, enc *event.Encoder, fencedHold time.Duration) error {
-	reg := newRegistry()
-	m := metrics.New(reg)
-	setBuildInfo(m)
-	gm := metrics.NewGroup(reg)
-	for i := range cfg.Sources {
-		cfg.Sources[i].ProducerOpts = append(cfg.Sources[i].ProducerOpts, kgo.WithLogger(kgoLogger(logger)))
-	}
-	// kprom keeps the collectors of one client: every producer gets its
-	// own, told apart by its client id, the transactional id.
-	unitOpts := func(tid string) []kgo.Opt {
-		return []kgo.Opt{kgo.ClientID(tid), kgo.WithHooks(kafkaMetrics(reg))}
-	}
-	set, err := connector.New(cfg, connector.Options{Logger: logger, Metrics: m, Encoder: enc, At: stepHook, UnitProducerOpts: unitOpts}, gm)
-	if err != nil {
-		return err
-	}
-	// In a group a fenced unit only stops itself, and Run goes on; without
-	// one the whole process was replaced, as for a single source.
-	return runServing(ctx, set.Run, set, listen, reg, logger, fencedHold)
-}
-
-// sourceNames lists the sources' names, for the start's log line.
-func sourceNames(cfg connector.Config) string {
-	names := make([]string, len(cfg.Sources))
-	for i, s := range cfg.Sources {
-		names[i] = s.SourceName
-	}
-	return strings.Join(names, ",")
 }

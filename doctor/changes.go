@@ -1,4 +1,4 @@
-package main
+package doctor
 
 import (
 	"context"
@@ -10,28 +10,25 @@ import (
 
 	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/connector/event"
+	"github.com/callstream/callstream/connector/schedule"
 )
 
-// checkAPIChanges is the check that reads page 1 twice and names the fields
-// that changed on calls whose status did not: a vendor that rewrites a
-// field on every read (a URL with an expiring token) would make every
-// re-scan emit UPDATED events.
-const checkAPIChanges = "api.changes"
+// ChangesGap is how long api.changes waits between its two reads (tests
+// shorten it). A vendor that rewrites a field on every read (a URL with an
+// expiring token) would make every re-scan emit UPDATED events.
+var ChangesGap = 5 * time.Second
 
-// changesGap is how long api.changes waits between its two reads.
-var changesGap = 5 * time.Second
-
-// checkChanges reads page 1 of typ, waits changesGap, reads it again, and
+// checkChanges reads page 1 of typ, waits ChangesGap, reads it again, and
 // compares the calls listed both times whose status is the same: each
 // field of the decoded call that differs is named. Fields that --ignore-changes
 // names pass; so does everything with --emit-updates=false.
-func (p *apiProbe) checkChanges(ctx context.Context, s calllist.Signer, typ string) checkResult {
+func (p *apiProbe) checkChanges(ctx context.Context, s calllist.Signer, typ string) Result {
 	first, err := p.send(ctx, s, typ, p.cfg.PageSize)
 	if err == nil && first.accepted() {
 		select {
 		case <-ctx.Done():
 			err = ctx.Err()
-		case <-time.After(changesGap):
+		case <-time.After(ChangesGap):
 		}
 	}
 	var second answer
@@ -40,9 +37,9 @@ func (p *apiProbe) checkChanges(ctx context.Context, s calllist.Signer, typ stri
 	}
 	switch {
 	case err != nil:
-		return fail(checkAPIChanges, fmt.Sprintf("reading page 1 twice: %v", err), "run doctor again; if it keeps failing, check api.reach")
+		return fail(APIChanges, fmt.Sprintf("reading page 1 twice: %v", err), "run doctor again; if it keeps failing, check api.reach")
 	case !first.accepted() || !second.accepted():
-		return fail(checkAPIChanges, "reading page 1 twice: the server refused a read", "run doctor again; the reads before it passed")
+		return fail(APIChanges, "reading page 1 twice: the server refused a read", "run doctor again; the reads before it passed")
 	}
 	before := map[int64]calllist.Raw{}
 	for _, r := range first.page.Records {
@@ -65,9 +62,9 @@ func (p *apiProbe) checkChanges(ctx context.Context, s calllist.Signer, typ stri
 			changed[f]++
 		}
 	}
-	detail := fmt.Sprintf("page 1 read twice %s apart: %d calls listed both times", fmtDuration(changesGap), both)
+	detail := fmt.Sprintf("page 1 read twice %s apart: %d calls listed both times", schedule.FormatSpan(ChangesGap), both)
 	if len(changed) == 0 {
-		return pass(checkAPIChanges, detail+", none changed with its status unchanged")
+		return pass(APIChanges, detail+", none changed with its status unchanged")
 	}
 	detail += ", fields changed with the status unchanged: " + countList(changed)
 	var news []string
@@ -78,11 +75,11 @@ func (p *apiProbe) checkChanges(ctx context.Context, s calllist.Signer, typ stri
 	}
 	switch {
 	case p.cfg.NoUpdates:
-		return pass(checkAPIChanges, detail+" (--emit-updates=false: no UPDATED events)")
+		return pass(APIChanges, detail+" (--emit-updates=false: no UPDATED events)")
 	case len(news) == 0:
-		return pass(checkAPIChanges, detail+" (all in --ignore-changes)")
+		return pass(APIChanges, detail+" (all in --ignore-changes)")
 	}
-	return fail(checkAPIChanges, detail,
+	return fail(APIChanges, detail,
 		fmt.Sprintf("a field that changes within seconds is no correction (an expiring token, a counter): each re-scan would emit an UPDATED event for it; "+
 			"set --ignore-changes %s (or CALLSTREAM_IGNORE_CHANGES, or ignore-changes: in --config), or --emit-updates=false for CREATED and STATUS_CHANGED only",
 			strings.Join(append(slices.Clone(p.cfg.IgnoreChanges), news...), ",")))

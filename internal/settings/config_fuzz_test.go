@@ -1,4 +1,4 @@
-package main
+package settings
 
 import (
 	"errors"
@@ -15,7 +15,7 @@ import (
 // and a file it takes gives settings that toConfig either accepts or
 // refuses with a one-line error.
 func FuzzConfigFile(f *testing.F) {
-	if prod, err := os.ReadFile("testdata/production.yaml"); err == nil {
+	if prod, err := os.ReadFile("../../cmd/callstream/testdata/production.yaml"); err == nil {
 		f.Add(prod)
 	}
 	for _, s := range []string{
@@ -40,11 +40,11 @@ func FuzzConfigFile(f *testing.F) {
 			t.Fatal(err)
 		}
 		fs := newRunFlagSet()
-		var rf runFlags
-		rf.register(fs)
-		err := parseLayered(fs, []string{"--config", path}, noEnv)
+		var rf Run
+		rf.Register(fs)
+		err := Parse(fs, []string{"--config", path}, NoEnv)
 		if err != nil {
-			var u *usageError
+			var u *UsageError
 			if !errors.As(err, &u) {
 				t.Fatalf("refused with %T %q, want a usage error", err, err)
 			}
@@ -62,7 +62,7 @@ func FuzzConfigFile(f *testing.F) {
 		if files {
 			return
 		}
-		if _, err := rf.toConfig(time.Now()); err != nil && strings.Contains(err.Error(), "\n") {
+		if _, err := rf.SourceConfig(time.Now()); err != nil && strings.Contains(err.Error(), "\n") {
 			t.Fatalf("toConfig refused with a multi-line error %q", err)
 		}
 	})

@@ -1,4 +1,4 @@
-package main
+package doctor
 
 import (
 	"context"
@@ -119,17 +119,17 @@ feed:
 // auth checks the configured recipe. When the server refuses it, the
 // common recipes are tried and the one it accepts is named; the checks
 // after this one then use that recipe. page is nil when no recipe works.
-func (p *apiProbe) auth(ctx context.Context, first answer) (checkResult, calllist.Signer, *calllist.Page) {
+func (p *apiProbe) auth(ctx context.Context, first answer) (Result, calllist.Signer, *calllist.Page) {
 	configured := p.cfg.Signer
 	spec := configured.String()
 	if first.accepted() {
-		return pass(checkAPIAuth, "the server accepts --sign "+spec), configured, first.page
+		return pass(APIAuth, "the server accepts --sign "+spec), configured, first.page
 	}
 	if p.offset.Abs() >= time.Second {
 		// Refused, perhaps for a timestamp on our clock: try once on the
 		// server's, which is what the connector signs with.
 		if a, err := p.send(ctx, configured, p.cfg.Type, p.cfg.PageSize); err == nil && a.accepted() {
-			return pass(checkAPIAuth, "the server accepts --sign "+spec+" when stamped with its own time (see api.clock)"),
+			return pass(APIAuth, "the server accepts --sign "+spec+" when stamped with its own time (see api.clock)"),
 				configured, a.page
 		}
 	}
@@ -137,10 +137,10 @@ func (p *apiProbe) auth(ctx context.Context, first answer) (checkResult, calllis
 	found, a, tried, ok := p.findRecipe(ctx, spec)
 	if ok {
 		s := found.String()
-		return fail(checkAPIAuth, refused+"; it accepts "+s,
+		return fail(APIAuth, refused+"; it accepts "+s,
 			"set --sign "+s+" (or CALLSTREAM_SIGN, or sign: in --config)"), found, a.page
 	}
 	hint := "check --app-id and --app-key (or --app-key-file): with a wrong key no recipe is accepted; " +
 		"if they are right, ask the vendor for the sign recipe and set --sign DIGEST:FIELDS:CASE:UNIT[:SEPARATOR] (see the README)"
-	return fail(checkAPIAuth, fmt.Sprintf("%s, and none of the %d common recipes tried", refused, tried), hint), configured, nil
+	return fail(APIAuth, fmt.Sprintf("%s, and none of the %d common recipes tried", refused, tried), hint), configured, nil
 }

@@ -1,12 +1,19 @@
-package main
+// Package settings is the settings layer of the callstream commands: every
+// flag also an environment variable and a key of a YAML file (flag >
+// environment > file > default), the settings of run, tail and simulate,
+// and the lists (`sources:`, `simulate --apps`) whose entries are set over
+// the settings of the command line. Every refused setting is a
+// *UsageError: one line naming the setting, exit status 2.
+package settings
 
 import (
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,29 +24,33 @@ import (
 // --app-key is CALLSTREAM_APP_KEY.
 const envPrefix = "CALLSTREAM_"
 
-// usageError is a bad flag, environment value or config key: a one-line
+// UsageError is a bad flag, environment value or config key: a one-line
 // message naming the setting, exit status 2.
-type usageError struct{ msg string }
+type UsageError struct{ Msg string }
 
-func (e *usageError) Error() string { return e.msg }
+func (e *UsageError) Error() string { return e.Msg }
 
-func usagef(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
+// Usagef is a *UsageError of the formatted message.
+func Usagef(format string, args ...any) error {
+	return &UsageError{fmt.Sprintf(format, args...)}
 }
+
+// NoEnv is the environment of commands whose flags have no variables.
+func NoEnv(string) (string, bool) { return "", false }
 
 // envName is the environment variable of a flag.
 func envName(flagName string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// parseLayered parses args into fs, then fills every flag not given on the
+// Parse parses args into fs, then fills every flag not given on the
 // command line from its environment variable, else from the YAML file named
 // by --config (keys are the flag names). Precedence: flag > environment >
 // file > default. Unknown config keys are refused. A value a flag refuses
 // is reported the same way from all three: the flag, the value given, what
 // a valid one looks like, and where the value came from unless it was the
 // command line.
-func parseLayered(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)) error {
+func Parse(fs *flag.FlagSet, args []string, lookupEnv func(string) (string, bool)) error {
 	fs.SetOutput(io.Discard)
 	var refused *valueError
 	restore := checkValues(fs, &refused)
@@ -52,10 +63,10 @@ func parseLayered(fs *flag.FlagSet, args []string, lookupEnv func(string) (strin
 			// fs.Parse keeps only the text of the value's error.
 			return refused.usage("")
 		}
-		return usagef("%v", err)
+		return Usagef("%v", err)
 	}
 	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+		return Usagef("unexpected argument %q", fs.Arg(0))
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -71,7 +82,7 @@ func parseLayered(fs *flag.FlagSet, args []string, lookupEnv func(string) (strin
 			if errors.As(err, &v) {
 				errs = append(errs, v.usage(origin))
 			} else {
-				errs = append(errs, usagef("--%s: invalid value %q (from %s): %v", name, value, origin, err))
+				errs = append(errs, Usagef("--%s: invalid value %q (from %s): %v", name, value, origin, err))
 			}
 		}
 	}
@@ -93,9 +104,9 @@ func parseLayered(fs *flag.FlagSet, args []string, lookupEnv func(string) (strin
 	return nil
 }
 
-// invalidValue is the one-line error of a value a setting refuses.
-func invalidValue(flagName, value, want string) error {
-	return usagef("--%s: invalid value %q: %s", flagName, value, want)
+// InvalidValue is the one-line error of a value a setting refuses.
+func InvalidValue(flagName, value, want string) error {
+	return Usagef("--%s: invalid value %q: %s", flagName, value, want)
 }
 
 // valueError is a value a flag refused, with what the flag wants.
@@ -109,9 +120,9 @@ func (e *valueError) Error() string { return e.want }
 // value came from (an environment variable, a config key).
 func (e *valueError) usage(origin string) error {
 	if origin == "" {
-		return invalidValue(e.flag, e.value, e.want)
+		return InvalidValue(e.flag, e.value, e.want)
 	}
-	return usagef("--%s: invalid value %q (from %s): %s", e.flag, e.value, origin, e.want)
+	return Usagef("--%s: invalid value %q (from %s): %s", e.flag, e.value, origin, e.want)
 }
 
 // checkedValue wraps a flag's value, so that a value it refuses is a
@@ -196,29 +207,29 @@ func loadConfigFile(fs *flag.FlagSet, given map[string]bool, lookupEnv func(stri
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", nil, usagef("--config: %v", err)
+		return "", nil, Usagef("--config: %v", err)
 	}
 	var raw map[string]any
 	if err := yaml.Unmarshal(data, &raw); err != nil {
-		return "", nil, usagef("--config %s: %v", path, oneLine(err))
+		return "", nil, Usagef("--config %s: %v", path, OneLine(err))
 	}
 	out := make(map[string]string, len(raw))
 	for k, v := range raw {
 		if fs.Lookup(k) == nil || k == "config" {
-			return "", nil, usagef("--config %s: unknown key %q", path, k)
+			return "", nil, Usagef("--config %s: unknown key %q", path, k)
 		}
 		if k == "sources" {
 			// A list of mappings: --sources reads it back as YAML.
 			b, err := yaml.Marshal(v)
 			if err != nil {
-				return "", nil, usagef("--sources: invalid value (from config key sources in %s): %v", path, oneLine(err))
+				return "", nil, Usagef("--sources: invalid value (from config key sources in %s): %v", path, OneLine(err))
 			}
 			out[k] = string(b)
 			continue
 		}
 		s, err := scalar(v)
 		if err != nil {
-			return "", nil, usagef("--%s: invalid value (from config key %s in %s): %v", k, k, path, err)
+			return "", nil, Usagef("--%s: invalid value (from config key %s in %s): %v", k, k, path, err)
 		}
 		out[k] = s
 	}
@@ -242,11 +253,7 @@ func scalar(v any) (string, error) {
 	case map[string]any:
 		// A mapping is KEY=VALUE pairs, for settings such as
 		// --topic-config; sorted, so that the result is stable.
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(v))
 		for i, k := range keys {
 			s, err := scalar(v[k])
 			if err != nil {
@@ -260,18 +267,5 @@ func scalar(v any) (string, error) {
 	}
 }
 
-func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
-
-// exitStatus prints err as one line and returns the exit status it calls
-// for: 2 for bad usage, 0 for -h, 1 otherwise.
-func exitStatus(stderr io.Writer, cmd string, err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	fmt.Fprintf(stderr, "callstream %s: %s\n", cmd, oneLine(err))
-	var u *usageError
-	if errors.As(err, &u) {
-		return 2
-	}
-	return 1
-}
+// OneLine is err's message on one line.
+func OneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }

@@ -1,4 +1,4 @@
-package main
+package settings
 
 import (
 	"os"
@@ -37,7 +37,7 @@ func TestSourcesFromConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	cfg, err := f.toSetConfig(args, envOf(nil), now, nil)
+	cfg, err := f.ConnectorConfig(args, envOf(nil), now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestSourcesRefused(t *testing.T) {
 			args := []string{"--config", sourcesConfig(t, tc.extra)}
 			f, err := parseRun(t, args, tc.env)
 			if err == nil {
-				_, err = f.toSetConfig(args, envOf(tc.env), time.Now(), nil)
+				_, err = f.ConnectorConfig(args, envOf(tc.env), time.Now(), nil)
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("error = %v, want one line with %q", err, tc.want)
@@ -106,10 +106,7 @@ func TestFlagsDefineOneSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !f.group.many() {
-		t.Fatal("--group does not ask for a set of sources")
-	}
-	cfg, err := f.toSetConfig(args, envOf(nil), time.Now(), nil)
+	cfg, err := f.ConnectorConfig(args, envOf(nil), time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +122,7 @@ func TestBadSourcesQuoteNoKey(t *testing.T) {
 	args := []string{"--brokers", "b:9092", "--sources", "[{name: a, app-key: s3cret-key}, : :"}
 	f, err := parseRun(t, args, nil)
 	if err == nil {
-		_, err = f.toSetConfig(args, envOf(nil), time.Now(), nil)
+		_, err = f.ConnectorConfig(args, envOf(nil), time.Now(), nil)
 	}
 	if err == nil || !strings.Contains(err.Error(), "--sources") || strings.Contains(err.Error(), "s3cret-key") {
 		t.Errorf("error = %v, want one naming --sources without the key", err)

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -7,12 +7,11 @@ import (
 
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/state"
-	"github.com/callstream/callstream/internal/proc"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// seedFirstID is the first id of the calls bench --state-calls puts in the
-// state topic: far above the simulator's ids, so that none is a call the
+// seedFirstID is the first id of the calls seedState puts in the state
+// topic: far above the simulator's ids, so that none is a call the
 // simulator holds.
 const seedFirstID = 1 << 62
 
@@ -20,11 +19,14 @@ const seedFirstID = 1 << 62
 // connector that had already seen n calls would have left it: settled
 // calls, created within the last hour (inside every re-scan horizon, so
 // none is pruned while bench runs), in transactions of 100,000 records.
-// The topics are created as `callstream run` creates them by default.
+// The topics are created as `callstream run` creates them by default, and
+// each record is what the state package writes for a call of the single
+// source (state.CallKey, state.EncodeEntry).
 func seedState(ctx context.Context, broker string, n int, now time.Time) error {
+	topics := sink.DefaultTopics()
 	sk, err := sink.New(ctx, sink.Config{
 		TransactionalID: "callstream-bench-seed",
-		Topics:          sink.DefaultTopics(),
+		Topics:          topics,
 		CreateTopics:    true, Partitions: 3, ReplicationFactor: -1,
 		ClientOpts: []kgo.Opt{kgo.SeedBrokers(broker)},
 	})
@@ -41,29 +43,11 @@ func seedState(ctx context.Context, broker string, n int, now time.Time) error {
 				RawHash: uint64(i+1) * 0x9E3779B97F4A7C15, Created: now.Unix() - int64(i%3600),
 				Status: 2, Flags: state.Emitted,
 			}
-			recs = append(recs, &kgo.Record{Topic: "callstream.state", Key: state.CallKey(seedFirstID + int64(i)), Value: state.EncodeEntry(e)})
+			recs = append(recs, &kgo.Record{Topic: topics.State, Key: state.CallKey(seedFirstID + int64(i)), Value: state.EncodeEntry(e)})
 		}
 		if err := sk.Commit(ctx, recs); err != nil {
 			return fmt.Errorf("seeding the state topic: %w", err)
 		}
 	}
 	return nil
-}
-
-// awaitConnectorReady waits until url (the connector's /readyz) answers
-// 2xx.
-func awaitConnectorReady(ctx context.Context, conn *proc.Process, url string) error {
-	for {
-		if conn.Exited() {
-			return fmt.Errorf("connector exited before it was ready: %v", conn.Err())
-		}
-		if _, err := probe(ctx, url); err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for the connector to be ready: %w", ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }

@@ -1,4 +1,4 @@
-package main
+package doctor
 
 import (
 	"context"
@@ -68,7 +68,7 @@ func newAPIProbe(cfg connector.SourceConfig) *apiProbe {
 func (p *apiProbe) send(ctx context.Context, s calllist.Signer, typ string, pageSize int) (answer, error) {
 	now := time.Now().Add(p.offset)
 	body := calllist.NewRequest(now.Add(-p.horizon), now, typ, 1, pageSize).Body()
-	ctx, cancel := context.WithTimeout(ctx, doctorCheckBudget)
+	ctx, cancel := context.WithTimeout(ctx, checkBudget)
 	defer cancel()
 	req, sign, err := source.NewSignedRequest(ctx, p.url, p.cfg.AppID, p.cfg.AppKey, s, now, body)
 	if err != nil {
@@ -118,36 +118,57 @@ func quoteVendor(s string, secrets []string) string {
 	return strconv.Quote(strings.ToValidUTF8(s, "\uFFFD"))
 }
 
-// checkAPI runs the api.* checks in order; each one the next needs stops
-// the rest when it fails.
-func checkAPI(ctx context.Context, cfg connector.SourceConfig) []checkResult {
-	p := newAPIProbe(cfg)
-	reach, first := p.reach(ctx)
-	if !reach.OK {
-		return []checkResult{reach, skipped(checkAPIClock, checkAPIReach), skipped(checkAPIAuth, checkAPIReach),
-			skipped(checkAPIType, checkAPIReach), skipped(checkAPIPageSize, checkAPIReach), skipped(checkAPIDecode, checkAPIReach),
-			skipped(checkAPIChanges, checkAPIReach)}
-	}
-	clock := p.clock(first)
-	auth, signer, page := p.auth(ctx, first)
-	out := []checkResult{reach, clock, auth}
-	if page == nil {
-		return append(out, skipped(checkAPIType, checkAPIAuth), skipped(checkAPIPageSize, checkAPIAuth),
-			skipped(checkAPIDecode, checkAPIAuth), skipped(checkAPIChanges, checkAPIAuth))
-	}
-	typ, listed, listedType := p.checkType(ctx, signer, page)
-	out = append(out, typ, p.checkPageSize(page))
-	if listed == nil {
-		return append(out, skipped(checkAPIDecode, checkAPIType), skipped(checkAPIChanges, checkAPIType))
-	}
-	return append(out, checkDecode(listed, listedType), p.checkChanges(ctx, signer, listedType))
+// apiState is what the api.* checks learn on the way, for the checks
+// after them.
+type apiState struct {
+	p          *apiProbe
+	first      answer          // to api.reach's request
+	signer     calllist.Signer // the recipe the server accepts (api.auth)
+	page       *calllist.Page  // page 1, signed with it
+	listed     *calllist.Page  // a page of calls, of listedType (api.type)
+	listedType string
+}
+
+// apiChecks are the api.* checks, in order, of one source.
+var apiChecks = []check[apiState]{
+	{APIReach, nil, func(ctx context.Context, s *apiState) (Result, bool) {
+		r, first := s.p.reach(ctx)
+		s.first = first
+		return r, r.OK
+	}},
+	{APIClock, []string{APIReach}, func(_ context.Context, s *apiState) (Result, bool) {
+		return s.p.clock(s.first), true
+	}},
+	{APIAuth, []string{APIReach}, func(ctx context.Context, s *apiState) (Result, bool) {
+		// A refused recipe with another the server accepts fails, and the
+		// checks after it go on with that one.
+		r, signer, page := s.p.auth(ctx, s.first)
+		s.signer, s.page = signer, page
+		return r, page != nil
+	}},
+	{APIType, []string{APIAuth}, func(ctx context.Context, s *apiState) (Result, bool) {
+		// A type that lists nothing while another lists calls fails, and
+		// the checks after it read the other's.
+		r, listed, typ := s.p.checkType(ctx, s.signer, s.page)
+		s.listed, s.listedType = listed, typ
+		return r, listed != nil
+	}},
+	{APIPageSize, []string{APIAuth}, func(_ context.Context, s *apiState) (Result, bool) {
+		return s.p.checkPageSize(s.page), true
+	}},
+	{APIDecode, []string{APIType}, func(_ context.Context, s *apiState) (Result, bool) {
+		return checkDecode(s.listed, s.listedType), true
+	}},
+	{APIChanges, []string{APIType}, func(ctx context.Context, s *apiState) (Result, bool) {
+		return s.p.checkChanges(ctx, s.signer, s.listedType), true
+	}},
 }
 
 // reach checks DNS, TCP and TLS itself, step by step, so that a failure
 // names its step, and then sends the first request with the configured
 // recipe: any answer in the vendor's envelope, or a refusal of the
 // credentials, means the API is there.
-func (p *apiProbe) reach(ctx context.Context) (checkResult, answer) {
+func (p *apiProbe) reach(ctx context.Context) (Result, answer) {
 	u, _ := url.Parse(p.cfg.APIURL) // Validate has parsed it
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
@@ -165,7 +186,7 @@ func (p *apiProbe) reach(ctx context.Context) (checkResult, answer) {
 	}
 	a, err := p.send(ctx, p.cfg.Signer, p.cfg.Type, p.cfg.PageSize)
 	if err != nil {
-		return fail(checkAPIReach, fmt.Sprintf("HTTP: no answer from %s: %v", p.url, err),
+		return fail(APIReach, fmt.Sprintf("HTTP: no answer from %s: %v", p.url, err),
 			"the host accepts connections but does not answer HTTP there: check the scheme and port of --api-url"), a
 	}
 	steps = append(steps, fmt.Sprintf("HTTP %d in %s", a.status, fmtMillis(a.elapsed)))
@@ -173,31 +194,31 @@ func (p *apiProbe) reach(ctx context.Context) (checkResult, answer) {
 	authRefused := a.status == http.StatusUnauthorized || a.status == http.StatusForbidden
 	switch {
 	case a.status == http.StatusNotFound:
-		return fail(checkAPIReach, detail+": nothing at "+p.url,
+		return fail(APIReach, detail+": nothing at "+p.url,
 			"--api-url is the base URL (scheme, host, port and any path prefix); callstream appends "+calllist.Path), a
 	case a.status >= 500:
-		return fail(checkAPIReach, detail+": the server fails",
+		return fail(APIReach, detail+": the server fails",
 			"the API answers with a server error: try again later, or ask the vendor whether the service is down"), a
 	case !authRefused && (a.status < 200 || a.status > 299):
-		return fail(checkAPIReach, detail+": "+a.refusal,
+		return fail(APIReach, detail+": "+a.refusal,
 			"--api-url must be the vendor's API base URL; check it, and any proxy between here and the vendor"), a
 	case errors.Is(a.err, calllist.ErrMalformed):
-		return fail(checkAPIReach, detail+", but the body is not the getCallList envelope ("+a.refusal+")",
+		return fail(APIReach, detail+", but the body is not the getCallList envelope ("+a.refusal+")",
 			"--api-url must be the vendor's API base URL; callstream appends "+calllist.Path), a
 	}
-	return pass(checkAPIReach, detail), a
+	return pass(APIReach, detail), a
 }
 
 // dial resolves host, connects to it and, for https, shakes hands; the
 // result names the step that failed.
-func (p *apiProbe) dial(ctx context.Context, host, port string, useTLS bool) (checkResult, bool) {
-	ctx, cancel := context.WithTimeout(ctx, doctorCheckBudget)
+func (p *apiProbe) dial(ctx context.Context, host, port string, useTLS bool) (Result, bool) {
+	ctx, cancel := context.WithTimeout(ctx, checkBudget)
 	defer cancel()
 	var steps []string
 	if net.ParseIP(host) == nil {
 		addrs, err := net.DefaultResolver.LookupHost(ctx, host)
 		if err != nil {
-			return fail(checkAPIReach, fmt.Sprintf("DNS: cannot resolve %s: %v", host, err),
+			return fail(APIReach, fmt.Sprintf("DNS: cannot resolve %s: %v", host, err),
 				"check the host name in --api-url, and this host's DNS resolver (/etc/resolv.conf, the cluster's DNS)"), false
 		}
 		steps = append(steps, fmt.Sprintf("DNS %s → %s", host, strings.Join(addrs, " ")))
@@ -207,7 +228,7 @@ func (p *apiProbe) dial(ctx context.Context, host, port string, useTLS bool) (ch
 	start := time.Now()
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return fail(checkAPIReach, fmt.Sprintf("TCP: cannot connect to %s: %v", addr, err),
+		return fail(APIReach, fmt.Sprintf("TCP: cannot connect to %s: %v", addr, err),
 			"check the port in --api-url, and that no firewall, egress policy or missing proxy (HTTPS_PROXY) stops this host"), false
 	}
 	defer conn.Close()
@@ -215,20 +236,20 @@ func (p *apiProbe) dial(ctx context.Context, host, port string, useTLS bool) (ch
 	if useTLS {
 		tc := tls.Client(conn, &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12})
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return fail(checkAPIReach, fmt.Sprintf("TLS: handshake with %s failed: %v", addr, err),
+			return fail(APIReach, fmt.Sprintf("TLS: handshake with %s failed: %v", addr, err),
 				"if the certificate is not trusted here, add its CA to this host's trust store (SSL_CERT_FILE); if the port speaks plain HTTP, use an http:// --api-url"), false
 		}
 		steps = append(steps, tls.VersionName(tc.ConnectionState().Version))
 	}
-	return checkResult{Detail: strings.Join(steps, ", ")}, true
+	return Result{Detail: strings.Join(steps, ", ")}, true
 }
 
 // clock compares the server's Date header with our clock at the middle of
 // the request, and keeps the offset for the requests that follow.
-func (p *apiProbe) clock(a answer) checkResult {
+func (p *apiProbe) clock(a answer) Result {
 	d, err := http.ParseTime(a.date)
 	if err != nil {
-		return pass(checkAPIClock, "the server sends no Date header: its clock cannot be compared with ours")
+		return pass(APIClock, "the server sends no Date header: its clock cannot be compared with ours")
 	}
 	mid := a.sent.Add(a.received.Sub(a.sent) / 2)
 	// Date has whole seconds: the server wrote it somewhere in that second.
@@ -243,11 +264,11 @@ func (p *apiProbe) clock(a answer) checkResult {
 		detail = "the server's clock agrees with ours within a second (by its Date header)"
 	}
 	if skew > maxSkewOK {
-		return fail(checkAPIClock, detail, fmt.Sprintf("synchronise this host's clock (NTP: chrony, systemd-timesyncd); "+
+		return fail(APIClock, detail, fmt.Sprintf("synchronise this host's clock (NTP: chrony, systemd-timesyncd); "+
 			"a server that checks signed timestamps refuses them when the clocks differ by more than it allows, "+
 			"and callstream corrects its timestamps only once an answer has told it the skew; more than %s off is a clock nobody keeps", maxSkewOK))
 	}
-	return pass(checkAPIClock, detail)
+	return pass(APIClock, detail)
 }
 
 // fmtMillis writes a short duration in milliseconds: 0.4ms, 12ms.

@@ -1,4 +1,4 @@
-package main
+package doctor
 
 import (
 	"cmp"
@@ -19,26 +19,43 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// doctorTxnSuffix is added to --transactional-id for kafka.transactions:
+// txnSuffix is added to --transactional-id for kafka.transactions:
 // initialising the running connector's own id would fence it.
-const doctorTxnSuffix = ".doctor"
+const txnSuffix = ".doctor"
 
-// checkKafka runs the kafka.* checks with the client options run uses
-// (seed brokers, TLS, SASL). It creates no topic and produces nothing.
-func checkKafka(ctx context.Context, cfg connector.SourceConfig) []checkResult {
-	opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.RetryTimeout(doctorCheckBudget)}, cfg.KafkaOpts...)
-	reach := kafkaReach(ctx, cfg.Brokers, opts)
-	if !reach.OK {
-		return []checkResult{reach, skipped(checkKafkaTxn, checkKafkaReach), skipped(checkKafkaTopics, checkKafkaReach)}
-	}
-	return []checkResult{reach, kafkaTransactions(ctx, cfg, opts), kafkaTopics(ctx, cfg, opts)}
+// kafkaState is what the kafka.* checks use: the settings, and the client
+// options run uses (seed brokers, TLS, SASL).
+type kafkaState struct {
+	cfg  connector.SourceConfig
+	opts []kgo.Opt
+}
+
+func newKafkaState(cfg connector.SourceConfig) *kafkaState {
+	return &kafkaState{cfg: cfg, opts: append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.RetryTimeout(checkBudget)}, cfg.KafkaOpts...)}
+}
+
+// kafkaChecks are the kafka.* checks, in order. They create no topic and
+// produce nothing.
+var kafkaChecks = []check[kafkaState]{
+	{KafkaReach, nil, func(ctx context.Context, s *kafkaState) (Result, bool) {
+		r := kafkaReach(ctx, s.cfg.Brokers, s.opts)
+		return r, r.OK
+	}},
+	{KafkaTransactions, []string{KafkaReach}, func(ctx context.Context, s *kafkaState) (Result, bool) {
+		r := kafkaTransactions(ctx, s.cfg, s.opts)
+		return r, r.OK
+	}},
+	{KafkaTopics, []string{KafkaReach}, func(ctx context.Context, s *kafkaState) (Result, bool) {
+		r := kafkaTopics(ctx, s.cfg, s.opts)
+		return r, r.OK
+	}},
 }
 
 // kafkaReach dials the seed brokers itself, so that a failure names its
 // step, and then asks for the cluster's metadata over TLS and SASL as
 // configured.
-func kafkaReach(ctx context.Context, seeds []string, opts []kgo.Opt) checkResult {
-	ctx, cancel := context.WithTimeout(ctx, doctorCheckBudget)
+func kafkaReach(ctx context.Context, seeds []string, opts []kgo.Opt) Result {
+	ctx, cancel := context.WithTimeout(ctx, checkBudget)
 	defer cancel()
 	var dialErrs []string
 	for _, b := range seeds {
@@ -51,17 +68,17 @@ func kafkaReach(ctx context.Context, seeds []string, opts []kgo.Opt) checkResult
 		conn.Close()
 	}
 	if len(dialErrs) == len(seeds) {
-		return fail(checkKafkaReach, "TCP: no seed broker accepts a connection: "+strings.Join(dialErrs, "; "),
+		return fail(KafkaReach, "TCP: no seed broker accepts a connection: "+strings.Join(dialErrs, "; "),
 			"check --brokers: HOST:PORT of a listener this host can reach (the advertised listener, not a container's internal one), and that no firewall stops it")
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		return fail(checkKafkaReach, "creating the client: "+err.Error(), "check the Kafka settings named in the error")
+		return fail(KafkaReach, "creating the client: "+err.Error(), "check the Kafka settings named in the error")
 	}
 	defer cl.Close()
 	m, err := kadm.NewClient(cl).BrokerMetadata(ctx)
 	if err != nil {
-		return fail(checkKafkaReach, "the brokers accept connections but do not answer: "+err.Error(), kafkaHint(err))
+		return fail(KafkaReach, "the brokers accept connections but do not answer: "+err.Error(), kafkaHint(err))
 	}
 	ids := make([]string, 0, len(m.Brokers))
 	for _, b := range m.Brokers {
@@ -71,7 +88,7 @@ func kafkaReach(ctx context.Context, seeds []string, opts []kgo.Opt) checkResult
 	if len(dialErrs) > 0 {
 		detail += "; unreachable seeds: " + strings.Join(dialErrs, "; ")
 	}
-	return pass(checkKafkaReach, detail)
+	return pass(KafkaReach, detail)
 }
 
 // kafkaHint says what to do about a Kafka error by its class.
@@ -100,19 +117,19 @@ func kafkaHint(err error) string {
 // transactional producer under <transactional-id>.doctor with it, never
 // the running instance's id, and closes it without producing: nothing is
 // fenced and nothing written.
-func kafkaTransactions(ctx context.Context, cfg connector.SourceConfig, opts []kgo.Opt) checkResult {
+func kafkaTransactions(ctx context.Context, cfg connector.SourceConfig, opts []kgo.Opt) Result {
 	txnID := cfg.TransactionalID
-	id := txnID + doctorTxnSuffix
-	ctx, cancel := context.WithTimeout(ctx, 2*doctorCheckBudget)
+	id := txnID + txnSuffix
+	ctx, cancel := context.WithTimeout(ctx, 2*checkBudget)
 	defer cancel()
 	timeout := cmp.Or(cfg.TransactionTimeout, sink.DefaultTransactionTimeout)
 	limits, _ := sink.DialBrokerLimits(ctx, opts)
 	if err := limits.CheckTransactionTimeout(timeout); err != nil {
-		return fail(checkKafkaTxn, err.Error(), fmt.Sprintf("set --transaction-timeout to %s or less, or raise transaction.max.timeout.ms on the brokers", limits.TransactionMaxTimeout))
+		return fail(KafkaTransactions, err.Error(), fmt.Sprintf("set --transaction-timeout to %s or less, or raise transaction.max.timeout.ms on the brokers", limits.TransactionMaxTimeout))
 	}
 	cl, err := kgo.NewClient(append(slices.Clone(opts), kgo.TransactionalID(id), kgo.TransactionTimeout(timeout))...)
 	if err != nil {
-		return fail(checkKafkaTxn, "creating the client: "+err.Error(), "check the Kafka settings named in the error")
+		return fail(KafkaTransactions, "creating the client: "+err.Error(), "check the Kafka settings named in the error")
 	}
 	defer cl.Close()
 	_, _, err = cl.ProducerID(ctx)
@@ -122,20 +139,20 @@ func kafkaTransactions(ctx context.Context, cfg connector.SourceConfig, opts []k
 		if errors.Is(err, kerr.TransactionalIDAuthorizationFailed) || errors.Is(err, kerr.ClusterAuthorizationFailed) {
 			hint = fmt.Sprintf("grant the principal WRITE and DESCRIBE on TransactionalId %q (a PREFIXED ACL covers %q too) and IDEMPOTENT_WRITE on the cluster", txnID, id)
 		}
-		return fail(checkKafkaTxn, fmt.Sprintf("a transactional producer %q cannot be initialised: %v", id, err), hint)
+		return fail(KafkaTransactions, fmt.Sprintf("a transactional producer %q cannot be initialised: %v", id, err), hint)
 	}
-	return pass(checkKafkaTxn, fmt.Sprintf("a transactional producer initialised as %q (transaction timeout %s) and closed without a transaction; %q is not fenced", id, timeout, txnID))
+	return pass(KafkaTransactions, fmt.Sprintf("a transactional producer initialised as %q (transaction timeout %s) and closed without a transaction; %q is not fenced", id, timeout, txnID))
 }
 
 // kafkaTopics reports each topic's partitions and replicas, validates the
 // creation of missing ones without creating them, and checks that the
 // state topic is compacted.
-func kafkaTopics(ctx context.Context, cfg connector.SourceConfig, opts []kgo.Opt) checkResult {
-	ctx, cancel := context.WithTimeout(ctx, doctorCheckBudget)
+func kafkaTopics(ctx context.Context, cfg connector.SourceConfig, opts []kgo.Opt) Result {
+	ctx, cancel := context.WithTimeout(ctx, checkBudget)
 	defer cancel()
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		return fail(checkKafkaTopics, "creating the client: "+err.Error(), "check the Kafka settings named in the error")
+		return fail(KafkaTopics, "creating the client: "+err.Error(), "check the Kafka settings named in the error")
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
@@ -151,7 +168,7 @@ func kafkaTopics(ctx context.Context, cfg connector.SourceConfig, opts []kgo.Opt
 	}
 	details, err := adm.ListTopics(ctx, names...)
 	if err != nil {
-		return fail(checkKafkaTopics, "listing topics: "+err.Error(), kafkaHint(err))
+		return fail(KafkaTopics, "listing topics: "+err.Error(), kafkaHint(err))
 	}
 	var found, creatable, hints []string
 	for _, spec := range specs {
@@ -186,9 +203,9 @@ func kafkaTopics(ctx context.Context, cfg connector.SourceConfig, opts []kgo.Opt
 	}
 	detail := strings.Join(found, "; ")
 	if len(hints) > 0 {
-		return fail(checkKafkaTopics, detail, strings.Join(hints, "; "))
+		return fail(KafkaTopics, detail, strings.Join(hints, "; "))
 	}
-	return pass(checkKafkaTopics, detail)
+	return pass(KafkaTopics, detail)
 }
 
 // validateCreate asks the brokers whether a missing topic may be created as
@@ -239,20 +256,35 @@ func audited(ctx context.Context, adm *kadm.Client, spec sink.TopicSpec, replica
 	return found, hints
 }
 
+// registryState is what the registry check uses.
+type registryState struct {
+	c   *registry.Client
+	cfg connector.SourceConfig
+}
+
+// registryChecks are the checks of the Schema Registry, run with
+// --schema-registry-url.
+var registryChecks = []check[registryState]{
+	{Registry, nil, func(ctx context.Context, s *registryState) (Result, bool) {
+		r := checkSchemaRegistry(ctx, s.c, s.cfg)
+		return r, r.OK
+	}},
+}
+
 // checkSchemaRegistry checks that the registry answers, takes the
 // credentials and would accept the embedded schemas under the topics'
 // subjects: compatible with their latest versions. It registers nothing.
-func checkSchemaRegistry(ctx context.Context, c *registry.Client, cfg connector.SourceConfig) checkResult {
-	ctx, cancel := context.WithTimeout(ctx, doctorCheckBudget)
+func checkSchemaRegistry(ctx context.Context, c *registry.Client, cfg connector.SourceConfig) Result {
+	ctx, cancel := context.WithTimeout(ctx, checkBudget)
 	defer cancel()
 	t := cfg.Topics
 	results, incompatible, err := c.CheckTopics(ctx, t.DLQ, t.Calls, t.Failed, t.Latest)
 	switch {
 	case errors.Is(err, registry.ErrUnauthorized):
-		return fail(checkRegistry, err.Error(),
+		return fail(Registry, err.Error(),
 			"check --schema-registry-username and the password (CALLSTREAM_SCHEMA_REGISTRY_PASSWORD or --schema-registry-password-file), or --schema-registry-token-file")
 	case err != nil:
-		return fail(checkRegistry, "the registry does not answer: "+err.Error(),
+		return fail(Registry, "the registry does not answer: "+err.Error(),
 			"check --schema-registry-url, and --schema-registry-ca-file if it uses a private CA")
 	}
 	var found []string
@@ -272,9 +304,9 @@ func checkSchemaRegistry(ctx context.Context, c *registry.Client, cfg connector.
 		for i, e := range incompatible {
 			msgs[i] = e.Error()
 		}
-		return fail(checkRegistry, detail+": "+strings.Join(msgs, "; "),
+		return fail(Registry, detail+": "+strings.Join(msgs, "; "),
 			"the subject holds a schema callstream's cannot follow under --schema-compatibility: point the topics (--topic-*) at new subjects, "+
 				"or have the registry's owner delete the subject's versions or relax its rule; callstream registers nothing until this passes")
 	}
-	return pass(checkRegistry, detail)
+	return pass(Registry, detail)
 }

@@ -1,29 +1,25 @@
-package main
+package settings
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/callstream/callstream/connector"
-	"github.com/callstream/callstream/connector/event"
 	"github.com/callstream/callstream/connector/registry"
 	"github.com/callstream/callstream/connector/security"
 	"github.com/callstream/callstream/connector/sink"
-	"github.com/callstream/callstream/connector/source"
-	"github.com/callstream/callstream/internal/pause"
 	"github.com/callstream/callstream/secret"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// kafkaFlags are the Kafka security and Schema Registry settings that run
-// and tail share.
-type kafkaFlags struct {
+// Kafka are the Kafka security and Schema Registry settings that run and
+// tail share.
+type Kafka struct {
 	tls                                security.TLS
 	saslMechanism, saslUser            string
 	saslPassword, saslPasswordFile     string
@@ -34,7 +30,8 @@ type kafkaFlags struct {
 	registryTLS                        security.TLS
 }
 
-func (k *kafkaFlags) register(fs *flag.FlagSet) {
+// Register defines the flags on fs.
+func (k *Kafka) Register(fs *flag.FlagSet) {
 	fs.BoolVar(&k.tls.Enabled, "tls", false, "dial Kafka with TLS (implied by any --tls-*-file)")
 	fs.StringVar(&k.tls.CAFile, "tls-ca-file", "", "PEM CA bundle that Kafka's certificates are checked against (default: system roots)")
 	fs.StringVar(&k.tls.CertFile, "tls-cert-file", "", "PEM client certificate for Kafka mutual TLS")
@@ -55,42 +52,42 @@ func (k *kafkaFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&k.registryTLS.KeyFile, "schema-registry-key-file", "", "PEM client key for the Schema Registry")
 }
 
-// clientOpts reads the secret files and returns the Kafka client options
+// ClientOpts reads the secret files and returns the Kafka client options
 // of the security settings. Errors name the setting, never a secret.
-func (k *kafkaFlags) clientOpts() ([]kgo.Opt, error) {
+func (k *Kafka) ClientOpts() ([]kgo.Opt, error) {
 	pw, err := security.Password(secret.String(k.saslPassword), k.saslPasswordFile, "--sasl-password")
 	if err != nil {
-		return nil, usagef("%v", err)
+		return nil, Usagef("%v", err)
 	}
 	sec := security.Kafka{TLS: k.tls, SASL: security.SASL{
 		Mechanism: strings.ToUpper(k.saslMechanism), Username: k.saslUser, Password: pw, TokenFile: k.saslTokenFile,
 	}}
 	if err := sec.SASL.Validate(); err != nil {
-		return nil, usagef("--sasl-mechanism: %v", err)
+		return nil, Usagef("--sasl-mechanism: %v", err)
 	}
 	opts, err := sec.Opts()
 	if err != nil {
-		return nil, usagef("--tls-ca-file, --tls-cert-file, --tls-key-file: %v", err)
+		return nil, Usagef("--tls-ca-file, --tls-cert-file, --tls-key-file: %v", err)
 	}
 	return opts, nil
 }
 
-// registryClient returns the Schema Registry client, or nil without
+// RegistryClient returns the Schema Registry client, or nil without
 // --schema-registry-url. It reads the secret files; it dials nothing.
-func (k *kafkaFlags) registryClient(compat registry.Compatibility) (*registry.Client, error) {
+func (k *Kafka) RegistryClient(compat registry.Compatibility) (*registry.Client, error) {
 	if k.registryURL == "" {
 		return nil, nil
 	}
 	pw, err := security.Password(secret.String(k.registryPassword), k.registryPassFile, "--schema-registry-password")
 	if err != nil {
-		return nil, usagef("%v", err)
+		return nil, Usagef("%v", err)
 	}
 	c, err := registry.New(registry.Config{
 		URL: k.registryURL, Username: k.registryUser, Password: pw, TokenFile: k.registryTokenFile,
 		TLS: k.registryTLS, Compatibility: compat,
 	})
 	if err != nil {
-		return nil, usagef("--schema-registry-url: %v", err)
+		return nil, Usagef("--schema-registry-url: %v", err)
 	}
 	return c, nil
 }
@@ -125,13 +122,13 @@ var compressionCodecs = map[string]kgo.CompressionCodec{
 func (p *produceFlags) producerOpts() ([]kgo.Opt, error) {
 	codec, ok := compressionCodecs[strings.ToLower(p.compression)]
 	if !ok {
-		return nil, invalidValue("compression", p.compression, "want zstd, lz4, snappy, gzip or none")
+		return nil, InvalidValue("compression", p.compression, "want zstd, lz4, snappy, gzip or none")
 	}
 	if p.linger < 0 {
-		return nil, invalidValue("linger", p.linger.String(), "want a duration ≥ 0")
+		return nil, InvalidValue("linger", p.linger.String(), "want a duration ≥ 0")
 	}
 	if p.batchMaxBytes != 0 && (p.batchMaxBytes < 1<<10 || p.batchMaxBytes > sink.MaxBatchBytes) {
-		return nil, invalidValue("batch-max-bytes", strconv.Itoa(p.batchMaxBytes), fmt.Sprintf("want 0 (the topics' limits) or 1024..%d", sink.MaxBatchBytes))
+		return nil, InvalidValue("batch-max-bytes", strconv.Itoa(p.batchMaxBytes), fmt.Sprintf("want 0 (the topics' limits) or 1024..%d", sink.MaxBatchBytes))
 	}
 	return []kgo.Opt{
 		kgo.ProducerBatchCompression(codec),
@@ -140,11 +137,11 @@ func (p *produceFlags) producerOpts() ([]kgo.Opt, error) {
 }
 
 // applyKafka sets the security, producer and topic settings on cfg and
-// builds the registry client, which cmdRun uses before the connector
+// builds the registry client, which the command uses before the connector
 // starts.
-func (f *runFlags) applyKafka(cfg *connector.SourceConfig) error {
+func (f *Run) applyKafka(cfg *connector.SourceConfig) error {
 	var err error
-	if cfg.KafkaOpts, err = f.kafka.clientOpts(); err != nil {
+	if cfg.KafkaOpts, err = f.kafka.ClientOpts(); err != nil {
 		return err
 	}
 	if cfg.ProducerOpts, err = f.produce.producerOpts(); err != nil {
@@ -154,51 +151,10 @@ func (f *runFlags) applyKafka(cfg *connector.SourceConfig) error {
 	cfg.BatchMaxBytes = f.produce.batchMaxBytes
 	compat, err := registry.ParseCompatibility(f.produce.compatibility)
 	if err != nil {
-		return invalidValue("schema-compatibility", f.produce.compatibility, err.Error())
+		return InvalidValue("schema-compatibility", f.produce.compatibility, err.Error())
 	}
-	f.registry, err = f.kafka.registryClient(compat)
+	f.Registry, err = f.kafka.RegistryClient(compat)
 	return err
-}
-
-// registryEncoder registers or looks up the value schemas of the topics
-// and returns an encoder framing values with their ids; without a registry
-// it returns nil, the connector's default single-object encoding. An
-// incompatible schema or refused credentials stop the start here, before
-// Kafka is touched; a registry that does not answer yet (see
-// registry.Mendable) is waited for as the brokers are, each attempt
-// logged, with a backoff that doubles up to cfg.Retry.Max.
-func registryEncoder(ctx context.Context, c *registry.Client, cfg connector.SourceConfig, logger *slog.Logger) (*event.Encoder, error) {
-	if c == nil {
-		return nil, nil
-	}
-	t := cfg.Topics
-	wait := source.DefaultRetryInitial
-	ceiling := max(cfg.Retry.Max, wait)
-	var ids registry.IDs
-	for attempt := 1; ; attempt++ {
-		var err error
-		ids, err = c.RegisterTopics(ctx, t.DLQ, t.Calls, t.Failed, t.Latest)
-		if err == nil {
-			if attempt > 1 {
-				logger.Info("schema registry ready", "attempts", attempt)
-			}
-			break
-		}
-		if !registry.Mendable(err) || ctx.Err() != nil {
-			return nil, fmt.Errorf("schema registry: %w", err)
-		}
-		logger.Warn("schema registry not ready; retrying", "attempt", attempt, "retry_in_seconds", wait.Seconds(), "err", err)
-		if pause.For(ctx, wait) != nil {
-			return nil, fmt.Errorf("waiting for the schema registry: %w (last error: %w)", ctx.Err(), err)
-		}
-		wait = min(2*wait, ceiling)
-	}
-	subjects := []string{registry.Subject(t.Calls), registry.Subject(t.Failed), registry.Subject(t.DLQ)}
-	if t.Latest != "" {
-		subjects = append(subjects, registry.Subject(t.Latest))
-	}
-	logger.Info("schemas registered", "call_event_id", ids.CallEvent, "dead_letter_id", ids.DeadLetter, "subjects", subjects)
-	return event.NewRegistryEncoder(ids.CallEvent, ids.DeadLetter), nil
 }
 
 // topicConfigFlag is --topic-config: KEY=VALUE, repeatable, or several
@@ -208,11 +164,7 @@ func registryEncoder(ctx context.Context, c *registry.Client, cfg connector.Sour
 type topicConfigFlag map[string]string
 
 func (m *topicConfigFlag) String() string {
-	keys := make([]string, 0, len(*m))
-	for k := range *m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(*m))
 	for i, k := range keys {
 		keys[i] = k + "=" + (*m)[k]
 	}
