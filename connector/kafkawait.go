@@ -7,6 +7,7 @@ import (
 
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
+	"github.com/callstream/callstream/internal/pause"
 )
 
 // startAttemptTimeout bounds one attempt at starting the sink (topics
@@ -32,7 +33,7 @@ func (u *unit) startSink(ctx context.Context, cfg sink.Config) (*sink.Sink, erro
 	if ceiling <= 0 {
 		ceiling = source.DefaultRetryMax
 	}
-	wait := min(initial, ceiling)
+	b := pause.Backoff{Initial: initial, Max: ceiling}
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, startAttemptTimeout)
 		sk, err := sink.New(actx, cfg)
@@ -47,16 +48,11 @@ func (u *unit) startSink(ctx context.Context, cfg sink.Config) (*sink.Sink, erro
 		case sink.IsFatal(err) || ctx.Err() != nil:
 			return nil, err
 		}
-		c.log.Warn("kafka not ready; retrying", "attempt", attempt, "retry_in_seconds", wait.Seconds(), "err", err)
+		c.log.Warn("kafka not ready; retrying", "attempt", attempt, "retry_in_seconds", b.Peek().Seconds(), "err", err)
 		u.kafkaWaiting(fmt.Sprintf("kafka not ready after %d attempts: %v", attempt, err))
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if b.Wait(ctx) != nil {
 			return nil, fmt.Errorf("waiting for kafka: %w (last error: %w)", ctx.Err(), err)
-		case <-t.C:
 		}
-		wait = min(2*wait, ceiling)
 	}
 }
 

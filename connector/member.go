@@ -98,8 +98,8 @@ func (s *Connector) runGroup(ctx context.Context) error {
 // the start.
 func (s *Connector) ensureTopics(ctx context.Context) error {
 	c := s.cfg.Sources[0]
-	wait := max(c.Retry.Initial, source.DefaultRetryInitial)
-	ceiling := max(c.Retry.Max, wait)
+	initial := max(c.Retry.Initial, source.DefaultRetryInitial)
+	b := pause.Backoff{Initial: initial, Max: max(c.Retry.Max, initial)}
 	for attempt := 1; ; attempt++ {
 		err := sink.EnsureTopics(ctx, s.sinkConfig(0))
 		var spe *sink.StatePartitionsError
@@ -109,9 +109,8 @@ func (s *Connector) ensureTopics(ctx context.Context) error {
 		case sink.IsFatal(err) || errors.As(err, &spe) || ctx.Err() != nil:
 			return err
 		}
-		s.log.Warn("kafka not ready; retrying", "attempt", attempt, "retry_in_seconds", wait.Seconds(), "err", err)
-		_ = pause.For(ctx, wait)
-		wait = min(2*wait, ceiling)
+		s.log.Warn("kafka not ready; retrying", "attempt", attempt, "retry_in_seconds", b.Peek().Seconds(), "err", err)
+		_ = b.Wait(ctx)
 	}
 }
 
@@ -227,12 +226,12 @@ func (g *member) work(ctx context.Context, p int32, u *unit) {
 	s := g.set
 	c := s.cfg.Sources[0]
 	initial := max(c.Retry.Initial, source.DefaultRetryInitial)
-	wait := initial
+	b := pause.Backoff{Initial: initial, Max: max(c.Retry.Max, initial)}
 	for {
 		began := time.Now()
 		err := u.run(ctx)
 		if time.Since(began) > 2*max(c.Retry.Max, source.DefaultRetryMax) {
-			wait = initial // it ran a good while: not a loop
+			b.Reset() // it ran a good while: not a loop
 		}
 		var retry time.Duration
 		switch {
@@ -251,8 +250,7 @@ func (g *member) work(ctx context.Context, p int32, u *unit) {
 			g.fail(fmt.Errorf("state partition %d: %w", p, err))
 			return
 		default:
-			retry = wait
-			wait = min(2*wait, max(c.Retry.Max, initial))
+			retry = b.Next()
 			s.log.Warn("unit of work failed; starting it again", "partition", p, "class", sink.FatalClass(err),
 				"retry_in_seconds", retry.Seconds(), "err", err)
 		}

@@ -224,7 +224,9 @@ const DefaultPruneEvery = time.Minute
 
 // loop runs the schedule's tasks until ctx is done.
 func (c *poller) loop(ctx context.Context) error {
-	abortBackoff := time.Second
+	// The pause after a window whose transaction aborted or that kept
+	// changing: 1s, doubling up to a minute.
+	abortBackoff := pause.Backoff{Initial: time.Second, Max: time.Minute}
 	prev := schedule.Live
 	c.stalls.start()
 	for ctx.Err() == nil {
@@ -240,20 +242,18 @@ func (c *poller) loop(ctx context.Context) error {
 		err := c.runTask(ctx, task)
 		switch {
 		case err == nil:
-			abortBackoff = time.Second
+			abortBackoff.Reset()
 		case errors.Is(err, sink.ErrAborted):
 			// Nothing of the batch is visible and memory is unchanged:
 			// the same window is read again after a pause.
 			c.log.Warn("transaction aborted", "class", "abort", "task", task.Name, "window", task.Window.String(), "err", err)
-			_ = pause.For(ctx, abortBackoff)
-			abortBackoff = min(2*abortBackoff, time.Minute)
+			_ = abortBackoff.Wait(ctx)
 		case errors.Is(err, source.ErrWindowDrift):
 			// Only a window that cannot be narrowed further returns
 			// this (see readWhole), which ReadWindow takes as listed
 			// instead; kept as a pause and a retry should that change.
 			c.log.Warn("window kept changing while paged", "class", "drift", "task", task.Name, "window", task.Window.String(), "err", err)
-			_ = pause.For(ctx, abortBackoff)
-			abortBackoff = min(2*abortBackoff, time.Minute)
+			_ = abortBackoff.Wait(ctx)
 		case ctx.Err() != nil:
 			return nil
 		default:

@@ -39,13 +39,13 @@ func (r Retry) withDefaults() Retry {
 	return r
 }
 
-// delay is the wait after failed attempt n (0-based) that ended with err.
-func (r Retry) delay(n int, err error) time.Duration {
-	ceiling := r.Initial
-	for i := 0; i < n && ceiling <= r.Max/2; i++ {
-		ceiling *= 2
-	}
-	ceiling = min(ceiling, r.Max)
+// backoff is the ceiling of the waits after failed attempts: Initial,
+// doubling up to Max.
+func (r Retry) backoff() pause.Backoff { return pause.Backoff{Initial: r.Initial, Max: r.Max} }
+
+// delay is the wait under ceiling (the backoff's) after a failed attempt
+// that ended with err.
+func (r Retry) delay(ceiling time.Duration, err error) time.Duration {
 	d := rand.N(ceiling) // full jitter
 	var e *APIError
 	if errors.As(err, &e) {
@@ -60,6 +60,7 @@ func (r Retry) delay(n int, err error) time.Duration {
 // fetchRetry fetches one page at size until it succeeds, ctx is done or the
 // attempts run out.
 func (c *Client) fetchRetry(ctx context.Context, w calllist.Window, pageNo, size int, r Retry) (*calllist.Page, error) {
+	b := r.backoff()
 	for n := 0; ; n++ {
 		p, err := c.attempt(ctx, w, pageNo, size)
 		if err == nil {
@@ -71,7 +72,7 @@ func (c *Client) fetchRetry(ctx context.Context, w calllist.Window, pageNo, size
 		if r.Attempts > 0 && n+1 >= r.Attempts {
 			return nil, fmt.Errorf("giving up after %d attempts: %w", n+1, err)
 		}
-		if err := pause.For(ctx, r.delay(n, err)); err != nil {
+		if err := pause.For(ctx, r.delay(b.Next(), err)); err != nil {
 			return nil, fmt.Errorf("fetching page %d of %s: %w", pageNo, w, err)
 		}
 	}

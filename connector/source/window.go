@@ -156,7 +156,7 @@ func (c *Client) ReadWindow(ctx context.Context, w calllist.Window, retry Retry)
 			h(string(p.why))
 		}
 		// A short pause lets whatever moved the window settle.
-		if err := pause.For(ctx, retry.delay(0, nil)); err != nil {
+		if err := pause.For(ctx, retry.delay(retry.Initial, nil)); err != nil {
 			return nil, fmt.Errorf("reading window %s: %w", w, err)
 		}
 	}

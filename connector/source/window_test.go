@@ -186,20 +186,21 @@ func TestReadWindowTooManyPages(t *testing.T) {
 
 func TestRetryDelay(t *testing.T) {
 	r := Retry{Initial: 10 * time.Millisecond, Max: time.Second}.withDefaults()
+	b := r.backoff()
 	for n := range 20 {
 		ceiling := min(10*time.Millisecond<<n, time.Second)
-		if d := r.delay(n, errors.New("x")); d < 0 || d >= ceiling {
+		if d := r.delay(b.Next(), errors.New("x")); d < 0 || d >= ceiling {
 			t.Errorf("delay(%d) = %s, want in [0, %s)", n, d, ceiling)
 		}
 	}
 	auth := fmt.Errorf("fetching: %w", &APIError{Kind: KindAuth})
-	if d := r.delay(0, auth); d != time.Second {
+	if d := r.delay(r.Initial, auth); d != time.Second {
 		t.Errorf("auth delay = %s, want Max", d)
 	}
-	if d := r.delay(0, &APIError{Kind: KindHTTP, RetryAfter: 300 * time.Millisecond}); d < 300*time.Millisecond {
+	if d := r.delay(r.Initial, &APIError{Kind: KindHTTP, RetryAfter: 300 * time.Millisecond}); d < 300*time.Millisecond {
 		t.Errorf("delay with Retry-After 300ms = %s", d)
 	}
-	if d := r.delay(0, &APIError{Kind: KindHTTP, RetryAfter: time.Hour}); d != time.Second {
+	if d := r.delay(r.Initial, &APIError{Kind: KindHTTP, RetryAfter: time.Hour}); d != time.Second {
 		t.Errorf("delay with Retry-After 1h = %s, want Max", d)
 	}
 }

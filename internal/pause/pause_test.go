@@ -24,3 +24,29 @@ func TestFor(t *testing.T) {
 		t.Errorf("For(0) on a done context = %v", err)
 	}
 }
+
+func TestBackoffDoublesUpToMax(t *testing.T) {
+	b := Backoff{Initial: time.Second, Max: 5 * time.Second}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}
+	for i, w := range want {
+		if p := b.Peek(); p != w {
+			t.Errorf("Peek before wait %d = %v, want %v", i, p, w)
+		}
+		if d := b.Next(); d != w {
+			t.Errorf("wait %d = %v, want %v", i, d, w)
+		}
+	}
+	b.Reset()
+	if d := b.Next(); d != time.Second {
+		t.Errorf("after Reset: %v, want 1s", d)
+	}
+	over := Backoff{Initial: time.Minute, Max: time.Second}
+	if d := over.Next(); d != time.Second {
+		t.Errorf("Initial above Max: %v, want Max", d)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := over.Wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Wait on a done context = %v", err)
+	}
+}
