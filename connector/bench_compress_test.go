@@ -18,7 +18,7 @@ func BenchmarkCompression(b *testing.B) {
 	c := benchConnector(b, "http://127.0.0.1:1", []string{"127.0.0.1:1"})
 	bt := &batch{state: c.store.NewBatch()}
 	c.diff(bt, backfillTask(), raws, 0)
-	recs := c.keys.appendRecords(bt.Records, c.cfg.Topics.State, bt.state)
+	recs := appendStateRecords(bt.Records, c.cfg.Topics.State, c.keys, bt.state)
 	byTopic := map[string][][]byte{}
 	counts := map[string][]int{}
 	for _, r := range recs {

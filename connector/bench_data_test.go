@@ -2,13 +2,15 @@ package connector
 
 import (
 	"fmt"
-	"github.com/callstream/callstream/connector/calllist"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/callstream/callstream/connector/calllist"
+	"github.com/callstream/callstream/connector/state"
 
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
@@ -57,7 +59,7 @@ func simPages(tb testing.TB, n int) (bodies [][]byte, raws []calllist.Raw) {
 // store are used directly. Nothing connects until a sink is set.
 func benchConnector(tb testing.TB, apiURL string, brokers []string) *poller {
 	tb.Helper()
-	c, err := newPoller(benchConfig(tb, apiURL, brokers), Options{}, pollerEnv{totals: new(stateTotals), keys: unprefixedKeys()})
+	c, err := newPoller(benchConfig(tb, apiURL, brokers), Options{}, pollerEnv{totals: new(stateTotals), keys: state.UnprefixedKeys()})
 	if err != nil {
 		tb.Fatal(err)
 	}

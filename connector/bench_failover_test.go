@@ -175,12 +175,12 @@ func fillSourcesState(b *testing.B, spec podSpec, calls int) {
 	created := time.Now().Add(-time.Hour).Unix()
 	var recs []*kgo.Record
 	for i, src := range cfg.Sources {
-		keys := sourceKeys(src.SourceName, false, StatePartition(src.SourceName, spec.Partitions), spec.Partitions)
+		keys := state.NewSourceKeys(src.SourceName, false, state.SourcePartition(src.SourceName, spec.Partitions), spec.Partitions)
 		st := state.New().NewBatch()
 		for j := i; j < calls; j += len(cfg.Sources) {
 			st.Put(661181201146016+int64(7*j), state.Entry{RawHash: uint64(j) * 0x9E3779B97F4A7C15, Created: created + int64(j%3600), Status: 2, Flags: state.Emitted})
 		}
-		recs = keys.appendRecords(recs, topic, st)
+		recs = appendStateRecords(recs, topic, keys, st)
 		for len(recs) >= perTxn || i == len(cfg.Sources)-1 && len(recs) > 0 {
 			n := min(perTxn, len(recs))
 			if err := sk.Commit(context.Background(), recs[:n]); err != nil {

@@ -73,7 +73,7 @@ func (w *deferWorld) connector(t *testing.T, delay time.Duration, onEvent func(C
 	cfg.Schedule.Tiers, cfg.Schedule.PollInterval = tiers, 5*time.Second
 	cfg.Schedule.StartFrom = w.clk.Now().Add(-40 * time.Minute)
 	cfg.Clock, cfg.CheckpointDelay = w.clk.Now, delay
-	c, err := newPoller(cfg, Options{OnCommit: onEvent}, pollerEnv{totals: new(stateTotals), keys: unprefixedKeys()})
+	c, err := newPoller(cfg, Options{OnCommit: onEvent}, pollerEnv{totals: new(stateTotals), keys: state.UnprefixedKeys()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -212,7 +212,7 @@ func (s *Connector) newSource(sc SourceConfig, partition int32) (*poller, error)
 	}
 	c, err := newPoller(sc, opts, pollerEnv{
 		inFlight: s.inFlight, totals: &s.state,
-		keys: sourceKeys(sc.SourceName, sc.SourceName == s.cfg.UnprefixedSource, partition, parts),
+		keys: state.NewSourceKeys(sc.SourceName, sc.SourceName == s.cfg.UnprefixedSource, partition, parts),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", sc.SourceName, err)
@@ -228,7 +228,7 @@ func (s *Connector) sourcesOf(p int32) []SourceConfig {
 	}
 	var out []SourceConfig
 	for _, sc := range s.cfg.Sources {
-		if StatePartition(sc.SourceName, s.cfg.StatePartitions) == p {
+		if state.SourcePartition(sc.SourceName, s.cfg.StatePartitions) == p {
 			out = append(out, sc)
 		}
 	}

@@ -76,7 +76,7 @@ func TestDiffUpdates(t *testing.T) {
 		if edit != nil {
 			edit(&cfg)
 		}
-		c, err := newPoller(cfg, Options{}, pollerEnv{totals: new(stateTotals), keys: unprefixedKeys()})
+		c, err := newPoller(cfg, Options{}, pollerEnv{totals: new(stateTotals), keys: state.UnprefixedKeys()})
 		if err != nil {
 			t.Fatal(err)
 		}

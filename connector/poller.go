@@ -42,7 +42,7 @@ type poller struct {
 
 	// keys places this source's records in the state topic: its key
 	// prefix and, in a group, its partition.
-	keys stateKeys
+	keys state.SourceKeys
 	// state sums the state of every source of the process for the state
 	// gauges.
 	state    *stateTotals
@@ -78,7 +78,7 @@ type pollerEnv struct {
 	// totals sums the state of the process's sources.
 	totals *stateTotals
 	// keys places the source's records in the state topic.
-	keys stateKeys
+	keys state.SourceKeys
 }
 
 // newPoller builds the poller of one source, cfg validated (see
@@ -430,7 +430,7 @@ func (c *poller) prune(b *batch, now time.Time, before int64) {
 // the state records and checkpoints that account for them. Only after the
 // commit does the in-memory state change.
 func (c *poller) commit(ctx context.Context, b *batch) error {
-	recs := c.keys.appendRecords(b.Records, c.cfg.Topics.State, b.state)
+	recs := appendStateRecords(b.Records, c.cfg.Topics.State, c.keys, b.state)
 	start := time.Now()
 	// The commit runs on a context detached from shutdown, so that a
 	// window read whole is committed rather than thrown away; the sink
@@ -538,4 +538,17 @@ func tierOf(ctx context.Context) string {
 		return name
 	}
 	return tierProbe
+}
+
+// appendStateRecords appends the state records of b, under keys, to recs:
+// in a group to the source's state partition.
+func appendStateRecords(recs []*kgo.Record, topic string, keys state.SourceKeys, b *state.Batch) []*kgo.Record {
+	keys.Records(b, func(key, value []byte) {
+		r := &kgo.Record{Topic: topic, Key: key, Value: value}
+		if p := keys.Partition(); p >= 0 {
+			r.Partition = p
+		}
+		recs = append(recs, r)
+	})
+	return recs
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/callstream/callstream/check"
 	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/state"
 	"github.com/callstream/callstream/metrics"
 	"github.com/callstream/callstream/secret"
 	"github.com/callstream/callstream/simulator"
@@ -290,17 +291,17 @@ func TestStatePartitionIsStable(t *testing.T) {
 		partitions int
 		want       int32
 	}{
-		{"acme", 12, StatePartition("acme", 12)},
+		{"acme", 12, state.SourcePartition("acme", 12)},
 		{"acme", 1, 0},
 	} {
-		got := StatePartition(tc.name, tc.partitions)
+		got := state.SourcePartition(tc.name, tc.partitions)
 		if got != tc.want || got < 0 || int(got) >= tc.partitions {
-			t.Errorf("StatePartition(%q, %d) = %d, want %d", tc.name, tc.partitions, got, tc.want)
+			t.Errorf("state.SourcePartition(%q, %d) = %d, want %d", tc.name, tc.partitions, got, tc.want)
 		}
 	}
 	// FNV-1a of "acme" is 0x2e5b3a8f... fixed for ever: a change would move
 	// every source away from its state.
-	if got := StatePartition("acme", 1<<16); got != int32(fnv32a("acme")%(1<<16)) {
+	if got := state.SourcePartition("acme", 1<<16); got != int32(fnv32a("acme")%(1<<16)) {
 		t.Errorf("StatePartition is not FNV-1a: %d", got)
 	}
 }
@@ -389,7 +390,7 @@ func TestGroupUnitFencedWhileOwned(t *testing.T) {
 	apps := map[string]string{"app-a": newApp(t, "app-a", 11)}
 	srcs, truth := setSources(t, brokers, apps)
 	const partitions = 2
-	p := StatePartition(srcs[0].SourceName, partitions)
+	p := state.SourcePartition(srcs[0].SourceName, partitions)
 	txnID := fmt.Sprintf("%s-p%d", srcs[0].TransactionalID, p)
 	// The unit's first commit is answered PRODUCER_FENCED.
 	h := cluster.Fault(kfake.Fault{
@@ -449,7 +450,7 @@ func TestRemovedSourceStateAgesOut(t *testing.T) {
 			t.Fatal(err)
 		}
 		for k, v := range values {
-			name, _, _, err := splitSourceKey([]byte(k))
+			name, _, _, err := state.SplitSourceKey([]byte(k))
 			switch {
 			case err != nil:
 				t.Fatal(err)

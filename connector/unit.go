@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/state"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 )
@@ -167,7 +168,7 @@ func (u *unit) restore(ctx context.Context, sk *sink.Sink) error {
 	skipped := 0
 	removed := map[string]*removedSource{}
 	load := func(key, value []byte, written time.Time) error {
-		name, inner, prefixed, err := splitSourceKey(key)
+		name, inner, prefixed, err := state.SplitSourceKey(key)
 		if err != nil {
 			return err
 		}
@@ -205,7 +206,7 @@ func (u *unit) restore(ctx context.Context, sk *sink.Sink) error {
 	calls := 0
 	for _, c := range u.sources {
 		if u.partition >= 0 {
-			if err := checkPartitions(c.cfg.SourceName, c.store, u.set.cfg.StatePartitions); err != nil {
+			if err := state.CheckPartitions(c.cfg.SourceName, c.store, u.set.cfg.StatePartitions); err != nil {
 				return err
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector/sink"
+	"github.com/callstream/callstream/connector/state"
 	"github.com/callstream/callstream/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -26,7 +27,7 @@ func TestGroupUnitRestartsAfterAFailedCommit(t *testing.T) {
 	apps := map[string]string{"app-a": newApp(t, "app-a", 13)}
 	srcs, truth := setSources(t, brokers, apps)
 	const partitions = 2
-	p := StatePartition(srcs[0].SourceName, partitions)
+	p := state.SourcePartition(srcs[0].SourceName, partitions)
 	txnID := fmt.Sprintf("%s-p%d", srcs[0].TransactionalID, p)
 	h := cluster.Fault(kfake.Fault{
 		Keys: []kmsg.Key{kmsg.EndTxn}, TopLevel: true, Err: kerr.UnknownServerError,
