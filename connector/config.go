@@ -46,7 +46,7 @@ type SourceConfig struct {
 	RateLimit float64
 	RateBurst int
 	// AuthLogEvery is how often a refused credential is logged while it
-	// keeps being refused; default DefaultAuthLogEvery.
+	// keeps being refused; default observe.DefaultAuthLogEvery.
 	AuthLogEvery time.Duration
 	// NoRecordsAlert is how long API requests may succeed without reading
 	// a record before the CallstreamNoRecords alert fires; exported as
@@ -103,7 +103,7 @@ type SourceConfig struct {
 	// for the live edge and the backfill, a tier's own for a tier) to give
 	// how long its checkpoint may go without advancing, while the API
 	// answers, before /readyz and callstream_tier_stalled say it stalled;
-	// default DefaultStallGrace.
+	// default observe.DefaultStallGrace.
 	StallGrace time.Duration
 	// PruneEvery is how often entries past the deepest horizon are dropped
 	// and tombstoned; default DefaultPruneEvery.

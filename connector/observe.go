@@ -51,6 +51,6 @@ func (c *poller) initMetrics() {
 		m.WindowsNarrowed.WithLabelValues(name, r)
 	}
 	m.PageSize.WithLabelValues(name).Set(float64(c.cfg.PageSize))
-	m.CheckpointAge.Set(name, c.stalls.ages)
-	m.TierStalled.Set(name, c.stalls.stalledFlags)
+	m.CheckpointAge.Set(name, c.stalls.Ages)
+	m.TierStalled.Set(name, c.stalls.StalledFlags)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/connector/diff"
 	"github.com/callstream/callstream/connector/event"
+	"github.com/callstream/callstream/connector/observe"
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/source"
@@ -37,8 +38,8 @@ type poller struct {
 	labels  prometheus.Labels
 	onEvent func(Committed)
 	at      func(sink.Point)
-	apiLog  *apiLog
-	notes   *vendorNotes
+	apiLog  *observe.APILog
+	notes   *observe.VendorNotes
 
 	// keys places this source's records in the state topic: its key
 	// prefix and, in a group, its partition.
@@ -49,8 +50,8 @@ type poller struct {
 	reported stateReport
 
 	lastPrune time.Time
-	backfill  backfillProgress
-	stalls    *stallWatch
+	backfill  observe.BackfillProgress
+	stalls    *observe.StallWatch
 	// inconsistentLogged is when a window taken as listed was last logged
 	// at warning level, by reason.
 	inconsistentLogged map[string]time.Time
@@ -109,11 +110,11 @@ func newPoller(cfg SourceConfig, opts Options, env pollerEnv) (*poller, error) {
 		labels: prometheus.Labels{metrics.LabelSource: cfg.SourceName, metrics.LabelType: cfg.Type},
 	}
 	c.health = newHealth(cfg.ReadyMaxAge, cfg.Clock, c.m, c.labels)
-	c.stalls = newStallWatch(cfg)
-	c.health.stallWhy = c.stalls.why
-	c.apiLog = newAPILog(c.log, cfg.AuthLogEvery, cfg.Clock)
-	c.notes = newVendorNotes(c.log, c.m)
-	c.backfill.log = c.log.With("component", "backfill")
+	c.stalls = observe.NewStallWatch(cfg.Schedule, cfg.StallGrace, cfg.Clock)
+	c.health.stallWhy = c.stalls.Why
+	c.apiLog = observe.NewAPILog(c.log, cfg.AuthLogEvery, cfg.Clock)
+	c.notes = observe.NewVendorNotes(c.log, c.m)
+	c.backfill.Log = c.log.With("component", "backfill")
 	c.initMetrics()
 	if c.enc == nil {
 		c.enc = event.NewEncoder()
@@ -228,7 +229,7 @@ func (c *poller) loop(ctx context.Context) error {
 	// changing: 1s, doubling up to a minute.
 	abortBackoff := pause.Backoff{Initial: time.Second, Max: time.Minute}
 	prev := schedule.Live
-	c.stalls.start()
+	c.stalls.Start()
 	for ctx.Err() == nil {
 		c.updateLag()
 		task, ok, wait := c.cfg.Schedule.NextAfter(c.now(), c.checkpoint, prev)
@@ -285,7 +286,7 @@ func (c *poller) runTask(ctx context.Context, task schedule.Task) error {
 		return err
 	}
 	c.m.WindowsRead.WithLabelValues(task.Name).Inc()
-	c.stalls.advance(task.Name)
+	c.stalls.Advance(task.Name)
 	if in := read.Inconsistent; in != nil {
 		c.inconsistent(task, read, in)
 	}
@@ -296,7 +297,7 @@ func (c *poller) runTask(ctx context.Context, task schedule.Task) error {
 	c.health.polled()
 	if task.Kind == schedule.Backfill {
 		bf, _ := schedule.Progress(c.checkpoint)
-		c.backfill.window(began, time.Now(), len(read.Records), bf, task)
+		c.backfill.Window(began, time.Now(), len(read.Records), bf, task)
 	}
 	return nil
 }
@@ -464,10 +465,10 @@ func (c *poller) observe(b *batch, committed time.Time) {
 	c.m.RecordsSkipped.Add(float64(b.Skipped))
 	c.reportState()
 	c.m.StateTombstones.Add(float64(b.tombstones))
-	c.notes.unknownKeys(b.Unknown)
+	c.notes.UnknownKeys(b.Unknown)
 	for _, e := range b.Events {
 		if e.Call != nil {
-			c.notes.status(e.Call.Status)
+			c.notes.Status(e.Call.Status)
 		}
 		if e.Kind == diff.KindDeadLetter {
 			c.m.DLQRecords.WithLabelValues(c.cfg.SourceName, e.Reason).Inc()
@@ -487,7 +488,7 @@ func (c *poller) observe(b *batch, committed time.Time) {
 // scraped, so it stays right while idle, backfilling or retrying.
 func (c *poller) updateLag() {
 	bf, liveEnd := schedule.Progress(c.checkpoint)
-	c.stalls.backfill(bf >= 1)
+	c.stalls.Backfill(bf >= 1)
 	c.m.SourceLag.Set(c.cfg.SourceName, c.cfg.Type, liveEnd)
 	c.m.BackfillRatio.With(c.labels).Set(bf)
 }
@@ -499,13 +500,13 @@ func (c *poller) sourceHooks() source.Hooks {
 			c.m.APIDuration.Observe(d.Seconds())
 			if outcome == "ok" {
 				c.health.apiOK()
-				c.stalls.apiOK()
-				c.apiLog.succeeded()
+				c.stalls.APIOK()
+				c.apiLog.Succeeded()
 			}
 		},
 		Error: func(kind source.Kind, err error) {
 			c.m.APIErrors.WithLabelValues(c.cfg.SourceName, string(kind)).Inc()
-			c.apiLog.failed(kind, err)
+			c.apiLog.Failed(kind, err)
 			c.health.apiError(kind)
 		},
 		Reread: func(string) { c.m.WindowRereads.Inc() },
@@ -516,7 +517,7 @@ func (c *poller) sourceHooks() source.Hooks {
 		},
 		Skew: func(off time.Duration) {
 			c.m.ClockSkew.Set(off.Seconds())
-			c.apiLog.skewed(off)
+			c.apiLog.Skewed(off)
 		},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/connector/observe"
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/metrics"
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,25 +34,25 @@ func TestStallIsVisible(t *testing.T) {
 	tiers, _ := schedule.ParseTiers("recent=1m@0s,deep=3h@1m")
 	cfg := SourceConfig{Clock: clock.now, StallGrace: 10 * time.Second, SourceName: "s",
 		Schedule: schedule.Config{Tiers: tiers, PollInterval: time.Second}}
-	w := newStallWatch(cfg)
+	w := observe.NewStallWatch(cfg.Schedule, cfg.StallGrace, cfg.Clock)
 	m := metrics.New(prometheus.NewRegistry())
-	m.TierStalled.Set("s", w.stalledFlags)
-	m.CheckpointAge.Set("s", w.ages)
+	m.TierStalled.Set("s", w.StalledFlags)
+	m.CheckpointAge.Set("s", w.Ages)
 	h := newHealth(time.Hour, clock.now, m, prometheus.Labels{metrics.LabelSource: "s", metrics.LabelType: "t"})
-	h.stallWhy = w.why
+	h.stallWhy = w.Why
 	h.set(producerReady, true)
 	h.set(stateLoaded, true)
 	h.polled()
-	w.start()
+	w.Start()
 
 	// Live, backfill and recent may go 5·1s+10s; deep 5·1m+10s.
 	clock.add(14 * time.Second)
-	w.apiOK()
-	w.advance("live")
-	w.advance("backfill")
-	w.advance("recent")
+	w.APIOK()
+	w.Advance("live")
+	w.Advance("backfill")
+	w.Advance("recent")
 	clock.add(2 * time.Second)
-	w.apiOK()
+	w.APIOK()
 	if ok, why := h.Ready(); !ok {
 		t.Fatalf("not ready after 16s: %s", why)
 	}
@@ -59,9 +60,9 @@ func TestStallIsVisible(t *testing.T) {
 	if ok, why := h.Ready(); !ok {
 		t.Fatalf("stalled while the API did not answer since: %s", why)
 	}
-	w.apiOK()
-	w.advance("live")
-	w.advance("recent")
+	w.APIOK()
+	w.Advance("live")
+	w.Advance("recent")
 	ok, why := h.Ready()
 	if ok || !strings.Contains(why, "task backfill has not advanced its checkpoint for 16s") {
 		t.Fatalf("Ready() = %v, %q; want the backfill stalled", ok, why)
@@ -73,7 +74,7 @@ func TestStallIsVisible(t *testing.T) {
 		t.Errorf("checkpoint ages %v, want backfill 16, deep 30, live 0", got)
 	}
 	// A finished backfill is not stalled and has no age.
-	w.backfill(true)
+	w.Backfill(true)
 	if ok, why := h.Ready(); !ok {
 		t.Fatalf("not ready with the backfill done: %s", why)
 	}

@@ -33,8 +33,9 @@ var levels = []level{
 
 	{"connector", []string{"connector"}},
 
-	// observability: creating, updating and forgetting each series, the
-	// API log, vendor notes, backfill progress (no package of its own yet).
+	// observability: the API log, vendor notes, backfill progress, the
+	// stall watch.
+	{"observability", []string{"connector/observe"}},
 
 	{"steps", []string{"connector/source", "connector/schedule"}}, // plan windows, fetch them
 	{"steps", []string{"connector/diff"}},                         // a window's records against the state: events, state changes

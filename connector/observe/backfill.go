@@ -1,4 +1,4 @@
-package connector
+package observe
 
 import (
 	"log/slog"
@@ -11,22 +11,22 @@ import (
 // runs.
 const backfillLogEvery = 10 * time.Second
 
-// backfillProgress logs how far the backfill has come: the share of its
+// BackfillProgress logs how far the backfill has come: the share of its
 // range read, the records read a second and the time left at that pace,
 // at most every backfillLogEvery, and once more when it is done. The pace
 // counts this run only, so it is right after a restart too. It is used by
-// the loop's goroutine only.
-type backfillProgress struct {
-	log        *slog.Logger
+// the poller's goroutine only.
+type BackfillProgress struct {
+	Log        *slog.Logger
 	started    time.Time // when this run read its first backfill window
 	startRatio float64   // the progress then
 	records    int
 	lastLog    time.Time
 }
 
-// window accounts for the backfill task begun at began and committed at
+// Window accounts for the backfill task begun at began and committed at
 // now, which held records, after which the progress is ratio (0..1).
-func (p *backfillProgress) window(began, now time.Time, records int, ratio float64, task schedule.Task) {
+func (p *BackfillProgress) Window(began, now time.Time, records int, ratio float64, task schedule.Task) {
 	if p.started.IsZero() {
 		p.started, p.lastLog = began, now
 		p.startRatio = ratio
@@ -38,7 +38,7 @@ func (p *backfillProgress) window(began, now time.Time, records int, ratio float
 		rate = float64(p.records) / s
 	}
 	if ratio >= 1 {
-		p.log.Info("backfill done", "records", p.records, "duration_seconds", elapsed.Seconds(), "records_per_second", rate)
+		p.Log.Info("backfill done", "records", p.records, "duration_seconds", elapsed.Seconds(), "records_per_second", rate)
 		return
 	}
 	if now.Sub(p.lastLog) < backfillLogEvery {
@@ -51,5 +51,5 @@ func (p *backfillProgress) window(began, now time.Time, records int, ratio float
 		eta := time.Duration(float64(elapsed) * (1 - ratio) / done)
 		attrs = append(attrs, "eta_seconds", eta.Round(time.Second).Seconds())
 	}
-	p.log.Info("backfill progress", attrs...)
+	p.Log.Info("backfill progress", attrs...)
 }

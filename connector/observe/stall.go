@@ -1,26 +1,28 @@
-package connector
+package observe
 
 import (
 	"fmt"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/callstream/callstream/connector/schedule"
 )
 
 // Stall detection: a task (the live edge, the backfill, a re-scan tier)
 // whose checkpoint has not advanced for stallFactor of its intervals plus
-// SourceConfig.StallGrace, while the API answers requests, is stalled: the
+// connector.SourceConfig.StallGrace, while the API answers requests, is stalled: the
 // process is alive and polling, and delivers nothing of that task.
 const (
 	stallFactor = 5
-	// DefaultStallGrace is SourceConfig.StallGrace's default: room for a slow
+	// DefaultStallGrace is connector.SourceConfig.StallGrace's default: room for a slow
 	// window (retries, narrowing) on top of the intervals.
 	DefaultStallGrace = 2 * time.Minute
 )
 
-// stallWatch tracks when each task's checkpoint last advanced. It is safe
-// for concurrent use: the loop writes it, scrapes and /readyz read it.
-type stallWatch struct {
+// StallWatch tracks when each task's checkpoint last advanced. It is safe
+// for concurrent use: the poller writes it, scrapes and /readyz read it.
+type StallWatch struct {
 	mu    sync.Mutex
 	clock func() time.Time
 	// after is how long each task may go without advancing.
@@ -32,24 +34,25 @@ type stallWatch struct {
 	lastOK       time.Time // the last API request answered
 }
 
-func newStallWatch(c SourceConfig) *stallWatch {
-	grace := c.StallGrace
+// NewStallWatch watches the tasks of sched on clock, each allowed
+// stallFactor of its intervals plus grace (0: DefaultStallGrace).
+func NewStallWatch(sched schedule.Config, grace time.Duration, clock func() time.Time) *StallWatch {
 	if grace <= 0 {
 		grace = DefaultStallGrace
 	}
-	poll := c.Schedule.PollInterval
+	poll := sched.PollInterval
 	after := map[string]time.Duration{}
-	for _, name := range c.Schedule.TaskNames() {
+	for _, name := range sched.TaskNames() {
 		after[name] = stallFactor*poll + grace
 	}
-	for _, t := range c.Schedule.Tiers {
+	for _, t := range sched.Tiers {
 		after[t.Name] = stallFactor*max(t.Every, poll) + grace
 	}
-	return &stallWatch{clock: c.Clock, after: after, advanced: map[string]time.Time{}}
+	return &StallWatch{clock: clock, after: after, advanced: map[string]time.Time{}}
 }
 
-// start begins the watch, as polling begins: every task counts from now.
-func (s *stallWatch) start() {
+// Start begins the watch, as polling begins: every task counts from now.
+func (s *StallWatch) Start() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock()
@@ -58,28 +61,28 @@ func (s *stallWatch) start() {
 	}
 }
 
-// advance notes that task's checkpoint advanced.
-func (s *stallWatch) advance(task string) {
+// Advance notes that task's checkpoint advanced.
+func (s *StallWatch) Advance(task string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.advanced[task] = s.clock()
 }
 
-func (s *stallWatch) backfill(done bool) {
+func (s *StallWatch) Backfill(done bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.backfillDone = done
 }
 
-func (s *stallWatch) apiOK() {
+func (s *StallWatch) APIOK() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lastOK = s.clock()
 }
 
-// ages returns how long ago each task's checkpoint advanced; a finished
+// Ages returns how long ago each task's checkpoint advanced; a finished
 // backfill has none.
-func (s *stallWatch) ages() map[string]float64 {
+func (s *StallWatch) Ages() map[string]float64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock()
@@ -93,11 +96,11 @@ func (s *stallWatch) ages() map[string]float64 {
 	return out
 }
 
-// stalledFlags returns 1 for each stalled task, 0 for the others.
-func (s *stallWatch) stalledFlags() map[string]float64 {
+// StalledFlags returns 1 for each stalled task, 0 for the others.
+func (s *StallWatch) StalledFlags() map[string]float64 {
 	stalled := s.stalled()
 	out := map[string]float64{}
-	for name := range s.ages() {
+	for name := range s.Ages() {
 		out[name] = 0
 	}
 	for _, st := range stalled {
@@ -113,7 +116,7 @@ type stall struct {
 
 // stalled returns the stalled tasks by name: those that have not advanced
 // for longer than they may while the API answered since.
-func (s *stallWatch) stalled() []stall {
+func (s *StallWatch) stalled() []stall {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock()
@@ -130,8 +133,8 @@ func (s *stallWatch) stalled() []stall {
 	return out
 }
 
-// why says which tasks are stalled, "" when none is.
-func (s *stallWatch) why() string {
+// Why says which tasks are stalled, "" when none is.
+func (s *StallWatch) Why() string {
 	st := s.stalled()
 	if len(st) == 0 {
 		return ""

@@ -1,4 +1,4 @@
-package connector
+package observe
 
 import (
 	"bytes"
@@ -17,16 +17,16 @@ import (
 func TestAPILogCountsRefusalsSinceLastLineAndInTotal(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var buf bytes.Buffer
-	l := newAPILog(slog.New(slog.NewJSONHandler(&buf, nil)), time.Minute, func() time.Time { return now })
+	l := NewAPILog(slog.New(slog.NewJSONHandler(&buf, nil)), time.Minute, func() time.Time { return now })
 	refuse := func(n int) {
 		for range n {
-			l.failed(source.KindAuth, errors.New("refused"))
+			l.Failed(source.KindAuth, errors.New("refused"))
 			now = now.Add(10 * time.Second)
 		}
 	}
 	refuse(7)     // lines at 0s (1) and 60s (6 more)
 	refuse(6)     // a line at 120s (6 more)
-	l.succeeded() // the end of the refusals, with what was not logged yet
+	l.Succeeded() // the end of the refusals, with what was not logged yet
 	refuse(1)     // a new run of refusals counts from 1
 	type line struct {
 		Msg   string `json:"msg"`

@@ -1,4 +1,4 @@
-package connector
+package observe
 
 import (
 	"log/slog"
@@ -11,23 +11,23 @@ import (
 // log lines and the status label values it makes.
 const maxNotes = 16
 
-// vendorNotes tells what the vendor sends that callstream was not written
+// VendorNotes tells what the vendor sends that callstream was not written
 // for: keys it does not know (kept in extra, named in the log the first
 // time each is seen, never with a value) and statuses other than 0, 1 and
-// 2 (passed on, counted by value). It is used by the loop's goroutine only.
-type vendorNotes struct {
+// 2 (passed on, counted by value). It is used by the poller's goroutine only.
+type VendorNotes struct {
 	log      *slog.Logger
 	m        *metrics.Metrics
 	keys     map[string]bool
 	statuses map[int32]bool
 }
 
-func newVendorNotes(log *slog.Logger, m *metrics.Metrics) *vendorNotes {
-	return &vendorNotes{log: log, m: m, keys: map[string]bool{}, statuses: map[int32]bool{}}
+func NewVendorNotes(log *slog.Logger, m *metrics.Metrics) *VendorNotes {
+	return &VendorNotes{log: log, m: m, keys: map[string]bool{}, statuses: map[int32]bool{}}
 }
 
-// unknownKeys counts keys the decoder did not know and logs the new ones.
-func (n *vendorNotes) unknownKeys(keys []string) {
+// UnknownKeys counts keys the decoder did not know and logs the new ones.
+func (n *VendorNotes) UnknownKeys(keys []string) {
 	n.m.UnknownFields.Add(float64(len(keys)))
 	for _, k := range keys {
 		if n.keys[k] || len(n.keys) >= maxNotes {
@@ -39,8 +39,8 @@ func (n *vendorNotes) unknownKeys(keys []string) {
 	}
 }
 
-// status counts a call's status if it is not one of the documented ones.
-func (n *vendorNotes) status(s int32) {
+// Status counts a call's Status if it is not one of the documented ones.
+func (n *VendorNotes) Status(s int32) {
 	if s >= 0 && s <= 2 {
 		return
 	}

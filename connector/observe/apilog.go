@@ -1,4 +1,4 @@
-package connector
+package observe
 
 import (
 	"log/slog"
@@ -9,7 +9,7 @@ import (
 )
 
 // DefaultAuthLogEvery is how often a refused credential is logged while it
-// keeps being refused, unless SourceConfig.AuthLogEvery says otherwise.
+// keeps being refused, unless connector.SourceConfig.AuthLogEvery says otherwise.
 const DefaultAuthLogEvery = time.Minute
 
 // apiMessages are the log messages of failed API requests, one per class,
@@ -22,14 +22,14 @@ var apiMessages = map[source.Kind]string{
 	source.KindAuth:      "api refuses the credentials: check --app-id, the app key and --sign",
 }
 
-// apiLog logs failed API requests. Every class but auth is logged once per
+// APILog logs failed API requests. Every class but auth is logged once per
 // failure, as a warning: each is retried and passes. An auth failure
 // repeats on every attempt until a person fixes the app key or the sign
 // recipe, so it is logged as an error once per interval, with the number
 // of refusals since the last line and since the refusals began: a count
 // that reads the same every minute would look stuck. Errors are *source.APIError, whose text
 // never holds the app key or the sign. It is safe for concurrent use.
-type apiLog struct {
+type APILog struct {
 	log   *slog.Logger
 	every time.Duration
 	clock func() time.Time
@@ -41,15 +41,15 @@ type apiLog struct {
 	skew     time.Duration
 }
 
-func newAPILog(log *slog.Logger, every time.Duration, clock func() time.Time) *apiLog {
+func NewAPILog(log *slog.Logger, every time.Duration, clock func() time.Time) *APILog {
 	if every <= 0 {
 		every = DefaultAuthLogEvery
 	}
-	return &apiLog{log: log.With("component", "source"), every: every, clock: clock}
+	return &APILog{log: log.With("component", "source"), every: every, clock: clock}
 }
 
-// failed logs one failed attempt.
-func (l *apiLog) failed(kind source.Kind, err error) {
+// Failed logs one Failed attempt.
+func (l *APILog) Failed(kind source.Kind, err error) {
 	msg, ok := apiMessages[kind]
 	if !ok {
 		msg = "api request failed"
@@ -73,9 +73,9 @@ func (l *apiLog) failed(kind source.Kind, err error) {
 		"log_every_seconds", l.every.Seconds(), "err", err)
 }
 
-// succeeded notes a request that went through: a refusal that ends is
+// Succeeded notes a request that went through: a refusal that ends is
 // logged once more, so the log tells when it was fixed.
-func (l *apiLog) succeeded() {
+func (l *APILog) Succeeded() {
 	l.mu.Lock()
 	was := !l.lastAuth.IsZero()
 	n, total := l.refused, l.total
@@ -86,9 +86,9 @@ func (l *apiLog) succeeded() {
 	}
 }
 
-// skewed logs the server's clock offset when it first exceeds a second and
+// Skewed logs the server's clock offset when it first exceeds a second and
 // whenever it moves by more than a second since last logged.
-func (l *apiLog) skewed(off time.Duration) {
+func (l *APILog) Skewed(off time.Duration) {
 	l.mu.Lock()
 	d := off - l.skew
 	if d > -time.Second && d < time.Second {

@@ -1,0 +1,6 @@
+// Package observe is the connector's observability above metrics: the API
+// log (refusals logged once an interval, the clock's skew), notes on what
+// the vendor sends that the code does not know, the backfill's progress
+// and the watch on tasks whose checkpoint stalls. It imports metrics and
+// pipeline steps, never the connector root, which feeds it.
+package observe
