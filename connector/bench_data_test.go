@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector/calllist"
+	"github.com/callstream/callstream/connector/observe"
 	"github.com/callstream/callstream/connector/state"
 
 	"github.com/callstream/callstream/connector/schedule"
@@ -59,7 +60,7 @@ func simPages(tb testing.TB, n int) (bodies [][]byte, raws []calllist.Raw) {
 // store are used directly. Nothing connects until a sink is set.
 func benchConnector(tb testing.TB, apiURL string, brokers []string) *poller {
 	tb.Helper()
-	c, err := newPoller(benchConfig(tb, apiURL, brokers), Options{}, pollerEnv{totals: new(stateTotals), keys: state.UnprefixedKeys()})
+	c, err := newPoller(benchConfig(tb, apiURL, brokers), Options{}, pollerEnv{totals: new(observe.StateTotals), keys: state.UnprefixedKeys()})
 	if err != nil {
 		tb.Fatal(err)
 	}

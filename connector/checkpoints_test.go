@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/connector/observe"
 	"github.com/callstream/callstream/connector/schedule"
 	"github.com/callstream/callstream/connector/state"
 	"github.com/callstream/callstream/simulator"
@@ -73,7 +74,7 @@ func (w *deferWorld) connector(t *testing.T, delay time.Duration, onEvent func(C
 	cfg.Schedule.Tiers, cfg.Schedule.PollInterval = tiers, 5*time.Second
 	cfg.Schedule.StartFrom = w.clk.Now().Add(-40 * time.Minute)
 	cfg.Clock, cfg.CheckpointDelay = w.clk.Now, delay
-	c, err := newPoller(cfg, Options{OnCommit: onEvent}, pollerEnv{totals: new(stateTotals), keys: state.UnprefixedKeys()})
+	c, err := newPoller(cfg, Options{OnCommit: onEvent}, pollerEnv{totals: new(observe.StateTotals), keys: state.UnprefixedKeys()})
 	if err != nil {
 		t.Fatal(err)
 	}

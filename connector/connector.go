@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/callstream/callstream/connector/event"
+	"github.com/callstream/callstream/connector/observe"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/state"
 	"github.com/callstream/callstream/internal/pause"
@@ -130,7 +131,7 @@ type Connector struct {
 	m        *metrics.Metrics
 	gm       *metrics.Group
 	inFlight *semaphore.Weighted
-	state    stateTotals
+	state    observe.StateTotals
 
 	mu    sync.Mutex
 	units map[int32]*unit // by state partition; -1 without a group
@@ -189,7 +190,7 @@ func New(cfg Config, opts Options, gm *metrics.Group) (*Connector, error) {
 				return nil, err
 			}
 			// Only the owner of its partition exports a source's series.
-			c.forgetMetrics()
+			observe.Forget(c.m, c.cfg.SourceName, c.cfg.Type)
 		}
 	}
 	s.m.Ready.SetFunc(func() float64 {
@@ -343,7 +344,7 @@ func (s *Connector) runSole(ctx context.Context) error {
 			return nil
 		}
 		for _, c := range u.sources {
-			c.forgetState() // restored afresh by the next unit
+			c.state.Forget(c.m, &c.reported) // restored afresh by the next unit
 		}
 		if u, err = s.newUnit(-1); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"github.com/callstream/callstream/connector/calllist"
 	"github.com/callstream/callstream/connector/diff"
 	"github.com/callstream/callstream/connector/event"
+	"github.com/callstream/callstream/connector/observe"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/state"
 )
@@ -76,7 +77,7 @@ func TestDiffUpdates(t *testing.T) {
 		if edit != nil {
 			edit(&cfg)
 		}
-		c, err := newPoller(cfg, Options{}, pollerEnv{totals: new(stateTotals), keys: state.UnprefixedKeys()})
+		c, err := newPoller(cfg, Options{}, pollerEnv{totals: new(observe.StateTotals), keys: state.UnprefixedKeys()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/connector/observe"
 	"github.com/callstream/callstream/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -43,7 +44,7 @@ func TestDriftingWindowIsReadAgainLater(t *testing.T) {
 	if got := testutil.ToFloat64(m.WindowRereads); got < 5 {
 		t.Errorf("window rereads = %v, want at least 5", got)
 	}
-	narrowed := testutil.ToFloat64(m.WindowsNarrowed.WithLabelValues("e2e", narrowDrift))
+	narrowed := testutil.ToFloat64(m.WindowsNarrowed.WithLabelValues("e2e", observe.NarrowDrift))
 	listed := sum(m.WindowInconsistent)
 	if narrowed+listed == 0 {
 		t.Error("the drifting window was neither narrowed nor taken as listed")

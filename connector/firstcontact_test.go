@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/connector/observe"
 	"github.com/callstream/callstream/internal/syncbuf"
 	"github.com/callstream/callstream/metrics"
 	"github.com/callstream/callstream/simulator"
@@ -54,7 +55,7 @@ func TestFirstContactCount(t *testing.T) {
 			if !tc.records && read() > 0 {
 				t.Errorf("records read by backfill and live: %v, want none", read())
 			}
-			if n := testutil.ToFloat64(m.APIRequests.WithLabelValues(cfg.SourceName, "ok", tierProbe)); n < 2 {
+			if n := testutil.ToFloat64(m.APIRequests.WithLabelValues(cfg.SourceName, "ok", observe.TierProbe)); n < 2 {
 				t.Errorf("probe requests (the clock's and the count's) = %v, want at least 2", n)
 			}
 			if n := testutil.ToFloat64(m.APIRequests.WithLabelValues(cfg.SourceName, "ok", "backfill")); n < 1 {

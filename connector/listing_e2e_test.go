@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callstream/callstream/connector/observe"
 	"github.com/callstream/callstream/connector/source"
 	"github.com/callstream/callstream/metrics"
 	"github.com/callstream/callstream/simulator"
@@ -20,7 +21,7 @@ func TestListingFaultsOutputMatchesTruth(t *testing.T) {
 		return testutil.ToFloat64(m.WindowInconsistent.WithLabelValues("e2e", reason))
 	}
 	narrowed := func(m *metrics.Metrics) float64 {
-		return testutil.ToFloat64(m.WindowsNarrowed.WithLabelValues("e2e", narrowDrift))
+		return testutil.ToFloat64(m.WindowsNarrowed.WithLabelValues("e2e", observe.NarrowDrift))
 	}
 	for _, tc := range []struct {
 		name, spec string
@@ -86,7 +87,7 @@ func TestListingFaultsOutputMatchesTruth(t *testing.T) {
 			tc.check(t, m)
 			t.Logf("%s: %s; rereads %v, narrowed %v (too many pages %v), taken as listed %v count / %v duplicate / %v one second, page size %v",
 				tc.spec, r, testutil.ToFloat64(m.WindowRereads), narrowed(m),
-				testutil.ToFloat64(m.WindowsNarrowed.WithLabelValues("e2e", narrowTooManyPages)),
+				testutil.ToFloat64(m.WindowsNarrowed.WithLabelValues("e2e", observe.NarrowTooManyPages)),
 				inconsistent(m, source.InconsistentCount), inconsistent(m, source.InconsistentDuplicate),
 				inconsistent(m, source.InconsistentOneSecond), testutil.ToFloat64(m.PageSize.WithLabelValues("e2e")))
 		})

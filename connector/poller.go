@@ -46,8 +46,8 @@ type poller struct {
 	keys state.SourceKeys
 	// state sums the state of every source of the process for the state
 	// gauges.
-	state    *stateTotals
-	reported stateReport
+	state    *observe.StateTotals
+	reported observe.StateReport
 
 	lastPrune time.Time
 	backfill  observe.BackfillProgress
@@ -77,7 +77,7 @@ type pollerEnv struct {
 	// sources (see source.Config.InFlight); nil: no cap.
 	inFlight *semaphore.Weighted
 	// totals sums the state of the process's sources.
-	totals *stateTotals
+	totals *observe.StateTotals
 	// keys places the source's records in the state topic.
 	keys state.SourceKeys
 }
@@ -115,7 +115,10 @@ func newPoller(cfg SourceConfig, opts Options, env pollerEnv) (*poller, error) {
 	c.apiLog = observe.NewAPILog(c.log, cfg.AuthLogEvery, cfg.Clock)
 	c.notes = observe.NewVendorNotes(c.log, c.m)
 	c.backfill.Log = c.log.With("component", "backfill")
-	c.initMetrics()
+	observe.Init(c.m, observe.Source{
+		Name: cfg.SourceName, Type: cfg.Type, Tasks: cfg.Schedule.TaskNames(), Topics: cfg.Topics,
+		PageSize: cfg.PageSize, NoRecordsAlert: cfg.NoRecordsAlert, Now: cfg.Clock(), Stalls: c.stalls,
+	})
 	if c.enc == nil {
 		c.enc = event.NewEncoder()
 	}
@@ -325,12 +328,6 @@ func (c *poller) inconsistent(task schedule.Task, read *source.WindowRead, in *s
 		"reads", in.Reads, "ids_twice", in.Twice)
 }
 
-// Reasons a window is narrowed: the label values of WindowsNarrowed.
-const (
-	narrowTooManyPages = "too_many_pages"
-	narrowDrift        = "drift"
-)
-
 // readBatch reads the task's window whole and diffs it into a batch,
 // halving the window while the batch's records would exceed
 // SourceConfig.MaxTransactionBytes, as readWhole halves it while it holds too
@@ -394,9 +391,9 @@ func (c *poller) readWhole(ctx context.Context, task *schedule.Task) (*source.Wi
 		reason := ""
 		switch {
 		case errors.As(err, &tooMany):
-			reason = narrowTooManyPages
+			reason = observe.NarrowTooManyPages
 		case errors.Is(err, source.ErrWindowDrift):
-			reason = narrowDrift
+			reason = observe.NarrowDrift
 		case err != nil:
 			return nil, fmt.Errorf("reading %s window %s: %w", task.Name, task.Window, err)
 		default:
@@ -525,20 +522,16 @@ func (c *poller) sourceHooks() source.Hooks {
 // tierKey is the context key of the task whose window a request reads.
 type tierKey struct{}
 
-// tierProbe labels the requests made outside any task: the clock's and the
-// count's at start.
-const tierProbe = "probe"
-
 func withTier(ctx context.Context, name string) context.Context {
 	return context.WithValue(ctx, tierKey{}, name)
 }
 
-// tierOf returns the task name that ctx carries, or tierProbe.
+// tierOf returns the task name that ctx carries, or observe.TierProbe.
 func tierOf(ctx context.Context) string {
 	if name, ok := ctx.Value(tierKey{}).(string); ok {
 		return name
 	}
-	return tierProbe
+	return observe.TierProbe
 }
 
 // appendStateRecords appends the state records of b, under keys, to recs:
@@ -552,4 +545,10 @@ func appendStateRecords(recs []*kgo.Record, topic string, keys state.SourceKeys,
 		recs = append(recs, r)
 	})
 	return recs
+}
+
+// reportState sets the state gauges to the sum over the process's sources.
+// Only the source's own goroutine calls it.
+func (c *poller) reportState() {
+	c.state.Report(c.m, &c.reported, int64(c.store.Len()), int64(c.store.Bytes()))
 }

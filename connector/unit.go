@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callstream/callstream/connector/observe"
 	"github.com/callstream/callstream/connector/sink"
 	"github.com/callstream/callstream/connector/state"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -115,8 +116,8 @@ func (u *unit) run(ctx context.Context) (err error) {
 		if u.partition >= 0 {
 			// The partition moved: its new owner exports its sources.
 			for _, c := range u.sources {
-				c.forgetState()
-				c.forgetMetrics()
+				c.state.Forget(c.m, &c.reported)
+				observe.Forget(c.m, c.cfg.SourceName, c.cfg.Type)
 			}
 		}
 		if err != nil && ctx.Err() == nil {
@@ -279,6 +280,10 @@ func (u *unit) ageOut(ctx context.Context, sk *sink.Sink, removed map[string]*re
 	}
 	return nil
 }
+
+// The reasons of the callstream_fatal_errors_total metric are the classes
+// of sink.FatalClass.
+const fatalFenced = sink.ClassFenced
 
 // countFatal counts and logs an error that ends the unit, if it is a fatal
 // Kafka error, and says so in the readiness of the unit and its sources. A
