@@ -43,6 +43,7 @@ type runFlags struct {
 	rateLimit                                    float64
 	rateBurst                                    int
 	createTopics, checkConfig                    bool
+	cpuProfile                                   string // see profile.go
 	log                                          logFlags
 	group                                        groupFlags
 	kafka                                        kafkaFlags
@@ -50,8 +51,6 @@ type runFlags struct {
 	// registry is built from the flags by applyKafka; nil without
 	// --schema-registry-url.
 	registry *registry.Client
-	// cpuProfile is --cpuprofile (see profile.go).
-	cpuProfile string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -93,11 +92,11 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.noRecordsAlert, "no-records-alert", connector.DefaultNoRecordsAlert, "how long API requests may succeed without a record before the CallstreamNoRecords alert fires (exported for the rule)")
 	fs.DurationVar(&f.fencedHold, "fenced-hold", 2*time.Minute, "once a newer instance with the same transactional id has fenced this one, stay up, not ready, this long before exiting, so that a rolling update removes it rather than restarting it; longer than a new instance takes to be ready (0: exit at once)")
 	fs.BoolVar(&f.checkConfig, "check-config", false, "validate the settings and exit")
+	registerCPUProfile(fs, &f.cpuProfile)
 	f.group.register(fs)
 	f.kafka.register(fs)
 	f.produce.register(fs)
 	f.log.register(fs)
-	registerCPUProfile(fs, &f.cpuProfile)
 }
 
 // toConfig validates the flags and builds the connector's configuration.
