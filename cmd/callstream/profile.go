@@ -10,8 +10,8 @@ import (
 // registerCPUProfile adds --cpuprofile to fs: the file that receives a
 // pprof CPU profile of the whole process, from the start to its exit
 // (callstream bench --cpuprofile passes it to the connector it runs).
-func registerCPUProfile(fs *flag.FlagSet, path *string) {
-	fs.StringVar(path, "cpuprofile", "", "write a pprof CPU profile of the process to this file, from the start to the exit (for performance work; empty: none)")
+func registerCPUProfile(fs *flag.FlagSet) *string {
+	return fs.String("cpuprofile", "", "write a pprof CPU profile of the process to this file, from the start to the exit (for performance work; empty: none)")
 }
 
 // startCPUProfile starts profiling the process into path, if set; the

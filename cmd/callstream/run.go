@@ -43,7 +43,6 @@ type runFlags struct {
 	rateLimit                                    float64
 	rateBurst                                    int
 	createTopics, checkConfig                    bool
-	cpuProfile                                   string // see profile.go
 	log                                          logFlags
 	group                                        groupFlags
 	kafka                                        kafkaFlags
@@ -92,7 +91,6 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.noRecordsAlert, "no-records-alert", connector.DefaultNoRecordsAlert, "how long API requests may succeed without a record before the CallstreamNoRecords alert fires (exported for the rule)")
 	fs.DurationVar(&f.fencedHold, "fenced-hold", 2*time.Minute, "once a newer instance with the same transactional id has fenced this one, stay up, not ready, this long before exiting, so that a rolling update removes it rather than restarting it; longer than a new instance takes to be ready (0: exit at once)")
 	fs.BoolVar(&f.checkConfig, "check-config", false, "validate the settings and exit")
-	registerCPUProfile(fs, &f.cpuProfile)
 	f.group.register(fs)
 	f.kafka.register(fs)
 	f.produce.register(fs)
@@ -230,6 +228,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newRunFlagSet()
 	var f runFlags
 	f.register(fs)
+	cpuProfile := registerCPUProfile(fs)
 	if err := parseLayered(fs, args, os.LookupEnv); err != nil {
 		return flagExit(fs, stdout, stderr, "run", err)
 	}
@@ -268,7 +267,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	setMemoryLimit(logger)
-	stopProfile, err := startCPUProfile(f.cpuProfile)
+	stopProfile, err := startCPUProfile(*cpuProfile)
 	if err != nil {
 		return exitStatus(stderr, "run", err)
 	}
