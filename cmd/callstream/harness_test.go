@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -270,3 +271,20 @@ func (w *world) finish(row string, cycles int, p *pod) check.Report {
 // lost or refused): the checkpoints of empty windows commit every half
 // second instead of every minute, still deferred and carried together.
 var oftenCommitted = []string{"--checkpoint-delay", "500ms"}
+
+// killAtRandom starts a pod and kills it with SIGKILL 0.5–3 s later, after
+// a scrape, cycles times, then checks the output of a last pod against the
+// truth as row: the faults scenarios' run.
+func (w *world) killAtRandom(row string, cycles int) check.Report {
+	w.t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, seed))
+	for range cycles {
+		p := w.start(nil)
+		time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
+		p.scrape()
+		p.Kill()
+	}
+	w.t.Logf("%d kills, seed %d", cycles, seed)
+	return w.finish(row, cycles, w.start(nil))
+}
