@@ -1,9 +1,7 @@
 package main
 
 import (
-	"math/rand/v2"
 	"testing"
-	"time"
 )
 
 // apiFaults is every fault the simulator can inject, each often enough to
@@ -22,17 +20,7 @@ func TestAPIFaults(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto.name, func(t *testing.T) {
 			w := newWorld(t, worldConfig{kafka: proto.opts, faults: apiFaults})
-			seed := uint64(time.Now().UnixNano())
-			rng := rand.New(rand.NewPCG(seed, seed))
-			cycles := crashCycles(t, 3)
-			for range cycles {
-				p := w.start(nil)
-				time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
-				p.scrape()
-				p.Kill()
-			}
-			t.Logf("%d kills, seed %d", cycles, seed)
-			w.finish("api-faults/"+proto.name, cycles, w.start(nil))
+			w.killAtRandom("api-faults/"+proto.name, crashCycles(t, 3))
 		})
 	}
 }

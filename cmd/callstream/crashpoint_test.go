@@ -22,7 +22,7 @@ func TestCrashAtPoints(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto.name, func(t *testing.T) {
 			perPoint := crashCycles(t, 2*len(points)) / len(points)
-			w := newWorld(t, worldConfig{kafka: proto.opts})
+			w := newWorld(t, worldConfig{kafka: proto.opts, args: oftenCommitted})
 			seed := uint64(time.Now().UnixNano())
 			rng := rand.New(rand.NewPCG(seed, seed))
 			t.Logf("%d crashes per step, seed %d", perPoint, seed)

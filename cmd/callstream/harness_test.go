@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -52,6 +53,7 @@ type worldConfig struct {
 	kafka          []kfake.Opt // options of the in-process broker
 	brokers        []string    // an outside broker instead of an in-process one
 	faults         string      // API faults, as simulate --faults takes them
+	args           []string    // run's flags for every pod, after crashArgs
 }
 
 // world is the scenario every pod of one test runs against.
@@ -63,6 +65,7 @@ type world struct {
 	brokers []string
 	calls   int            // calls the truth holds once all have arrived
 	large   bool           // the simulator makes large transcripts
+	args    []string       // worldConfig.args
 	logs    syncbuf.Buffer // every pod's output
 	scrapes syncbuf.Buffer // every /metrics scrape
 	mu      sync.Mutex
@@ -78,7 +81,7 @@ func newWorld(t *testing.T, cfg worldConfig) *world {
 	if cfg.history == 0 {
 		cfg.history, cfg.calls, cfg.rate = 300, 100, 20
 	}
-	w := &world{t: t, calls: cfg.history + cfg.calls, signs: map[string]bool{}, brokers: cfg.brokers}
+	w := &world{t: t, calls: cfg.history + cfg.calls, signs: map[string]bool{}, brokers: cfg.brokers, args: cfg.args}
 	if w.brokers == nil {
 		c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.DefaultNumPartitions(3)}, cfg.kafka...)...)
 		if err != nil {
@@ -151,7 +154,7 @@ func (w *world) start(env []string, extra ...string) *pod {
 	name := fmt.Sprintf("pod-%d", w.pods)
 	w.mu.Unlock()
 	p := &pod{w: w, listen: loopbackAddr(w.t), out: &syncbuf.Buffer{}}
-	args := append(crashArgs(w.srv.URL, w.brokers), extra...)
+	args := append(append(crashArgs(w.srv.URL, w.brokers), w.args...), extra...)
 	for i, a := range args {
 		if a == "--listen" {
 			args[i+1] = p.listen
@@ -261,4 +264,27 @@ func (w *world) finish(row string, cycles int, p *pod) check.Report {
 	w.checkSecrets()
 	w.t.Logf("row %s: %d cycles, %d records, %d lost, %d duplicated", row, cycles, report.Events, report.Lost, report.Duplicated)
 	return report
+}
+
+// oftenCommitted are run's flags for a scenario that needs transactions
+// while its world is idle (a crash at a step of the commit, a Kafka answer
+// lost or refused): the checkpoints of empty windows commit every half
+// second instead of every minute, still deferred and carried together.
+var oftenCommitted = []string{"--checkpoint-delay", "500ms"}
+
+// killAtRandom starts a pod and kills it with SIGKILL 0.5–3 s later, after
+// a scrape, cycles times, then checks the output of a last pod against the
+// truth as row: the faults scenarios' run.
+func (w *world) killAtRandom(row string, cycles int) check.Report {
+	w.t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, seed))
+	for range cycles {
+		p := w.start(nil)
+		time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
+		p.scrape()
+		p.Kill()
+	}
+	w.t.Logf("%d kills, seed %d", cycles, seed)
+	return w.finish(row, cycles, w.start(nil))
 }

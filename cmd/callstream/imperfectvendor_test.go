@@ -1,10 +1,8 @@
 package main
 
 import (
-	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 )
 
 // contentFaults are the simulator's faults of the content: every 40th
@@ -25,17 +23,7 @@ func TestImperfectVendor(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto.name, func(t *testing.T) {
 			w := newWorld(t, worldConfig{kafka: proto.opts, faults: listingFaults + "," + contentFaults})
-			seed := uint64(time.Now().UnixNano())
-			rng := rand.New(rand.NewPCG(seed, seed))
-			cycles := crashCycles(t, 4)
-			for range cycles {
-				p := w.start(nil)
-				time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
-				p.scrape()
-				p.Kill()
-			}
-			t.Logf("%d kills, seed %d", cycles, seed)
-			report := w.finish("imperfect-vendor/"+proto.name, cycles, w.start(nil))
+			report := w.killAtRandom("imperfect-vendor/"+proto.name, crashCycles(t, 4))
 			if report.Lost != 0 || report.Duplicated != 0 {
 				t.Errorf("%d lost, %d duplicated", report.Lost, report.Duplicated)
 			}

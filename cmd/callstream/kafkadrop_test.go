@@ -99,7 +99,7 @@ func TestKafkaResponsesLost(t *testing.T) {
 				lossy.Listener = ln
 				return lossy, err
 			})
-			w := newWorld(t, worldConfig{kafka: append([]kfake.Opt{listen}, proto.opts...)})
+			w := newWorld(t, worldConfig{kafka: append([]kfake.Opt{listen}, proto.opts...), args: oftenCommitted})
 			sup := w.supervise(nil)
 			rounds := crashCycles(t, 1)
 			var delayed, dropped atomic.Int32

@@ -107,7 +107,7 @@ func (c errClass) atStart() bool {
 func TestKafkaErrorClasses(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto.name, func(t *testing.T) {
-			w := newWorld(t, worldConfig{kafka: proto.opts})
+			w := newWorld(t, worldConfig{kafka: proto.opts, args: oftenCommitted})
 			sup := w.supervise(nil)
 			sup.current().awaitCommits(3, time.Minute)
 			n := 0

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 )
 
 // listingFaults is every fault of the simulator's listing at once: a share
@@ -22,17 +20,7 @@ func TestListingFaults(t *testing.T) {
 	for _, proto := range protocols {
 		t.Run(proto.name, func(t *testing.T) {
 			w := newWorld(t, worldConfig{kafka: proto.opts, faults: listingFaults})
-			seed := uint64(time.Now().UnixNano())
-			rng := rand.New(rand.NewPCG(seed, seed))
-			cycles := crashCycles(t, 4)
-			for range cycles {
-				p := w.start(nil)
-				time.Sleep(time.Duration(500+rng.IntN(2500)) * time.Millisecond)
-				p.scrape()
-				p.Kill()
-			}
-			t.Logf("%d kills, seed %d", cycles, seed)
-			w.finish("listing-faults/"+proto.name, cycles, w.start(nil))
+			w.killAtRandom("listing-faults/"+proto.name, crashCycles(t, 4))
 			logs := w.logs.String()
 			capped := strings.Count(logs, `"msg":"page size changed`)
 			listed := strings.Count(logs, `"msg":"window taken as listed`)

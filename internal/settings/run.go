@@ -47,6 +47,7 @@ type Run struct {
 	pollInterval, settle, backfillWindow         time.Duration
 	sweepWindow, requestTimeout, readyMaxAge     time.Duration
 	noRecordsAlert                               time.Duration
+	checkpointDelay                              time.Duration
 	retryMax, backfillMaxWindow                  time.Duration
 	transactionTimeout, restoreStallTimeout      time.Duration
 	maxTransactionBytes                          int64
@@ -100,6 +101,7 @@ func (f *Run) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.sweepWindow, "sweep-window", time.Hour, "span of one re-scan window")
 	fs.StringVar(&f.sourceName, "source-name", "scrm", "name of this source in metrics")
 	fs.DurationVar(&f.readyMaxAge, "ready-max-age", 5*time.Minute, "/readyz fails when no poll succeeded for this long")
+	fs.DurationVar(&f.checkpointDelay, "checkpoint-delay", connector.DefaultCheckpointDelay, "how long the checkpoints of windows that emitted nothing may wait to commit together with a later window's (0: every window commits on its own)")
 	fs.DurationVar(&f.noRecordsAlert, "no-records-alert", connector.DefaultNoRecordsAlert, "how long API requests may succeed without a record before the CallstreamNoRecords alert fires (exported for the rule)")
 	fs.DurationVar(&f.FencedHold, "fenced-hold", 2*time.Minute, "once a newer instance with the same transactional id has fenced this one, stay up, not ready, this long before exiting, so that a rolling update removes it rather than restarting it; longer than a new instance takes to be ready (0: exit at once)")
 	fs.BoolVar(&f.CheckConfig, "check-config", false, "validate the settings and exit")
@@ -159,6 +161,10 @@ func (f *Run) SourceConfig(now time.Time) (connector.SourceConfig, error) {
 		TransactionTimeout: f.transactionTimeout, MaxTransactionBytes: f.maxTransactionBytes, RestoreStallTimeout: f.restoreStallTimeout,
 		Schedule: sched, SourceName: f.sourceName, ReadyMaxAge: f.readyMaxAge, NoRecordsAlert: f.noRecordsAlert, Version: f.Version,
 		NoUpdates: !f.emitUpdates, IgnoreChanges: SplitList(f.ignoreChanges),
+		CheckpointDelay: f.checkpointDelay,
+	}
+	if f.checkpointDelay == 0 {
+		cfg.CheckpointDelay = -1 // the connector's 0 is its default
 	}
 	if err := f.applyKafka(&cfg); err != nil {
 		return cfg, err
