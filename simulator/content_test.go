@@ -7,42 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 )
-
-func TestParseContentFaults(t *testing.T) {
-	for _, tc := range []struct {
-		spec, want, err string
-	}{
-		{spec: "large-transcript=50", want: "large-transcript=50:1400000"},
-		{spec: "large-transcript=7:20000", want: "large-transcript=7:20000"},
-		{spec: "corrected=0.1", want: "corrected=0.1:30s"},
-		{spec: "corrected=0.5:2m", want: "corrected=0.5:2m0s"},
-		{spec: "broken-json=0.02,large-transcript=3:9000,corrected=1:5s", want: "broken-json=0.02,large-transcript=3:9000,corrected=1:5s"},
-		{spec: "large-transcript=0", err: "positive whole number of calls"},
-		{spec: "large-transcript=2:x", err: "positive whole number of bytes"},
-		{spec: "corrected=2", err: "not a share"},
-		{spec: "corrected=0.1:0s", err: "not a positive duration"},
-	} {
-		t.Run(tc.spec, func(t *testing.T) {
-			f, err := ParseFaults(tc.spec)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("ParseFaults(%q) = %v, want an error with %q", tc.spec, err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseFaults(%q): %v", tc.spec, err)
-			}
-			if got := f.String(); got != tc.want {
-				t.Errorf("ParseFaults(%q).String() = %q, want %q", tc.spec, got, tc.want)
-			}
-		})
-	}
-}
 
 // sentences returns the texts of a transcript's JSON.
 func sentences(t *testing.T, content string) []string {

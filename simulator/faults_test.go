@@ -30,6 +30,16 @@ func TestParseFaults(t *testing.T) {
 		{spec: "cosmic-rays=0.1", err: "unknown fault"},
 		{spec: "slow=0.1:-1s", err: "not a positive duration"},
 		{spec: "http500=0.1,http500=0.2", err: "named twice"},
+		// Faults of the content.
+		{spec: "large-transcript=50", want: "large-transcript=50:1400000"},
+		{spec: "large-transcript=7:20000", want: "large-transcript=7:20000"},
+		{spec: "corrected=0.1", want: "corrected=0.1:30s"},
+		{spec: "corrected=0.5:2m", want: "corrected=0.5:2m0s"},
+		{spec: "broken-json=0.02,large-transcript=3:9000,corrected=1:5s", want: "broken-json=0.02,large-transcript=3:9000,corrected=1:5s"},
+		{spec: "large-transcript=0", err: "positive whole number of calls"},
+		{spec: "large-transcript=2:x", err: "positive whole number of bytes"},
+		{spec: "corrected=2", err: "not a share"},
+		{spec: "corrected=0.1:0s", err: "not a positive duration"},
 	} {
 		t.Run(tc.spec, func(t *testing.T) {
 			f, err := ParseFaults(tc.spec)
