@@ -385,34 +385,7 @@ func TestGroupWaitsForTheBrokers(t *testing.T) {
 // again: no other pod would take the partition over, since the group sees
 // its owner heartbeat. Its sources deliver their truth exactly once.
 func TestGroupUnitFencedWhileOwned(t *testing.T) {
-	cluster := newCluster(t)
-	brokers := cluster.ListenAddrs()
-	apps := map[string]string{"app-a": newApp(t, "app-a", 11)}
-	srcs, truth := setSources(t, brokers, apps)
-	const partitions = 2
-	p := state.SourcePartition(srcs[0].SourceName, partitions)
-	txnID := fmt.Sprintf("%s-p%d", srcs[0].TransactionalID, p)
-	// The unit's first commit is answered PRODUCER_FENCED.
-	h := cluster.Fault(kfake.Fault{
-		Keys: []kmsg.Key{kmsg.EndTxn}, TopLevel: true, Err: kerr.ProducerFenced,
-		When: func(r kmsg.Request) bool {
-			req, ok := r.(*kmsg.EndTxnRequest)
-			return ok && req.TransactionalID == txnID && req.Commit
-		},
-	})
-	defer h.Remove()
-	gm := metrics.NewGroup(prometheus.NewRegistry())
-	s, _ := runSet(t, Config{Sources: srcs, Group: "g", StatePartitions: partitions, SessionTimeout: 6 * time.Second}, gm)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := h.Wait(ctx, 1); err != nil {
-		t.Fatalf("the unit of partition %d never committed: %v", p, err)
-	}
-	awaitSources(t, brokers, truth, 90*time.Second)
-	awaitReady(t, s, 30*time.Second)
-	if got := testutil.ToFloat64(gm.UnitRestarts); got != 1 {
-		t.Errorf("unit restarts = %v, want 1", got)
-	}
+	_, gm := restartAfterFailedCommit(t, 11, kerr.ProducerFenced)
 	if got := testutil.ToFloat64(gm.Rebalances.WithLabelValues("revoked")) + testutil.ToFloat64(gm.Rebalances.WithLabelValues("lost")); got != 0 {
 		t.Errorf("revocations = %v, want none: the pod kept its partitions", got)
 	}
@@ -481,4 +454,40 @@ func TestRemovedSourceStateAgesOut(t *testing.T) {
 				tc.retention, removedNow, tc.wantRemoved, keptNow, keptBefore)
 		}
 	}
+}
+
+// restartAfterFailedCommit runs a group of one source (its app's calls
+// drawn from seed) whose unit's first commit the broker answers with err,
+// and checks that the unit started again in the same pod: the output holds
+// the truth exactly once, the pod is ready, and one unit restart counted.
+func restartAfterFailedCommit(t *testing.T, seed int64, err *kerr.Error) (*Connector, *metrics.Group) {
+	t.Helper()
+	cluster := newCluster(t)
+	brokers := cluster.ListenAddrs()
+	apps := map[string]string{"app-a": newApp(t, "app-a", seed)}
+	srcs, truth := setSources(t, brokers, apps)
+	const partitions = 2
+	p := state.SourcePartition(srcs[0].SourceName, partitions)
+	txnID := fmt.Sprintf("%s-p%d", srcs[0].TransactionalID, p)
+	h := cluster.Fault(kfake.Fault{
+		Keys: []kmsg.Key{kmsg.EndTxn}, TopLevel: true, Err: err,
+		When: func(r kmsg.Request) bool {
+			req, ok := r.(*kmsg.EndTxnRequest)
+			return ok && req.TransactionalID == txnID && req.Commit
+		},
+	})
+	defer h.Remove()
+	gm := metrics.NewGroup(prometheus.NewRegistry())
+	s, _ := runSet(t, Config{Sources: srcs, Group: "g", StatePartitions: partitions, SessionTimeout: 6 * time.Second}, gm)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := h.Wait(ctx, 1); err != nil {
+		t.Fatalf("the unit of partition %d never committed: %v", p, err)
+	}
+	awaitSources(t, brokers, truth, 90*time.Second)
+	awaitReady(t, s, 30*time.Second)
+	if got := testutil.ToFloat64(gm.UnitRestarts); got != 1 {
+		t.Errorf("unit restarts = %v, want 1", got)
+	}
+	return s, gm
 }
