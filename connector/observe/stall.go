@@ -68,12 +68,16 @@ func (s *StallWatch) Advance(task string) {
 	s.advanced[task] = s.clock()
 }
 
+// Backfill notes whether the backfill is done: a finished backfill never
+// stalls and exports no checkpoint age.
 func (s *StallWatch) Backfill(done bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.backfillDone = done
 }
 
+// APIOK notes a request the API answered: a task stalls only while the
+// API answers.
 func (s *StallWatch) APIOK() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
