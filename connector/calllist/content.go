@@ -2,6 +2,7 @@ package calllist
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/callstream/callstream/connector/event"
@@ -30,73 +31,100 @@ var errNotContent = errors.New("neither a transcript (Sentences) nor a task stat
 // unknown keys.
 func decodeContent(text, prefix string, unknown *[]string) (*content, error) {
 	var c content
-	d := newStringDecoder(text)
-	defer d.release()
-	err := readObject(d, func(name []byte) error {
-		var err error
+	s := newStringScanner(text)
+	defer s.release()
+	err := s.object()
+	for n := 0; err == nil; n++ {
+		var name []byte
+		var more bool
+		if name, more, err = s.key(n); !more {
+			break
+		}
+		var null bool
 		switch string(name) {
 		case "Sentences":
-			c.sentences, c.hasSentence = nil, d.PeekKind() != 'n'
-			err = readArray(d, func() error {
-				s, err := decodeSentence(d, prefix+"Sentences.", unknown)
-				c.sentences = append(c.sentences, s)
-				return err
-			})
+			c.hasSentence = s.peek() != 'n'
+			c.sentences, err = readSentences(s, prefix+"Sentences.", unknown)
 		case "TaskId":
-			var null bool
-			null, err = readString(d, &c.taskID)
+			null, err = s.readString(&c.taskID)
 			c.hasTaskID = !null
 			if null {
 				c.taskID = ""
 			}
 		case "StatusText":
-			_, err = readString(d, &c.statusText)
+			_, err = s.readString(&c.statusText)
 		case "RequestTime":
-			_, err = intInto(d, 64, &c.requestTime)
+			_, err = s.intInto(64, &c.requestTime)
 		case "SolveTime":
-			_, err = intInto(d, 64, &c.solveTime)
+			_, err = s.intInto(64, &c.solveTime)
 		case "StatusCode":
-			var null bool
-			c.statusCode, null, err = readInt(d, 64)
+			c.statusCode, null, err = s.readInt(64)
 			c.hasCode = !null
 		default:
-			err = extraField(d, &c.extra, unknown, prefix, name)
+			err = extraField(s, &c.extra, unknown, prefix, name)
 		}
-		return err
-	})
+	}
 	if err == nil {
-		err = endOfInput(d)
+		err = s.end()
 	}
 	if err != nil {
-		return nil, jsonError(err)
+		return nil, err
 	}
 	return &c, nil
 }
 
-func decodeSentence(d *tokenizer, prefix string, unknown *[]string) (event.Sentence, error) {
-	var s event.Sentence
-	if d.PeekKind() == 'n' {
-		return s, d.SkipValue()
+// readSentences reads the array of a transcript's sentences, or null,
+// into a slice of their number (grown in the scanner's scratch).
+func readSentences(s *scanner, prefix string, unknown *[]string) ([]event.Sentence, error) {
+	sentences := s.sentences[:0]
+	defer func() {
+		clear(sentences)
+		s.sentences = sentences[:0]
+	}()
+	isNull, err := s.array()
+	for n := 0; err == nil && !isNull; n++ {
+		var more bool
+		if more, err = s.elem(n); !more {
+			break
+		}
+		var sentence event.Sentence
+		sentence, err = readSentence(s, prefix, unknown)
+		sentences = append(sentences, sentence)
 	}
-	err := readObject(d, func(name []byte) error {
-		var err error
+	if len(sentences) == 0 {
+		return nil, err
+	}
+	return slices.Clone(sentences), err
+}
+
+func readSentence(s *scanner, prefix string, unknown *[]string) (event.Sentence, error) {
+	var sentence event.Sentence
+	if s.peek() == 'n' {
+		return sentence, s.literal()
+	}
+	err := s.object()
+	for n := 0; err == nil; n++ {
+		var name []byte
+		var more bool
+		if name, more, err = s.key(n); !more {
+			break
+		}
 		switch string(name) {
 		case "BeginTime":
-			_, err = intInto(d, 64, &s.BeginTimeMs)
+			_, err = s.intInto(64, &sentence.BeginTimeMs)
 		case "EndTime":
-			_, err = intInto(d, 64, &s.EndTimeMs)
+			_, err = s.intInto(64, &sentence.EndTimeMs)
 		case "Text":
-			_, err = readString(d, &s.Text)
+			_, err = s.readString(&sentence.Text)
 		case "ChannelId":
-			v := int64(s.ChannelID)
-			_, err = intInto(d, 32, &v)
-			s.ChannelID = int32(v)
+			v := int64(sentence.ChannelID)
+			_, err = s.intInto(32, &v)
+			sentence.ChannelID = int32(v)
 		default:
-			err = extraField(d, &s.Extra, unknown, prefix, name)
+			err = extraField(s, &sentence.Extra, unknown, prefix, name)
 		}
-		return err
-	})
-	return s, err
+	}
+	return sentence, err
 }
 
 func (c *content) isTaskStatus() bool { return c.hasTaskID || c.hasCode }

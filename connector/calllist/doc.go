@@ -13,21 +13,16 @@
 // that cannot be read is a *DecodeError with a Reason, for the dead-letter
 // topic.
 //
-// The tokenizer is jsontext (github.com/go-json-experiment/json, the upstream
-// of encoding/json/v2); docs/performance.md has the measurement that chose it.
-// It accepts any valid JSON: keys in any order, any whitespace, escapes;
-// keys match as the vendor spells them (case matters), and when a key comes
-// twice in one object the last one wins, as in encoding/json. Invalid UTF-8
-// in a string becomes U+FFFD, as in encoding/json.
+// The decoder is this package's own (scan.go): one pass over the bytes,
+// strings found eight bytes at a time, every byte validated as RFC 8259
+// has it; docs/performance.md has the measurement that chose it over
+// jsontext. It accepts any valid JSON: keys in any order, any whitespace,
+// escapes; keys match as the vendor spells them (case matters), and when a
+// key comes twice in one object the last one wins, as in encoding/json.
+// Invalid UTF-8 in a string becomes U+FFFD, as in encoding/json.
 //
 // The package knows nothing of HTTP or Kafka.
 package calllist
 
-import "github.com/go-json-experiment/json/jsontext"
-
 // Path is the endpoint's path, appended to the API's base URL.
 const Path = "/api/v3/app/getCallList"
-
-// jsonOptions are the tokenizer's settings for every vendor document: the
-// rules of encoding/json for duplicate keys and invalid UTF-8.
-var jsonOptions = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/callstream/callstream/connector/event"
@@ -70,72 +69,82 @@ type Record struct {
 // null become "", numbers sent as null 0. Every failure is a *DecodeError.
 func DecodeCall(raw []byte) (Record, error) {
 	var (
-		rec                Record
-		c                  event.Call
-		gmt, msgTime, deps string
-		message            *string
-		hasID, hasStatus   bool
-		hasGmt             bool
+		rec              Record
+		c                event.Call
+		deps             string
+		message          *string
+		hasID, hasStatus bool
+		hasGmt           bool
+		gmtErr           error
+		msgTimeErr       = errTimeLayout // none is an empty one
 	)
-	d := newDecoder(raw)
-	defer d.release()
-	err := readObject(d, func(name []byte) error {
-		var err error
+	s := newScanner(raw)
+	defer s.release()
+	// A record valid as a whole needs no check of its strings one by one.
+	s.utf8 = utf8.Valid(raw)
+	err := s.object()
+	for n := 0; err == nil; n++ {
+		var name []byte
+		var more bool
+		if name, more, err = s.key(n); !more {
+			break
+		}
+		var null bool
 		switch string(name) {
 		case "id":
-			var null bool
-			null, err = intInto(d, 64, &c.ID)
+			null, err = s.intInto(64, &c.ID)
 			hasID = hasID || !null
 		case "status":
-			var v int64 = int64(c.Status)
-			var null bool
-			null, err = intInto(d, 32, &v)
+			v := int64(c.Status)
+			null, err = s.intInto(32, &v)
 			c.Status, hasStatus = int32(v), hasStatus || !null
 		case "preCost":
-			_, err = intInto(d, 64, &c.PreCost)
+			_, err = s.intInto(64, &c.PreCost)
 		case "cost":
-			_, err = intInto(d, 64, &c.Cost)
+			_, err = s.intInto(64, &c.Cost)
 		case "salesId":
-			_, err = intInto(d, 64, &c.SalesID)
+			_, err = s.intInto(64, &c.SalesID)
 		case "gmtCreateTime":
-			var null bool
-			null, err = readString(d, &gmt)
-			hasGmt = hasGmt || !null
+			var v []byte
+			if v, _, null, err = s.readBytes(); err == nil && !null {
+				c.GmtCreateTime, gmtErr = parseTimeOf(v)
+				hasGmt = true
+			}
 		case "msgTime":
-			_, err = readString(d, &msgTime)
+			var v []byte
+			if v, _, null, err = s.readBytes(); err == nil && !null {
+				c.MsgTime, msgTimeErr = parseTimeOf(v)
+			}
 		case "departmentName":
-			_, err = readString(d, &deps)
+			_, err = s.readString(&deps)
 		case "content":
-			_, err = readString(d, &rec.Content)
+			_, err = s.readString(&rec.Content)
 		case "message":
-			var s string
-			var null bool
-			if null, err = readString(d, &s); null {
+			var m string
+			if null, err = s.readString(&m); null {
 				message = nil // a pointer, as encoding/json sets it
 			} else {
-				message = &s
+				message = &m
 			}
 		default:
 			if p, repeats := stringField(&c, name); repeats {
-				_, err = readInterned(d, p)
-				break
+				_, err = s.readInterned(p)
 			} else if p != nil {
-				_, err = readString(d, p)
-				break
+				_, err = s.readString(p)
+			} else {
+				err = extraField(s, &c.Extra, &rec.Unknown, "", name)
 			}
-			err = extraField(d, &c.Extra, &rec.Unknown, "", name)
 		}
 		if err != nil {
-			return fmt.Errorf("reading %s: %w", name, err)
+			err = fmt.Errorf("reading %s: %w", name, err)
 		}
-		return nil
-	})
+	}
 	if err == nil {
-		err = endOfInput(d)
+		err = s.end()
 	}
 	switch {
 	case err != nil:
-		return Record{}, &DecodeError{Reason: ReasonRecordJSON, Err: fmt.Errorf("decoding record: %w", jsonError(err))}
+		return Record{}, &DecodeError{Reason: ReasonRecordJSON, Err: fmt.Errorf("decoding record: %w", err)}
 	case !hasID || c.ID == 0:
 		return Record{}, &DecodeError{Reason: ReasonNoID, Err: errors.New("decoding record: no id")}
 	}
@@ -146,12 +155,13 @@ func DecodeCall(raw []byte) (Record, error) {
 	case !hasGmt:
 		return rec, &DecodeError{Reason: ReasonNoGmtCreateTime, Err: errors.New("decoding record: no gmtCreateTime")}
 	}
-	if c.GmtCreateTime, err = parseTime("gmtCreateTime", gmt); err != nil {
-		return rec, err
+	if gmtErr != nil {
+		return rec, &DecodeError{Reason: ReasonTimeFormat, Err: fmt.Errorf("parsing gmtCreateTime: %w", gmtErr)}
 	}
-	if c.MsgTime, err = parseTime("msgTime", msgTime); err != nil {
-		return rec, err
+	if msgTimeErr != nil {
+		return rec, &DecodeError{Reason: ReasonTimeFormat, Err: fmt.Errorf("parsing msgTime: %w", msgTimeErr)}
 	}
+	c.GmtCreateTime, c.MsgTime = c.GmtCreateTime.UTC(), c.MsgTime.UTC()
 	if c.Departments, err = parseDepartments(deps, &rec.Unknown); err != nil {
 		return rec, &DecodeError{Reason: ReasonDepartmentJSON, Err: fmt.Errorf("parsing departmentName: %w", err)}
 	}
@@ -199,16 +209,16 @@ func stringField(c *event.Call, name []byte) (p *string, repeats bool) {
 // extraField keeps the value of a key that has no field of its own as raw
 // JSON in *extra, unless it is a documented always-null key sent as null.
 // Keys that are not documented are named in *unknown, with prefix.
-func extraField(d *tokenizer, extra *map[string]string, unknown *[]string, prefix string, key []byte) error {
-	name := string(key)
-	v, err := d.ReadValue()
+func extraField(s *scanner, extra *map[string]string, unknown *[]string, prefix string, key []byte) error {
+	v, err := s.rawValue()
 	if err != nil {
 		return err
 	}
-	documented := prefix == "" && nullFields[name]
-	if documented && v.Kind() == 'n' {
+	documented := prefix == "" && nullFields[string(key)]
+	if documented && string(v) == "null" {
 		return nil
 	}
+	name := string(key)
 	if !documented {
 		*unknown = append(*unknown, prefix+name)
 	}
@@ -216,71 +226,74 @@ func extraField(d *tokenizer, extra *map[string]string, unknown *[]string, prefi
 		*extra = make(map[string]string)
 	}
 	// Avro strings are UTF-8: raw bytes that are not are mangled as the
-	// tokenizer mangles them in strings.
-	if utf8.Valid(v) {
-		(*extra)[name] = d.slice(v)
-	} else {
-		(*extra)[name] = strings.ToValidUTF8(string(v), "\uFFFD")
-	}
+	// decoder mangles them in strings.
+	(*extra)[name] = s.rawString(v)
 	return nil
-}
-
-func parseTime(field, s string) (time.Time, error) {
-	t, err := ParseTime(s)
-	if err != nil {
-		return time.Time{}, &DecodeError{Reason: ReasonTimeFormat, Err: fmt.Errorf("parsing %s: %w", field, err)}
-	}
-	return t.UTC(), nil
 }
 
 // parseDepartments parses departmentName, a JSON list of {"id","level",
 // "name"}; other keys of a department travel in its Extra and are named in
 // *unknown as "departmentName.key". An empty string, null and [] are no
 // departments.
-func parseDepartments(s string, unknown *[]string) ([]event.Department, error) {
-	if s == "" {
+func parseDepartments(str string, unknown *[]string) ([]event.Department, error) {
+	if str == "" {
 		return nil, nil
 	}
-	d := newStringDecoder(s)
-	defer d.release()
+	s := newStringScanner(str)
+	defer s.release()
 	var deps []event.Department
-	err := readArray(d, func() error {
+	isNull, err := s.array()
+	for n := 0; err == nil && !isNull; n++ {
+		var more bool
+		if more, err = s.elem(n); !more {
+			break
+		}
 		var dep event.Department
-		if d.PeekKind() == 'n' {
+		if s.peek() == 'n' {
 			deps = append(deps, dep)
-			return d.SkipValue()
+			err = s.literal()
+			continue
 		}
-		err := readObject(d, func(name []byte) error {
-			switch string(name) {
-			case "id":
-				var err error
-				_, err = intInto(d, 64, &dep.ID)
-				return err
-			case "level":
-				_, err := readInterned(d, &dep.Level)
-				return err
-			case "name":
-				_, err := readInterned(d, &dep.Name)
-				return err
-			}
-			return extraField(d, &dep.Extra, unknown, "departmentName.", name)
-		})
-		if err != nil {
-			return err
+		if dep, err = readDepartment(s, unknown); err == nil {
+			deps = append(deps, dep)
 		}
-		if dep.Path, err = parseLevel(dep.Level); err != nil {
-			return fmt.Errorf("department %d: %w", dep.ID, err)
-		}
-		deps = append(deps, dep)
-		return nil
-	})
+	}
 	if err == nil {
-		err = endOfInput(d)
+		err = s.end()
 	}
 	if err != nil {
-		return nil, jsonError(err)
+		return nil, err
 	}
 	return deps, nil
+}
+
+func readDepartment(s *scanner, unknown *[]string) (event.Department, error) {
+	var dep event.Department
+	err := s.object()
+	for n := 0; err == nil; n++ {
+		var name []byte
+		var more bool
+		if name, more, err = s.key(n); !more {
+			break
+		}
+		switch string(name) {
+		case "id":
+			_, err = s.intInto(64, &dep.ID)
+		case "level":
+			_, err = s.readInterned(&dep.Level)
+		case "name":
+			_, err = s.readInterned(&dep.Name)
+		default:
+			err = extraField(s, &dep.Extra, unknown, "departmentName.", name)
+		}
+	}
+	if err != nil {
+		return dep, err
+	}
+	if dep.Path, err = parseLevel(dep.Level); err != nil {
+		return dep, fmt.Errorf("department %d: %w", dep.ID, err)
+	}
+	return dep, nil
 }
 
 // parseLevel parses a dotted path of ids such as "0.93186.105610.": the
@@ -298,32 +311,4 @@ func parseLevel(level string) ([]int64, error) {
 		path = append(path, id)
 	}
 	return path, nil
-}
-
-// readArray reads an array or null, calling elem for each element; elem
-// must read or skip it.
-func readArray(d *tokenizer, elem func() error) error {
-	switch k := d.PeekKind(); k {
-	case 'n':
-		return d.SkipValue()
-	case '[':
-	case 0:
-		_, err := d.ReadToken()
-		return err
-	default:
-		if err := d.SkipValue(); err != nil {
-			return err
-		}
-		return &typeError{want: "an array", got: k}
-	}
-	if _, err := d.ReadToken(); err != nil {
-		return err
-	}
-	for d.PeekKind() != ']' {
-		if err := elem(); err != nil {
-			return err
-		}
-	}
-	_, err := d.ReadToken()
-	return err
 }
