@@ -82,6 +82,7 @@ func FuzzDecodeCall(f *testing.F) {
 		if !json.Valid(raw) {
 			t.Fatalf("accepted invalid JSON %q", raw)
 		}
+		agreesWithEncodingJSON(t, raw, rec)
 		e := &event.Event{EventID: event.ID(rec.Call.ID, rec.Call.Status, rec.Content), Kind: event.Created, Call: rec.Call}
 		value, err := enc.AppendEvent(nil, e)
 		if err != nil {
@@ -95,6 +96,44 @@ func FuzzDecodeCall(f *testing.F) {
 			t.Fatalf("round trip:\n got %s\nwant %s", jsonOf(t, got), jsonOf(t, e))
 		}
 	})
+}
+
+// agreesWithEncodingJSON checks the top-level fields of a decoded record
+// against encoding/json's reading of the same bytes (a map: keys exact, the
+// last of twice wins), for the fields whose last value is not null.
+func agreesWithEncodingJSON(t *testing.T, raw []byte, rec Record) {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("encoding/json: %v", err)
+	}
+	c := rec.Call
+	strs := map[string]string{"taskId": c.TaskID, "corpId": c.CorpID, "type": c.Type, "msgId": c.MsgID,
+		"statusStr": c.StatusStr, "method": c.Method, "salesName": c.SalesName, "sendName": c.SendName,
+		"receiveName": c.ReceiveName, "callType": c.CallType, "url": c.URL, "content": rec.Content}
+	for key, got := range strs {
+		var want string
+		if v, ok := m[key]; ok && string(v) != "null" {
+			if err := json.Unmarshal(v, &want); err != nil {
+				t.Fatalf("%s: encoding/json: %v", key, err)
+			}
+			if got != want {
+				t.Fatalf("%s = %q, encoding/json reads %q", key, got, want)
+			}
+		}
+	}
+	ints := map[string]int64{"id": c.ID, "status": int64(c.Status), "preCost": c.PreCost, "cost": c.Cost, "salesId": c.SalesID}
+	for key, got := range ints {
+		var want int64
+		if v, ok := m[key]; ok && string(v) != "null" {
+			if err := json.Unmarshal(v, &want); err != nil {
+				t.Fatalf("%s: encoding/json: %v", key, err)
+			}
+			if got != want {
+				t.Fatalf("%s = %d, encoding/json reads %d", key, got, want)
+			}
+		}
+	}
 }
 
 // FuzzSimulatorRoundTrip: a record the simulator's own encoder writes
