@@ -29,7 +29,7 @@ var errNotContent = errors.New("neither a transcript (Sentences) nor a task stat
 
 // decodeContent reads the JSON text of content or message; prefix names its
 // unknown keys.
-func decodeContent(text, prefix string, unknown *[]string) (*content, error) {
+func decodeContent(text, prefix string, unknown *[]string) (content, error) {
 	var c content
 	s := newStringScanner(text)
 	defer s.release()
@@ -67,10 +67,7 @@ func decodeContent(text, prefix string, unknown *[]string) (*content, error) {
 	if err == nil {
 		err = s.end()
 	}
-	if err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return c, err
 }
 
 // readSentences reads the array of a transcript's sentences, or null,

@@ -3,6 +3,7 @@ package calllist
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -72,7 +73,7 @@ func DecodeCall(raw []byte) (Record, error) {
 		rec              Record
 		c                event.Call
 		deps             string
-		message          *string
+		message          string // none when empty
 		hasID, hasStatus bool
 		hasGmt           bool
 		gmtErr           error
@@ -120,11 +121,8 @@ func DecodeCall(raw []byte) (Record, error) {
 		case "content":
 			_, err = s.readString(&rec.Content)
 		case "message":
-			var m string
-			if null, err = s.readString(&m); null {
-				message = nil // a pointer, as encoding/json sets it
-			} else {
-				message = &m
+			if null, err = s.readString(&message); null {
+				message = "" // a null after a value is none, as encoding/json has it
 			}
 		default:
 			if p, repeats := stringField(&c, name); repeats {
@@ -165,8 +163,8 @@ func DecodeCall(raw []byte) (Record, error) {
 	if c.Departments, err = parseDepartments(deps, &rec.Unknown); err != nil {
 		return rec, &DecodeError{Reason: ReasonDepartmentJSON, Err: fmt.Errorf("parsing departmentName: %w", err)}
 	}
-	if message != nil && *message != "" {
-		if c.Message, err = parseTaskStatus(*message, &rec.Unknown); err != nil {
+	if message != "" {
+		if c.Message, err = parseTaskStatus(message, &rec.Unknown); err != nil {
 			return rec, &DecodeError{Reason: ReasonMessageJSON, Err: fmt.Errorf("parsing message: %w", err)}
 		}
 	}
@@ -241,7 +239,11 @@ func parseDepartments(str string, unknown *[]string) ([]event.Department, error)
 	}
 	s := newStringScanner(str)
 	defer s.release()
-	var deps []event.Department
+	deps := s.deps[:0] // a scratch, cloned at the end
+	defer func() {
+		clear(deps)
+		s.deps = deps[:0]
+	}()
 	isNull, err := s.array()
 	for n := 0; err == nil && !isNull; n++ {
 		var more bool
@@ -261,10 +263,10 @@ func parseDepartments(str string, unknown *[]string) ([]event.Department, error)
 	if err == nil {
 		err = s.end()
 	}
-	if err != nil {
+	if err != nil || len(deps) == 0 {
 		return nil, err
 	}
-	return deps, nil
+	return slices.Clone(deps), nil
 }
 
 func readDepartment(s *scanner, unknown *[]string) (event.Department, error) {
@@ -299,7 +301,10 @@ func readDepartment(s *scanner, unknown *[]string) (event.Department, error) {
 // parseLevel parses a dotted path of ids such as "0.93186.105610.": the
 // vendor ends it with a dot, so empty segments are skipped.
 func parseLevel(level string) ([]int64, error) {
-	var path []int64
+	if level == "" {
+		return nil, nil
+	}
+	path := make([]int64, 0, strings.Count(level, ".")+1)
 	for seg := range strings.SplitSeq(level, ".") {
 		if seg == "" {
 			continue
@@ -309,6 +314,9 @@ func parseLevel(level string) ([]int64, error) {
 			return nil, fmt.Errorf("parsing level %q: %w", level, err)
 		}
 		path = append(path, id)
+	}
+	if len(path) == 0 {
+		return nil, nil
 	}
 	return path, nil
 }

@@ -33,8 +33,10 @@ type scanner struct {
 	name []byte // scratch for a key with escapes
 	unq  []byte // scratch for a string with escapes
 	skip []byte // the closing brackets of skipValue's open values
-	// sentences is readSentences' scratch, empty between calls.
+	// sentences and deps are scratch of readSentences and
+	// parseDepartments, empty between calls.
 	sentences []event.Sentence
+	deps      []event.Department
 	// interned are strings read by readInterned; the cache lives as long
 	// as the pooled scanner.
 	interned map[string]string
