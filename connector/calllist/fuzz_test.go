@@ -170,3 +170,20 @@ func FuzzSimulatorRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// The nesting bound is encoding/json's: what it takes as JSON, the
+// decoders take, one level deeper they refuse.
+func TestNestingBoundIsEncodingJSONs(t *testing.T) {
+	for _, depth := range []int{9998, 9999, 10000} {
+		raw := []byte(`{"id":1,"x":` + strings.Repeat("[", depth) + strings.Repeat("]", depth) + `}`)
+		_, err := DecodeCall(raw)
+		var de *DecodeError
+		if refused := errors.As(err, &de) && de.Reason == ReasonRecordJSON; refused == json.Valid(raw) {
+			t.Errorf("depth %d: DecodeCall says %v, json.Valid %v", depth+1, err, json.Valid(raw))
+		}
+		_, err = DecodePage(page(string(raw)))
+		if (err == nil) != json.Valid(page(string(raw))) {
+			t.Errorf("depth %d in a page: DecodePage says %v, json.Valid %v", depth+4, err, json.Valid(page(string(raw))))
+		}
+	}
+}
