@@ -41,14 +41,6 @@ type DecodeError struct {
 func (e *DecodeError) Error() string { return e.Err.Error() }
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// nullFields are the record's keys that the vendor documents and always
-// sends as null. A null one is dropped; any other value travels in Extra.
-var nullFields = map[string]bool{
-	"createTime": true, "sender": true, "senderType": true, "recipient": true, "recipientType": true,
-	"sendAvatar": true, "sendThumbAvatar": true, "sendIsWx": true, "receiveAvatar": true,
-	"receiveThumbAvatar": true, "receiveIsWx": true, "userId": true, "chatId": true,
-}
-
 // Record is a record decoded.
 type Record struct {
 	// Call is the record with its inner JSON parsed and its times in UTC.
@@ -124,14 +116,41 @@ func DecodeCall(raw []byte) (Record, error) {
 			if null, err = s.readString(&message); null {
 				message = "" // a null after a value is none, as encoding/json has it
 			}
-		default:
-			if p, repeats := stringField(&c, name); repeats {
-				_, err = s.readInterned(p)
-			} else if p != nil {
-				_, err = s.readString(p)
+		// Plain strings; those whose values repeat across calls interned.
+		case "taskId":
+			_, err = s.readString(&c.TaskID)
+		case "corpId":
+			_, err = s.readInterned(&c.CorpID)
+		case "type":
+			_, err = s.readInterned(&c.Type)
+		case "msgId":
+			_, err = s.readString(&c.MsgID)
+		case "statusStr":
+			_, err = s.readInterned(&c.StatusStr)
+		case "method":
+			_, err = s.readInterned(&c.Method)
+		case "salesName":
+			_, err = s.readInterned(&c.SalesName)
+		case "sendName":
+			_, err = s.readString(&c.SendName)
+		case "receiveName":
+			_, err = s.readString(&c.ReceiveName)
+		case "callType":
+			_, err = s.readInterned(&c.CallType)
+		case "url":
+			_, err = s.readString(&c.URL)
+		// The keys the vendor documents and always sends as null: a null
+		// one is dropped, any other value travels in Extra.
+		case "createTime", "sender", "senderType", "recipient", "recipientType", "sendAvatar",
+			"sendThumbAvatar", "sendIsWx", "receiveAvatar", "receiveThumbAvatar", "receiveIsWx",
+			"userId", "chatId":
+			if s.peek() == 'n' {
+				err = s.literal()
 			} else {
-				err = extraField(s, &c.Extra, &rec.Unknown, "", name)
+				err = extraField(s, &c.Extra, nil, "", name)
 			}
+		default:
+			err = extraField(s, &c.Extra, &rec.Unknown, "", name)
 		}
 		if err != nil {
 			err = fmt.Errorf("reading %s: %w", name, err)
@@ -174,50 +193,16 @@ func DecodeCall(raw []byte) (Record, error) {
 	return rec, nil
 }
 
-// stringField returns the Call field of a plain string key of the record,
-// and whether its values repeat across calls (interned, see readInterned).
-func stringField(c *event.Call, name []byte) (p *string, repeats bool) {
-	switch string(name) {
-	case "taskId":
-		return &c.TaskID, false
-	case "corpId":
-		return &c.CorpID, true
-	case "type":
-		return &c.Type, true
-	case "msgId":
-		return &c.MsgID, false
-	case "statusStr":
-		return &c.StatusStr, true
-	case "method":
-		return &c.Method, true
-	case "salesName":
-		return &c.SalesName, true
-	case "sendName":
-		return &c.SendName, false
-	case "receiveName":
-		return &c.ReceiveName, false
-	case "callType":
-		return &c.CallType, true
-	case "url":
-		return &c.URL, false
-	}
-	return nil, false
-}
-
 // extraField keeps the value of a key that has no field of its own as raw
-// JSON in *extra, unless it is a documented always-null key sent as null.
-// Keys that are not documented are named in *unknown, with prefix.
+// JSON in *extra, and names the key in *unknown, with prefix, unless
+// unknown is nil (a key the vendor documents).
 func extraField(s *scanner, extra *map[string]string, unknown *[]string, prefix string, key []byte) error {
 	v, err := s.rawValue()
 	if err != nil {
 		return err
 	}
-	documented := prefix == "" && nullFields[string(key)]
-	if documented && string(v) == "null" {
-		return nil
-	}
 	name := string(key)
-	if !documented {
+	if unknown != nil {
 		*unknown = append(*unknown, prefix+name)
 	}
 	if *extra == nil {
