@@ -3,7 +3,9 @@
 // imports an Avro library (github.com/twmb/avro).
 //
 // Keeping the library behind this one small API means that replacing it
-// touches one package: everything else encodes and decodes through Schema.
+// touches one package: everything else encodes and decodes through Schema,
+// but for the call event's encoder in connector/event (avro.go), written
+// field by field for speed and held to this package's bytes by its tests.
 // twmb/avro was chosen because hamba/avro, the usual choice, was archived in
 // January 2026 with decoder issues left open, and linkedin/goavro works on
 // map[string]any rather than structs. linkedin/goavro still appears in

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/callstream/callstream/schemas"
 )
@@ -62,26 +61,7 @@ func (c *Encoder) AppendEvent(dst []byte, e *Event) ([]byte, error) {
 		return dst, fmt.Errorf("encoding call event: %w", errNilCall)
 	}
 	n := len(dst)
-	var v any = e
-	switch content := e.Call.Content.(type) {
-	case nil, *Transcript:
-		// The encoder tries the content union's branches in order; a
-		// transcript matches the first non-null one at no cost.
-	case *TaskStatus:
-		// A task status would first fail the Transcript branch, which is
-		// slow and allocates, so name its branch: a copy of the event whose
-		// content is the tagged form {"callstream.TaskStatus": content}.
-		s := scratchPool.Get().(*scratch)
-		defer s.release()
-		s.event, s.call = *e, *e.Call
-		s.event.Call = &s.call
-		s.tagged[taskStatusBranch] = content
-		s.call.Content = s.tagged
-		v = &s.event
-	default:
-		return dst, fmt.Errorf("encoding call event %s: content of type %T", e.EventID, content)
-	}
-	out, err := c.callEvent.Append(append(dst, c.eventHeader...), v)
+	out, err := appendCallEvent(append(dst, c.eventHeader...), e)
 	if err != nil {
 		return dst[:n], fmt.Errorf("encoding call event %s: %w", e.EventID, err)
 	}
@@ -107,24 +87,3 @@ const (
 	transcriptBranch = "callstream.Transcript"
 	taskStatusBranch = "callstream.TaskStatus"
 )
-
-// scratch is the reusable copy of an event whose content is rewritten in
-// the tagged form, so that encoding neither allocates nor touches the
-// caller's event.
-type scratch struct {
-	event  Event
-	call   Call
-	tagged map[string]any
-}
-
-var scratchPool = sync.Pool{New: func() any {
-	return &scratch{tagged: make(map[string]any, 1)}
-}}
-
-// release clears s, so that the pool holds no references to caller data,
-// and returns it to the pool.
-func (s *scratch) release() {
-	clear(s.tagged)
-	s.event, s.call = Event{}, Call{}
-	scratchPool.Put(s)
-}
