@@ -61,7 +61,7 @@ func eventShapes(t testing.TB) []*Event {
 		with(func(e *Event, c *Call) { c.Content, c.Message = nil, nil }),
 		with(func(e *Event, c *Call) {
 			ts := &TaskStatus{TaskID: "t", StatusText: "FAILED", RequestTime: time.UnixMilli(-1).UTC(),
-				SolveTime: time.UnixMilli(1<<50).UTC(), StatusCode: -1 << 40, Extra: one}
+				SolveTime: time.UnixMilli(1 << 50).UTC(), StatusCode: -1 << 40, Extra: one}
 			c.Content, c.Message = ts, ts
 		}),
 		with(func(e *Event, c *Call) {
