@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -290,13 +289,15 @@ func parseLevel(level string) ([]int64, error) {
 		return nil, nil
 	}
 	path := make([]int64, 0, strings.Count(level, ".")+1)
-	for seg := range strings.SplitSeq(level, ".") {
+	for rest := level; rest != ""; {
+		seg, after, _ := strings.Cut(rest, ".")
+		rest = after
 		if seg == "" {
 			continue
 		}
-		id, err := strconv.ParseInt(seg, 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("parsing level %q: %w", level, err)
+		id, ok := parseID(seg)
+		if !ok {
+			return nil, fmt.Errorf("parsing level %q: %q is not an id", level, seg)
 		}
 		path = append(path, id)
 	}
@@ -304,4 +305,31 @@ func parseLevel(level string) ([]int64, error) {
 		return nil, nil
 	}
 	return path, nil
+}
+
+// parseID parses a decimal int64 with an optional sign, as
+// strconv.ParseInt(s, 10, 64) does.
+func parseID(s string) (int64, bool) {
+	neg := s[0] == '-'
+	if s[0] == '-' || s[0] == '+' {
+		s = s[1:]
+	}
+	if s == "" {
+		return 0, false
+	}
+	var u uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' || u > (1<<63)/10 {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	switch {
+	case neg && u <= 1<<63:
+		return -int64(u), true
+	case !neg && u < 1<<63:
+		return int64(u), true
+	}
+	return 0, false
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -321,6 +322,18 @@ func TestDecodeCallErrors(t *testing.T) {
 		var de *DecodeError
 		if !errors.As(err, &de) || de.Reason != ReasonRecordJSON {
 			t.Errorf("DecodeCall(%s) = %v, want a %s error", raw, err, ReasonRecordJSON)
+		}
+	}
+}
+
+// A level's ids are read as strconv.ParseInt reads them.
+func TestParseLevelIsParseInt(t *testing.T) {
+	for _, seg := range []string{"0", "93186", "-5", "+7", "9223372036854775807", "9223372036854775808",
+		"-9223372036854775808", "-9223372036854775809", "18446744073709551616", "1a", "-", "+", " 1", "1_0", "０"} {
+		want, werr := strconv.ParseInt(seg, 10, 64)
+		got, ok := parseID(seg)
+		if ok != (werr == nil) || got != want && ok {
+			t.Errorf("parseID(%q) = %d, %v; strconv.ParseInt: %d, %v", seg, got, ok, want, werr)
 		}
 	}
 }
