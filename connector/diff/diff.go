@@ -75,6 +75,43 @@ type differ struct {
 	cfg *Config
 	st  *state.Batch
 	b   *Output
+	// values is the block the window's event values are encoded into,
+	// one after the other (see encode).
+	values []byte
+}
+
+// Sizes of the blocks that event values are encoded into: the first of a
+// window takes valuesBlockMin bytes, each next one twice the last, up to
+// valuesBlockMax.
+const (
+	valuesBlockMin = 8 << 10
+	valuesBlockMax = 256 << 10
+)
+
+// encode encodes e into the free end of the current values block, where
+// the window's values follow one another, so that a value costs no
+// allocation of its own. hint is a size the value is unlikely to pass (the
+// record's JSON, which the Avro datum is about half of, and some room for
+// the event's source and id): a block with less
+// room left is replaced by a new one. A value that outgrows the room
+// anyway gets an allocation of its own and leaves the block as it was. A
+// block is never written again where it handed out a value, so the values
+// stay as they are for as long as the records hold them.
+func (c *differ) encode(e *event.Event, hint int) ([]byte, error) {
+	if cap(c.values)-len(c.values) < hint {
+		size := min(max(2*cap(c.values), valuesBlockMin), valuesBlockMax)
+		c.values = make([]byte, 0, max(size, hint))
+	}
+	free := c.values[len(c.values):]
+	value, err := c.cfg.Encoder.AppendEvent(free, e)
+	if err != nil {
+		return nil, err
+	}
+	if cap(value) == cap(free) {
+		// Encoded in place: the block's free end starts after it.
+		c.values = c.values[:len(c.values)+len(value)]
+	}
+	return value[:len(value):len(value)], nil
 }
 
 // Window compares each record of a window with the dedup state st and
@@ -178,7 +215,7 @@ func (c *differ) record(b *Output, src event.Source, raw calllist.Raw, prev stat
 	if call.Status == 0 {
 		topic = c.cfg.Topics.Failed
 	}
-	value, err := c.cfg.Encoder.AppendEvent(nil, &ev)
+	value, err := c.encode(&ev, len(raw.JSON)+512)
 	if err != nil {
 		next = kept
 		if !prev.Has(state.Emitted) {
