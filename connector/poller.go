@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -537,8 +538,17 @@ func tierOf(ctx context.Context) string {
 // appendStateRecords appends the state records of b, under keys, to recs:
 // in a group to the source's state partition.
 func appendStateRecords(recs []*kgo.Record, topic string, keys state.SourceKeys, b *state.Batch) []*kgo.Record {
+	// The records come from blocks of about as many as the batch has
+	// calls and checkpoints: an allocation a block, not a record.
+	size := b.Calls() + 4
+	var block []kgo.Record
+	recs = slices.Grow(recs, size)
 	keys.Records(b, func(key, value []byte) {
-		r := &kgo.Record{Topic: topic, Key: key, Value: value}
+		if len(block) == cap(block) {
+			block = make([]kgo.Record, 0, size)
+		}
+		block = append(block, kgo.Record{Topic: topic, Key: key, Value: value})
+		r := &block[len(block)-1]
 		if p := keys.Partition(); p >= 0 {
 			r.Partition = p
 		}
