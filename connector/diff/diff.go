@@ -75,9 +75,9 @@ type differ struct {
 	cfg *Config
 	st  *state.Batch
 	b   *Output
-	// values is the block the window's event values are encoded into,
-	// one after the other (see encode); keys and header values follow
-	// them there.
+	// values is the block that the window's event values are encoded
+	// into, one after the other (see encode), with the records' keys and
+	// header values.
 	values []byte
 	// The blocks the events' records and headers are carved from.
 	recs    []kgo.Record
@@ -89,12 +89,15 @@ type differ struct {
 	ev event.Event
 }
 
-// Sizes, in elements, of the blocks that the events' records and headers
-// are carved from: the first of a window takes blockMin, each next one
-// twice the last, up to blockMax.
+// Sizes of the blocks that a window's records are carved from (see carve
+// and room): the first takes the Min, each next one twice the last, up to
+// the Max; in elements for the records and headers, in bytes for the
+// values.
 const (
-	blockMin = 16
-	blockMax = 1024
+	blockMin       = 16
+	blockMax       = 1024
+	valuesBlockMin = 8 << 10
+	valuesBlockMax = 256 << 10
 )
 
 // carve returns n zeroed elements from the end of *block, replacing it
@@ -109,26 +112,10 @@ func carve[T any](block *[]T, n int) []T {
 	return b[len(b) : len(b)+n : len(b)+n]
 }
 
-// bytes returns s appended to the values block, starting a new block when
-// it has no room.
-func (c *differ) bytes(s string) []byte {
-	c.room(len(s))
-	n := len(c.values)
-	c.values = append(c.values, s...)
-	return c.values[n:len(c.values):len(c.values)]
-}
-
-// decimal returns v in decimal appended to the values block, starting a
-// new block when it has no room.
-func (c *differ) decimal(v int64) []byte {
-	c.room(20)
-	n := len(c.values)
-	c.values = strconv.AppendInt(c.values, v, 10)
-	return c.values[n:len(c.values):len(c.values)]
-}
-
 // room starts a new values block when the current one has less than n
-// bytes left.
+// bytes left. A block is never written again where it handed out bytes,
+// so what it handed out stays as it is for as long as the records hold
+// it.
 func (c *differ) room(n int) {
 	if cap(c.values)-len(c.values) < n {
 		size := min(max(2*cap(c.values), valuesBlockMin), valuesBlockMax)
@@ -136,23 +123,30 @@ func (c *differ) room(n int) {
 	}
 }
 
-// Sizes of the blocks that event values are encoded into: the first of a
-// window takes valuesBlockMin bytes, each next one twice the last, up to
-// valuesBlockMax.
-const (
-	valuesBlockMin = 8 << 10
-	valuesBlockMax = 256 << 10
-)
+// bytes returns s appended to the values block.
+func (c *differ) bytes(s string) []byte {
+	c.room(len(s))
+	n := len(c.values)
+	c.values = append(c.values, s...)
+	return c.values[n:len(c.values):len(c.values)]
+}
 
-// encode encodes e into the free end of the current values block, where
-// the window's values follow one another, so that a value costs no
-// allocation of its own. hint is a size the value is unlikely to pass (the
-// record's JSON, which the Avro datum is about half of, and some room for
-// the event's source and id): a block with less
-// room left is replaced by a new one. A value that outgrows the room
-// anyway gets an allocation of its own and leaves the block as it was. A
-// block is never written again where it handed out a value, so the values
-// stay as they are for as long as the records hold them.
+// decimal returns v in decimal ASCII appended to the values block: a call
+// id as the record key of the call, or a status.
+func (c *differ) decimal(v int64) []byte {
+	c.room(20)
+	n := len(c.values)
+	c.values = strconv.AppendInt(c.values, v, 10)
+	return c.values[n:len(c.values):len(c.values)]
+}
+
+// encode encodes e into the free end of the values block, where the
+// window's values follow one another, so that a value costs no allocation
+// of its own. hint is a size the value is unlikely to pass (the record's
+// JSON, which the Avro datum is about half of, and some room for the
+// event's source and id): a block with less room left is replaced by a new
+// one. A value that outgrows the room anyway gets an allocation of its own
+// and leaves the block as it was.
 func (c *differ) encode(e *event.Event, hint int) ([]byte, error) {
 	c.room(hint)
 	free := c.values[len(c.values):]
@@ -364,7 +358,7 @@ func (c *differ) deadLetter(b *Output, src event.Source, id *int64, cause error,
 	}
 	var key []byte
 	if id != nil {
-		key = CallKey(*id)
+		key = c.decimal(*id)
 	}
 	headers := []kgo.RecordHeader{
 		{Key: HeaderKind, Value: []byte(KindDeadLetter)},
@@ -434,6 +428,3 @@ const (
 	HeaderSource = "callstream-source" // the configured source's name
 	HeaderReason = "callstream-reason" // the dead letter's reason; dead letters only
 )
-
-// CallKey is the record key of a call: its id in decimal ASCII.
-func CallKey(id int64) []byte { return strconv.AppendInt(nil, id, 10) }
