@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -463,6 +464,10 @@ func (c *poller) observe(b *batch, committed time.Time) {
 	c.reportState()
 	c.m.StateTombstones.Add(float64(b.tombstones))
 	c.notes.UnknownKeys(b.Unknown)
+	// The events are counted by topic and kind, of which a batch holds a
+	// few: one look-up of each counter a batch, not one an event.
+	var counts [8]eventCount
+	kinds := counts[:0]
 	for _, e := range b.Events {
 		if e.Call != nil {
 			c.notes.Status(e.Call.Status)
@@ -470,7 +475,7 @@ func (c *poller) observe(b *batch, committed time.Time) {
 		if e.Kind == diff.KindDeadLetter {
 			c.m.DLQRecords.WithLabelValues(c.cfg.SourceName, e.Reason).Inc()
 		} else {
-			c.m.Events.WithLabelValues(c.cfg.SourceName, e.Topic, e.Kind).Inc()
+			kinds = countEvent(kinds, e.Topic, e.Kind)
 			// gmtCreateTime is on the API server's clock.
 			c.m.EventDelay.Observe(committed.Add(c.src.Skew()).Sub(e.Call.GmtCreateTime).Seconds())
 		}
@@ -478,6 +483,26 @@ func (c *poller) observe(b *batch, committed time.Time) {
 			c.onEvent(e)
 		}
 	}
+	for _, k := range kinds {
+		c.m.Events.WithLabelValues(c.cfg.SourceName, k.topic, k.kind).Add(float64(k.n))
+	}
+}
+
+// eventCount is how many events of a batch went to a topic with a kind.
+type eventCount struct {
+	topic, kind string
+	n           int
+}
+
+// countEvent adds an event of topic and kind to counts.
+func countEvent(counts []eventCount, topic, kind string) []eventCount {
+	for i := range counts {
+		if counts[i].topic == topic && counts[i].kind == kind {
+			counts[i].n++
+			return counts
+		}
+	}
+	return append(counts, eventCount{topic: topic, kind: kind, n: 1})
 }
 
 // updateLag records the end of the newest live window and the backfill
@@ -537,8 +562,17 @@ func tierOf(ctx context.Context) string {
 // appendStateRecords appends the state records of b, under keys, to recs:
 // in a group to the source's state partition.
 func appendStateRecords(recs []*kgo.Record, topic string, keys state.SourceKeys, b *state.Batch) []*kgo.Record {
+	// The records come from blocks of about as many as the batch has
+	// calls and checkpoints: an allocation a block, not a record.
+	size := b.Calls() + 4
+	var block []kgo.Record
+	recs = slices.Grow(recs, size)
 	keys.Records(b, func(key, value []byte) {
-		r := &kgo.Record{Topic: topic, Key: key, Value: value}
+		if len(block) == cap(block) {
+			block = make([]kgo.Record, 0, size)
+		}
+		block = append(block, kgo.Record{Topic: topic, Key: key, Value: value})
+		r := &block[len(block)-1]
 		if p := keys.Partition(); p >= 0 {
 			r.Partition = p
 		}

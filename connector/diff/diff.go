@@ -75,6 +75,90 @@ type differ struct {
 	cfg *Config
 	st  *state.Batch
 	b   *Output
+	// values is the block that the window's event values are encoded
+	// into, one after the other (see encode), with the records' keys and
+	// header values.
+	values []byte
+	// The blocks the events' records and headers are carved from.
+	recs    []kgo.Record
+	headers []kgo.RecordHeader
+	// source is the value of the events' HeaderSource.
+	source []byte
+	// ev is the event being encoded, kept here so that taking its address
+	// for the encoder costs no allocation per record.
+	ev event.Event
+}
+
+// Sizes of the blocks that a window's records are carved from (see carve
+// and room): the first takes the Min, each next one twice the last, up to
+// the Max; in elements for the records and headers, in bytes for the
+// values.
+const (
+	blockMin       = 16
+	blockMax       = 1024
+	valuesBlockMin = 8 << 10
+	valuesBlockMax = 256 << 10
+)
+
+// carve returns n zeroed elements from the end of *block, replacing it
+// with a new block, twice as large as the last, when it has less room. The
+// elements handed out are never handed out again.
+func carve[T any](block *[]T, n int) []T {
+	b := *block
+	if cap(b)-len(b) < n {
+		b = make([]T, 0, max(min(max(2*cap(b), blockMin), blockMax), n))
+	}
+	*block = b[:len(b)+n]
+	return b[len(b) : len(b)+n : len(b)+n]
+}
+
+// room starts a new values block when the current one has less than n
+// bytes left. A block is never written again where it handed out bytes,
+// so what it handed out stays as it is for as long as the records hold
+// it.
+func (c *differ) room(n int) {
+	if cap(c.values)-len(c.values) < n {
+		size := min(max(2*cap(c.values), valuesBlockMin), valuesBlockMax)
+		c.values = make([]byte, 0, max(size, n))
+	}
+}
+
+// bytes returns s appended to the values block.
+func (c *differ) bytes(s string) []byte {
+	c.room(len(s))
+	n := len(c.values)
+	c.values = append(c.values, s...)
+	return c.values[n:len(c.values):len(c.values)]
+}
+
+// decimal returns v in decimal ASCII appended to the values block: a call
+// id as the record key of the call, or a status.
+func (c *differ) decimal(v int64) []byte {
+	c.room(20)
+	n := len(c.values)
+	c.values = strconv.AppendInt(c.values, v, 10)
+	return c.values[n:len(c.values):len(c.values)]
+}
+
+// encode encodes e into the free end of the values block, where the
+// window's values follow one another, so that a value costs no allocation
+// of its own. hint is a size the value is unlikely to pass (the record's
+// JSON, which the Avro datum is about half of, and some room for the
+// event's source and id): a block with less room left is replaced by a new
+// one. A value that outgrows the room anyway gets an allocation of its own
+// and leaves the block as it was.
+func (c *differ) encode(e *event.Event, hint int) ([]byte, error) {
+	c.room(hint)
+	free := c.values[len(c.values):]
+	value, err := c.cfg.Encoder.AppendEvent(free, e)
+	if err != nil {
+		return nil, err
+	}
+	if cap(value) == cap(free) {
+		// Encoded in place: the block's free end starts after it.
+		c.values = c.values[:len(c.values)+len(value)]
+	}
+	return value[:len(value):len(value)], nil
 }
 
 // Window compares each record of a window with the dedup state st and
@@ -95,7 +179,7 @@ type differ struct {
 //
 // src is the events' source, the window's read.
 func Window(cfg *Config, st *state.Batch, src event.Source, raws []calllist.Raw, keepAfter int64, out *Output) {
-	c, b := &differ{cfg: cfg, st: st, b: out}, out
+	c, b := &differ{cfg: cfg, st: st, b: out, source: []byte(src.Name)}, out
 	for _, raw := range raws {
 		b.Read++
 		if raw.Err != nil {
@@ -138,7 +222,7 @@ func (c *differ) record(b *Output, src event.Source, raw calllist.Raw, prev stat
 		if rec.Call != nil && !prev.Has(state.Emitted) {
 			next.Status = rec.Call.Status
 		}
-		c.deadLetter(b, src, &id, err, raw.JSON)
+		c.deadLetter(b, src, new(id), err, raw.JSON)
 		next.Flags |= state.DeadLettered
 		put()
 		return
@@ -150,7 +234,8 @@ func (c *differ) record(b *Output, src event.Source, raw calllist.Raw, prev stat
 	// the last emitted, so its status and content hash stay too.
 	kept := next
 	next.ContentHash, next.Flags = hash, next.Flags|state.ContentKnown
-	ev := event.Event{
+	ev := &c.ev
+	*ev = event.Event{
 		EventID: event.ID(id, call.Status, rec.Content),
 		Kind:    event.Created,
 		Call:    call,
@@ -178,28 +263,31 @@ func (c *differ) record(b *Output, src event.Source, raw calllist.Raw, prev stat
 	if call.Status == 0 {
 		topic = c.cfg.Topics.Failed
 	}
-	value, err := c.cfg.Encoder.AppendEvent(nil, &ev)
+	value, err := c.encode(ev, len(raw.JSON)+512)
 	if err != nil {
 		next = kept
 		if !prev.Has(state.Emitted) {
 			next.Status = call.Status
 		}
-		c.deadLetter(b, src, &id, &calllist.DecodeError{Reason: ReasonEncode, Err: err}, raw.JSON)
+		c.deadLetter(b, src, new(id), &calllist.DecodeError{Reason: ReasonEncode, Err: err}, raw.JSON)
 		next.Flags |= state.DeadLettered
 		put()
 		return
 	}
-	headers := []kgo.RecordHeader{
-		{Key: HeaderKind, Value: []byte(ev.Kind.String())},
-		{Key: HeaderStatus, Value: strconv.AppendInt(nil, int64(call.Status), 10)},
-		{Key: HeaderSource, Value: []byte(src.Name)},
+	// The records of one event share its key, value and headers.
+	headers := carve(&c.headers, 3)
+	headers[0] = kgo.RecordHeader{Key: HeaderKind, Value: c.bytes(ev.Kind.String())}
+	headers[1] = kgo.RecordHeader{Key: HeaderStatus, Value: c.decimal(int64(call.Status))}
+	headers[2] = kgo.RecordHeader{Key: HeaderSource, Value: c.source}
+	key := c.decimal(id)
+	latest := c.cfg.Topics.Latest
+	recs := carve(&c.recs, 1+min(len(latest), 1))
+	recs[0] = kgo.Record{Topic: topic, Key: key, Value: value, Headers: headers}
+	if latest != "" {
+		recs[1] = kgo.Record{Topic: latest, Key: key, Value: value, Headers: headers}
 	}
-	key := CallKey(id)
-	recs := []*kgo.Record{{Topic: topic, Key: key, Value: value, Headers: headers}}
-	if latest := c.cfg.Topics.Latest; latest != "" {
-		recs = append(recs, &kgo.Record{Topic: latest, Key: key, Value: value, Headers: headers})
-	}
-	for _, r := range recs {
+	for i := range recs {
+		r := &recs[i]
 		if size, limit := sink.RecordSize(r), c.cfg.Limits.Of(r.Topic); size > limit {
 			// Produced, it would fail the transaction and stop the line
 			// behind it: the call is a dead letter instead, and these
@@ -208,13 +296,15 @@ func (c *differ) record(b *Output, src event.Source, raw calllist.Raw, prev stat
 			if !prev.Has(state.Emitted) {
 				next.Status = call.Status
 			}
-			c.deadLetter(b, src, &id, &TooLargeError{CallID: id, Kind: ev.Kind, Topic: r.Topic, Size: size, Limit: limit}, raw.JSON)
+			c.deadLetter(b, src, new(id), &TooLargeError{CallID: id, Kind: ev.Kind, Topic: r.Topic, Size: size, Limit: limit}, raw.JSON)
 			next.Flags |= state.DeadLettered
 			put()
 			return
 		}
 	}
-	b.Records = append(b.Records, recs...)
+	for i := range recs {
+		b.Records = append(b.Records, &recs[i])
+	}
 	b.Events = append(b.Events, Committed{Topic: topic, Kind: ev.Kind.String(), CallID: id, Call: call,
 		PreviousStatus: ev.PreviousStatus, Tier: src.Tier})
 	next.Status, next.Flags = call.Status, next.Flags|state.Emitted
@@ -268,7 +358,7 @@ func (c *differ) deadLetter(b *Output, src event.Source, id *int64, cause error,
 	}
 	var key []byte
 	if id != nil {
-		key = CallKey(*id)
+		key = c.decimal(*id)
 	}
 	headers := []kgo.RecordHeader{
 		{Key: HeaderKind, Value: []byte(KindDeadLetter)},
@@ -338,6 +428,3 @@ const (
 	HeaderSource = "callstream-source" // the configured source's name
 	HeaderReason = "callstream-reason" // the dead letter's reason; dead letters only
 )
-
-// CallKey is the record key of a call: its id in decimal ASCII.
-func CallKey(id int64) []byte { return strconv.AppendInt(nil, id, 10) }

@@ -160,14 +160,25 @@ type DeadLetter struct {
 // first 16 bytes of SHA-256 over "<callID>|<status>|<content>", with the
 // numbers in decimal and content the vendor's raw content string.
 func ID(callID int64, status int32, content string) string {
-	buf := make([]byte, 0, 2*20+2+len(content))
+	var text [1024]byte
+	return eventID(idText(text[:0], callID, status, content))
+}
+
+// idText appends "<callID>|<status>|<content>" to buf.
+func idText(buf []byte, callID int64, status int32, content string) []byte {
 	buf = strconv.AppendInt(buf, callID, 10)
 	buf = append(buf, '|')
 	buf = strconv.AppendInt(buf, int64(status), 10)
 	buf = append(buf, '|')
-	buf = append(buf, content...)
-	sum := sha256.Sum256(buf)
-	return hex.EncodeToString(sum[:16])
+	return append(buf, content...)
+}
+
+// eventID is the lowercase hex of the first 16 bytes of SHA-256 over text.
+func eventID(text []byte) string {
+	sum := sha256.Sum256(text)
+	var id [32]byte
+	hex.Encode(id[:], sum[:16])
+	return string(id[:])
 }
 
 // UpdateID returns the event id of an Updated event: as ID, over
@@ -175,14 +186,7 @@ func ID(callID int64, status int32, content string) string {
 // lowercase hex digits, so that a correction outside the content (a name
 // filled in) has an id other than the event before it.
 func UpdateID(callID int64, status int32, content string, hash uint32) string {
-	buf := make([]byte, 0, 2*20+2+len(content)+9)
-	buf = strconv.AppendInt(buf, callID, 10)
-	buf = append(buf, '|')
-	buf = strconv.AppendInt(buf, int64(status), 10)
-	buf = append(buf, '|')
-	buf = append(buf, content...)
-	buf = append(buf, '|')
-	buf = fmt.Appendf(buf, "%08x", hash)
-	sum := sha256.Sum256(buf)
-	return hex.EncodeToString(sum[:16])
+	var text [1024]byte
+	buf := append(idText(text[:0], callID, status, content), '|')
+	return eventID(fmt.Appendf(buf, "%08x", hash))
 }

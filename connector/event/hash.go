@@ -124,30 +124,56 @@ func (c *Call) Hash(ig Ignore) uint32 {
 		h.tag(67)
 		h.strMap(c.Extra, ig.extra)
 	}
-	sum := h.d.Sum64()
+	sum := h.sum()
 	return uint32(sum ^ sum>>32)
 }
 
 // hasher writes values to a digest so that no two different sequences of
-// them write the same bytes: strings are length-prefixed.
+// them write the same bytes: strings are length-prefixed. It gathers the
+// small values in buf and hands the digest a few large writes rather than
+// many of a few bytes; the bytes the digest sees are the same.
 type hasher struct {
 	d   *xxhash.Digest
-	buf [8]byte
+	buf [512]byte
+	n   int // bytes of buf in use
 }
 
 func (h *hasher) tag(b byte) {
-	h.buf[0] = b
-	_, _ = h.d.Write(h.buf[:1])
+	if h.n == len(h.buf) {
+		h.flush()
+	}
+	h.buf[h.n] = b
+	h.n++
 }
 
 func (h *hasher) int(v int64) {
-	binary.LittleEndian.PutUint64(h.buf[:], uint64(v))
-	_, _ = h.d.Write(h.buf[:])
+	if h.n+8 > len(h.buf) {
+		h.flush()
+	}
+	binary.LittleEndian.PutUint64(h.buf[h.n:], uint64(v))
+	h.n += 8
 }
 
 func (h *hasher) str(s string) {
 	h.int(int64(len(s)))
+	if h.n+len(s) <= len(h.buf) {
+		h.n += copy(h.buf[h.n:], s)
+		return
+	}
+	h.flush()
 	_, _ = h.d.WriteString(s)
+}
+
+// flush writes what buf gathered to the digest.
+func (h *hasher) flush() {
+	_, _ = h.d.Write(h.buf[:h.n])
+	h.n = 0
+}
+
+// sum returns the digest of everything written.
+func (h *hasher) sum() uint64 {
+	h.flush()
+	return h.d.Sum64()
 }
 
 // strMap writes m in key order, without the keys of skip.

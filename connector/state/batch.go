@@ -67,14 +67,21 @@ func (b *Batch) Checkpoints(yield func(name string, v []byte)) {
 }
 
 // Records returns the batch as state-topic records, in the order the calls
-// were first touched, then the checkpoints.
+// were first touched, then the checkpoints. The calls' keys and values
+// share one buffer.
 func (b *Batch) Records(appendRec func(key, value []byte)) {
+	buf := make([]byte, 0, len(b.order)*(callKeySize+entrySize))
 	for _, id := range b.order {
+		n := len(buf)
+		buf = appendCallKey(buf, id)
+		key := buf[n:len(buf):len(buf)]
 		if b.deleted[id] {
-			appendRec(CallKey(id), nil)
+			appendRec(key, nil)
 			continue
 		}
-		appendRec(CallKey(id), EncodeEntry(b.calls[id]))
+		n = len(buf)
+		buf = appendEntry(buf, b.calls[id])
+		appendRec(key, buf[n:len(buf):len(buf)])
 	}
 	for name, v := range b.checkpoints {
 		appendRec(CheckpointKey(name), v)

@@ -24,32 +24,33 @@ const (
 	entryVersion     = 2
 	entrySize        = 26
 	entryV1Size      = 22
+	callKeySize      = 9
 )
 
 // ErrBadRecord is wrapped by every error Load returns.
 var ErrBadRecord = errors.New("bad state record")
 
 // CallKey is the state-topic key of a call.
-func CallKey(id int64) []byte {
-	k := make([]byte, 9)
-	k[0] = prefixCall
-	binary.BigEndian.PutUint64(k[1:], uint64(id))
-	return k
+func CallKey(id int64) []byte { return appendCallKey(make([]byte, 0, callKeySize), id) }
+
+// appendCallKey appends the state-topic key of a call to dst.
+func appendCallKey(dst []byte, id int64) []byte {
+	return binary.BigEndian.AppendUint64(append(dst, prefixCall), uint64(id))
 }
 
 // CheckpointKey is the state-topic key of a checkpoint.
 func CheckpointKey(name string) []byte { return append([]byte{prefixCheckpoint}, name...) }
 
 // EncodeEntry is the state-topic value of an entry.
-func EncodeEntry(e Entry) []byte {
-	v := make([]byte, entrySize)
-	v[0] = entryVersion
-	v[1] = e.Flags
-	binary.BigEndian.PutUint32(v[2:], uint32(e.Status))
-	binary.BigEndian.PutUint64(v[6:], uint64(e.Created))
-	binary.BigEndian.PutUint64(v[14:], e.RawHash)
-	binary.BigEndian.PutUint32(v[22:], e.ContentHash)
-	return v
+func EncodeEntry(e Entry) []byte { return appendEntry(make([]byte, 0, entrySize), e) }
+
+// appendEntry appends the state-topic value of an entry to dst.
+func appendEntry(dst []byte, e Entry) []byte {
+	dst = append(dst, entryVersion, e.Flags)
+	dst = binary.BigEndian.AppendUint32(dst, uint32(e.Status))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(e.Created))
+	dst = binary.BigEndian.AppendUint64(dst, e.RawHash)
+	return binary.BigEndian.AppendUint32(dst, e.ContentHash)
 }
 
 // DecodeEntry parses a state-topic value of a call, of either version. A
@@ -97,7 +98,7 @@ func (s *Store) Load(key, value []byte) error {
 	}
 	switch key[0] {
 	case prefixCall:
-		if len(key) != 9 {
+		if len(key) != callKeySize {
 			return fmt.Errorf("%w: call key of %d bytes", ErrBadRecord, len(key))
 		}
 		id := int64(binary.BigEndian.Uint64(key[1:]))
