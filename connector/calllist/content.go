@@ -2,7 +2,6 @@ package calllist
 
 import (
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/callstream/callstream/connector/event"
@@ -33,13 +32,9 @@ func decodeContent(text, prefix string, unknown *[]string) (content, error) {
 	var c content
 	s := newStringScanner(text)
 	defer s.release()
+	var name []byte
 	err := s.object()
-	for n := 0; err == nil; n++ {
-		var name []byte
-		var more bool
-		if name, more, err = s.key(n); !more {
-			break
-		}
+	for n := 0; err == nil && s.field(n, &name, &err); n++ {
 		var null bool
 		switch string(name) {
 		case "Sentences":
@@ -70,28 +65,9 @@ func decodeContent(text, prefix string, unknown *[]string) (content, error) {
 	return c, err
 }
 
-// readSentences reads the array of a transcript's sentences, or null,
-// into a slice of their number (grown in the scanner's scratch).
+// readSentences reads the array of a transcript's sentences, or null.
 func readSentences(s *scanner, prefix string, unknown *[]string) ([]event.Sentence, error) {
-	sentences := s.sentences[:0]
-	defer func() {
-		clear(sentences)
-		s.sentences = sentences[:0]
-	}()
-	isNull, err := s.array()
-	for n := 0; err == nil && !isNull; n++ {
-		var more bool
-		if more, err = s.elem(n); !more {
-			break
-		}
-		var sentence event.Sentence
-		sentence, err = readSentence(s, prefix, unknown)
-		sentences = append(sentences, sentence)
-	}
-	if len(sentences) == 0 {
-		return nil, err
-	}
-	return slices.Clone(sentences), err
+	return readArray(s, &s.sentences, func() (event.Sentence, error) { return readSentence(s, prefix, unknown) })
 }
 
 func readSentence(s *scanner, prefix string, unknown *[]string) (event.Sentence, error) {
@@ -99,13 +75,9 @@ func readSentence(s *scanner, prefix string, unknown *[]string) (event.Sentence,
 	if s.peek() == 'n' {
 		return sentence, s.literal()
 	}
+	var name []byte
 	err := s.object()
-	for n := 0; err == nil; n++ {
-		var name []byte
-		var more bool
-		if name, more, err = s.key(n); !more {
-			break
-		}
+	for n := 0; err == nil && s.field(n, &name, &err); n++ {
 		switch string(name) {
 		case "BeginTime":
 			_, err = s.intInto(64, &sentence.BeginTimeMs)

@@ -108,29 +108,24 @@ func agreesWithEncodingJSON(t *testing.T, raw []byte, rec Record) {
 		t.Fatalf("encoding/json: %v", err)
 	}
 	c := rec.Call
-	strs := map[string]string{"taskId": c.TaskID, "corpId": c.CorpID, "type": c.Type, "msgId": c.MsgID,
+	sameAs(t, m, map[string]string{"taskId": c.TaskID, "corpId": c.CorpID, "type": c.Type, "msgId": c.MsgID,
 		"statusStr": c.StatusStr, "method": c.Method, "salesName": c.SalesName, "sendName": c.SendName,
-		"receiveName": c.ReceiveName, "callType": c.CallType, "url": c.URL, "content": rec.Content}
-	for key, got := range strs {
-		var want string
+		"receiveName": c.ReceiveName, "callType": c.CallType, "url": c.URL, "content": rec.Content})
+	sameAs(t, m, map[string]int64{"id": c.ID, "status": int64(c.Status), "preCost": c.PreCost, "cost": c.Cost, "salesId": c.SalesID})
+}
+
+// sameAs checks each got[key] against encoding/json's reading of m[key],
+// where m holds the key with a value other than null.
+func sameAs[T comparable](t *testing.T, m map[string]json.RawMessage, got map[string]T) {
+	t.Helper()
+	for key, g := range got {
+		var want T
 		if v, ok := m[key]; ok && string(v) != "null" {
 			if err := json.Unmarshal(v, &want); err != nil {
 				t.Fatalf("%s: encoding/json: %v", key, err)
 			}
-			if got != want {
-				t.Fatalf("%s = %q, encoding/json reads %q", key, got, want)
-			}
-		}
-	}
-	ints := map[string]int64{"id": c.ID, "status": int64(c.Status), "preCost": c.PreCost, "cost": c.Cost, "salesId": c.SalesID}
-	for key, got := range ints {
-		var want int64
-		if v, ok := m[key]; ok && string(v) != "null" {
-			if err := json.Unmarshal(v, &want); err != nil {
-				t.Fatalf("%s: encoding/json: %v", key, err)
-			}
-			if got != want {
-				t.Fatalf("%s = %d, encoding/json reads %d", key, got, want)
+			if g != want {
+				t.Fatalf("%s = %#v, encoding/json reads %#v", key, g, want)
 			}
 		}
 	}

@@ -61,13 +61,9 @@ func DecodePage(body []byte) (*Page, error) {
 		sawData   bool
 		dataIsNil bool
 	)
+	var name []byte
 	err := s.object()
-	for n := 0; err == nil; n++ {
-		var name []byte
-		var more bool
-		if name, more, err = s.key(n); !more {
-			break
-		}
+	for n := 0; err == nil && s.field(n, &name, &err); n++ {
 		switch string(name) {
 		case "code":
 			var v int64
@@ -114,13 +110,9 @@ func DecodePage(body []byte) (*Page, error) {
 
 // readData reads the object data.
 func (p *Page) readData(s *scanner) error {
+	var name []byte
 	err := s.object()
-	for n := 0; err == nil; n++ {
-		var name []byte
-		var more bool
-		if name, more, err = s.key(n); !more {
-			return err
-		}
+	for n := 0; err == nil && s.field(n, &name, &err); n++ {
 		var dst *int
 		switch string(name) {
 		case "totalCount":

@@ -3,7 +3,6 @@ package calllist
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -74,13 +73,9 @@ func DecodeCall(raw []byte) (Record, error) {
 	defer s.release()
 	// A record valid as a whole needs no check of its strings one by one.
 	s.utf8 = utf8.Valid(raw)
+	var name []byte
 	err := s.object()
-	for n := 0; err == nil; n++ {
-		var name []byte
-		var more bool
-		if name, more, err = s.key(n); !more {
-			break
-		}
+	for n := 0; err == nil && s.field(n, &name, &err); n++ {
 		var null bool
 		switch string(name) {
 		case "id":
@@ -223,45 +218,25 @@ func parseDepartments(str string, unknown *[]string) ([]event.Department, error)
 	}
 	s := newStringScanner(str)
 	defer s.release()
-	deps := s.deps[:0] // a scratch, cloned at the end
-	defer func() {
-		clear(deps)
-		s.deps = deps[:0]
-	}()
-	isNull, err := s.array()
-	for n := 0; err == nil && !isNull; n++ {
-		var more bool
-		if more, err = s.elem(n); !more {
-			break
-		}
-		var dep event.Department
-		if s.peek() == 'n' {
-			deps = append(deps, dep)
-			err = s.literal()
-			continue
-		}
-		if dep, err = readDepartment(s, unknown); err == nil {
-			deps = append(deps, dep)
-		}
-	}
+	deps, err := readArray(s, &s.deps, func() (event.Department, error) { return readDepartment(s, unknown) })
 	if err == nil {
 		err = s.end()
 	}
-	if err != nil || len(deps) == 0 {
+	if err != nil {
 		return nil, err
 	}
-	return slices.Clone(deps), nil
+	return deps, nil
 }
 
+// readDepartment reads a department, or null.
 func readDepartment(s *scanner, unknown *[]string) (event.Department, error) {
 	var dep event.Department
+	if s.peek() == 'n' {
+		return dep, s.literal()
+	}
+	var name []byte
 	err := s.object()
-	for n := 0; err == nil; n++ {
-		var name []byte
-		var more bool
-		if name, more, err = s.key(n); !more {
-			break
-		}
+	for n := 0; err == nil && s.field(n, &name, &err); n++ {
 		switch string(name) {
 		case "id":
 			_, err = s.intInto(64, &dep.ID)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf16"
@@ -224,6 +225,22 @@ func (s *scanner) key(n int) (key []byte, more bool, err error) {
 	return key, true, nil
 }
 
+// field moves to the n-th key (from 0) of the object being read, setting
+// *name to it: the loop head of every object's reader,
+//
+//	var name []byte
+//	err := s.object()
+//	for n := 0; err == nil && s.field(n, &name, &err); n++ {
+//		switch string(name) { … } // each case reads the value into err
+//	}
+//
+// It is false at the object's end and at an error of the key's, which it
+// sets in *err.
+func (s *scanner) field(n int, name *[]byte, err *error) (more bool) {
+	*name, more, *err = s.key(n)
+	return more
+}
+
 // array reads the start of an array or null (isNull); then elem reads
 // its elements. A value of another kind is skipped and reported as a
 // *typeError.
@@ -261,6 +278,32 @@ func (s *scanner) elem(n int) (more bool, err error) {
 		s.i++
 	}
 	return true, nil
+}
+
+// readArray reads an array or null, each element with elem, gathering
+// them in *scratch (left empty) and returning them in a slice of their
+// number, nil when there are none.
+func readArray[T any](s *scanner, scratch *[]T, elem func() (T, error)) ([]T, error) {
+	items := (*scratch)[:0]
+	defer func() {
+		clear(items)
+		*scratch = items[:0]
+	}()
+	isNull, err := s.array()
+	for n := 0; err == nil && !isNull; n++ {
+		var more bool
+		if more, err = s.elem(n); !more {
+			break
+		}
+		var item T
+		if item, err = elem(); err == nil {
+			items = append(items, item)
+		}
+	}
+	if err != nil || len(items) == 0 {
+		return nil, err
+	}
+	return slices.Clone(items), nil
 }
 
 // Masks of a byte in each of a word's eight lanes.
