@@ -45,6 +45,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	setMemoryLimit(logger)
+	setGCPercent()
 	stopProfile, err := startCPUProfile(f.CPUProfile)
 	if err != nil {
 		return exitStatus(stderr, "run", err)

@@ -27,6 +27,31 @@ const (
 	minBatchBytes = 512
 )
 
+// The bound of one produce request (kgo.BrokerMaxWriteBytes). franz-go
+// builds a request in a buffer of its pool that grows to the request's
+// size, and the collector empties that pool: with its default of 100 MiB
+// a window's transaction went out in one request, its buffer grown anew
+// to the whole transaction each time; in requests of a few MiB the buffer
+// is reused (docs/performance.md: peak RSS 87–93 → 76–79 MiB at the
+// defaults). The bound caps franz-go's batches too, so it is raised to
+// the largest learnt limit where a topic takes more (writeBytes).
+const (
+	minWriteBytes = 2 << 20
+	// writeOverhead is what a produce request holds beside one batch:
+	// its header, transactional id, topic name and lengths, with room.
+	writeOverhead = 64 << 10
+)
+
+// writeBytes is the produce request bound that takes a batch of every
+// topic's limit.
+func (l Limits) writeBytes() int32 {
+	n := minWriteBytes
+	for topic := range l.topics {
+		n = max(n, min(l.Of(topic), MaxBatchBytes)+writeOverhead)
+	}
+	return int32(n)
+}
+
 // Topic and broker configs that bound a record batch.
 const (
 	topicMaxMessageBytes  = "max.message.bytes"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -65,9 +66,17 @@ func TestLimitsLearnt(t *testing.T) {
 // does, and at most 4 bytes more: a record it finds within the limit is
 // one the producer and the broker take, and one it finds over is at most
 // 4 bytes from being taken.
+//
+// A limit above a produce request's own bound (minWriteBytes) holds the
+// same way: the sink raises the bound to carry it.
 func TestRecordSizeIsFranzGosAccounting(t *testing.T) {
-	const limit = 30000
-	c := newCluster(t, kfake.BrokerConfigs(map[string]string{"message.max.bytes": "30000"}))
+	for _, limit := range []int{30000, minWriteBytes + 1<<20} {
+		t.Run(strconv.Itoa(limit), func(t *testing.T) { recordSizeIsFranzGosAccounting(t, limit) })
+	}
+}
+
+func recordSizeIsFranzGosAccounting(t *testing.T, limit int) {
+	c := newCluster(t, kfake.BrokerConfigs(map[string]string{"message.max.bytes": strconv.Itoa(limit)}))
 	s := newSink(t, c, "accounting")
 	r := rand.New(rand.NewPCG(3, 4))
 	record := func(size int) *kgo.Record {

@@ -151,11 +151,9 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 	if cfg.At != nil {
 		opts = append(opts, kgo.WithHooks(endTxnWritten(cfg.At)))
 	}
-	newClientMu.Lock()
-	cl, err := kgo.NewClient(opts...)
-	newClientMu.Unlock()
+	cl, err := newClient(append(opts, kgo.BrokerMaxWriteBytes(minWriteBytes)))
 	if err != nil {
-		return nil, fmt.Errorf("creating kafka client: %w", err)
+		return nil, err
 	}
 	s := &Sink{cfg: cfg, cl: cl, adm: kadm.NewClient(cl), log: cfg.Logger, limits: limits}
 	brokers := s.brokerLimits(ctx)
@@ -167,11 +165,32 @@ func New(ctx context.Context, cfg Config) (*Sink, error) {
 		cl.Close()
 		return nil, startError(err)
 	}
+	// A topic whose limit a request of minWriteBytes cannot carry: the
+	// client is made again, before it has a producer id, with a bound that
+	// carries it.
+	if bound := limits.get().writeBytes(); bound > minWriteBytes {
+		cl.Close()
+		if cl, err = newClient(append(opts, kgo.BrokerMaxWriteBytes(bound))); err != nil {
+			return nil, err
+		}
+		s.cl, s.adm = cl, kadm.NewClient(cl)
+	}
 	if _, _, err := cl.ProducerID(ctx); err != nil {
 		cl.Close()
 		return nil, startError(fmt.Errorf("initialising transactional producer: %w", err))
 	}
 	return s, nil
+}
+
+// newClient makes the producer's client.
+func newClient(opts []kgo.Opt) (*kgo.Client, error) {
+	newClientMu.Lock()
+	defer newClientMu.Unlock()
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating kafka client: %w", err)
+	}
+	return cl, nil
 }
 
 // AsFatal returns err as a *FatalError when waiting cannot mend it (refused
