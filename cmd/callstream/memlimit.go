@@ -17,12 +17,12 @@ var cgroupMemoryFiles = []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/me
 const memoryLimitShare = 0.9
 
 // gcPercent is the collector's target (GOGC) that run sets unless GOGC is
-// set: the heap may grow 150% over what is live before a collection,
-// instead of Go's 100%. At the defaults this is 0.84× of the connector's
-// CPU a call for the peak RSS it had before produce requests were bounded
-// (docs/performance.md); the memory limit below still holds the heap in
-// a container.
-const gcPercent = 150
+// set: the heap may grow 125% over what is live before a collection,
+// instead of Go's 100%, spending part of the peak RSS that bounded
+// produce requests freed on the collector's CPU (docs/performance.md:
+// 150 was faster still but rose above the peak RSS of before); the memory
+// limit below still holds the heap in a container.
+const gcPercent = 125
 
 // setGCPercent sets the collector's target to gcPercent, unless GOGC sets
 // one.
