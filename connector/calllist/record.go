@@ -270,7 +270,7 @@ func parseLevel(level string) ([]int64, error) {
 		if seg == "" {
 			continue
 		}
-		id, ok := parseID(seg)
+		id, ok := parseDecimal(seg)
 		if !ok {
 			return nil, fmt.Errorf("parsing level %q: %q is not an id", level, seg)
 		}
@@ -280,31 +280,4 @@ func parseLevel(level string) ([]int64, error) {
 		return nil, nil
 	}
 	return path, nil
-}
-
-// parseID parses a decimal int64 with an optional sign, as
-// strconv.ParseInt(s, 10, 64) does.
-func parseID(s string) (int64, bool) {
-	neg := s[0] == '-'
-	if s[0] == '-' || s[0] == '+' {
-		s = s[1:]
-	}
-	if s == "" {
-		return 0, false
-	}
-	var u uint64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' || u > (1<<63)/10 {
-			return 0, false
-		}
-		u = u*10 + uint64(c-'0')
-	}
-	switch {
-	case neg && u <= 1<<63:
-		return -int64(u), true
-	case !neg && u < 1<<63:
-		return int64(u), true
-	}
-	return 0, false
 }

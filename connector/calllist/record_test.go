@@ -329,11 +329,11 @@ func TestDecodeCallErrors(t *testing.T) {
 // A level's ids are read as strconv.ParseInt reads them.
 func TestParseLevelIsParseInt(t *testing.T) {
 	for _, seg := range []string{"0", "93186", "-5", "+7", "9223372036854775807", "9223372036854775808",
-		"-9223372036854775808", "-9223372036854775809", "18446744073709551616", "1a", "-", "+", " 1", "1_0", "０"} {
+		"-9223372036854775808", "-9223372036854775809", "18446744073709551616", "1a", "-", "+", "", " 1", "1_0", "０"} {
 		want, werr := strconv.ParseInt(seg, 10, 64)
-		got, ok := parseID(seg)
+		got, ok := parseDecimal(seg)
 		if ok != (werr == nil) || got != want && ok {
-			t.Errorf("parseID(%q) = %d, %v; strconv.ParseInt: %d, %v", seg, got, ok, want, werr)
+			t.Errorf("parseDecimal(%q) = %d, %v; strconv.ParseInt: %d, %v", seg, got, ok, want, werr)
 		}
 	}
 }

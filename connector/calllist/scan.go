@@ -527,16 +527,23 @@ func (s *scanner) literal() error {
 
 // skipValue reads any value, validating it.
 func (s *scanner) skipValue() error {
+	if k := s.peek(); k != '{' && k != '[' {
+		return s.skipScalar(k)
+	}
+	return s.skipNested()
+}
+
+// skipScalar reads a value that is neither an object nor an array, of kind
+// k (peek's).
+func (s *scanner) skipScalar(k byte) error {
 	var err error
-	switch s.peek() {
+	switch k {
 	case '"':
 		_, _, err = s.stringEnd()
 	case '0':
 		_, err = s.number()
 	case 't', 'f', 'n':
 		err = s.literal()
-	case '{', '[':
-		err = s.skipNested()
 	default:
 		err = s.bad("at start of value")
 	}
@@ -548,7 +555,7 @@ func (s *scanner) skipNested() error {
 	open := s.skip[:0]
 	for {
 		// A value.
-		switch s.peek() {
+		switch k := s.peek(); k {
 		case '{':
 			if err := s.open(); err != nil {
 				return err
@@ -576,20 +583,10 @@ func (s *scanner) skipNested() error {
 				break
 			}
 			continue
-		case '"':
-			if _, _, err := s.stringEnd(); err != nil {
-				return err
-			}
-		case '0':
-			if _, err := s.number(); err != nil {
-				return err
-			}
-		case 't', 'f', 'n':
-			if err := s.literal(); err != nil {
-				return err
-			}
 		default:
-			return s.bad("at start of value")
+			if err := s.skipScalar(k); err != nil {
+				return err
+			}
 		}
 		// After a value: close what ends here, then the next value.
 		for {
@@ -652,24 +649,12 @@ func (s *scanner) readInt(bits int) (v int64, null bool, err error) {
 	if err != nil {
 		return 0, false, err
 	}
-	digits, neg := s.b[start:s.i], false
-	if digits[0] == '-' {
-		digits, neg = digits[1:], true
-	}
-	var u uint64
-	for _, c := range digits {
-		if !isInt || u > (1<<63)/10 {
-			return 0, false, &typeError{want: "an integer", got: '0'}
-		}
-		u = u*10 + uint64(c-'0')
-	}
-	switch {
-	case !neg && u > 1<<63-1, neg && u > 1<<63:
+	if !isInt {
 		return 0, false, &typeError{want: "an integer", got: '0'}
-	case neg:
-		v = -int64(u)
-	default:
-		v = int64(u)
+	}
+	v, ok := parseDecimal(s.b[start:s.i])
+	if !ok {
+		return 0, false, &typeError{want: "an integer", got: '0'}
 	}
 	if bits == 0 {
 		bits = 64 // int is 64 bits on every platform we build for
@@ -678,6 +663,36 @@ func (s *scanner) readInt(bits int) (v int64, null bool, err error) {
 		return 0, false, fmt.Errorf("number %d out of range of int%d", v, bits)
 	}
 	return v, false, nil
+}
+
+// parseDecimal parses a decimal int64 with an optional sign, as
+// strconv.ParseInt(s, 10, 64) does, without allocating.
+func parseDecimal[T ~string | ~[]byte](s T) (int64, bool) {
+	if len(s) == 0 {
+		return 0, false
+	}
+	neg := s[0] == '-'
+	if s[0] == '-' || s[0] == '+' {
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		return 0, false
+	}
+	var u uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' || u > (1<<63)/10 {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	switch {
+	case neg && u <= 1<<63:
+		return -int64(u), true
+	case !neg && u < 1<<63:
+		return int64(u), true
+	}
+	return 0, false
 }
 
 // intInto reads an integer of bits bits into dst, or null, which leaves dst
